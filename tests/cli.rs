@@ -1,0 +1,352 @@
+//! The `holoid` binary, run as a user would: outputs, exit codes, and a clear error for
+//! every bad file it reads.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn holoid(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_holoid"))
+        .args(args)
+        .output()
+        .expect("run holoid")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh scratch directory under the target directory, removed first if left over.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn demo(dir: &Path, seed: u64) -> PathBuf {
+    let out = dir.join(format!("seed{seed}"));
+    let o = holoid(&[
+        "demo-credential",
+        "--out",
+        out.to_str().unwrap(),
+        "--seed",
+        &seed.to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    out
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn verify(dir: &Path, extra: &[&str]) -> Output {
+    let cred = dir.join("credential.json");
+    let public = dir.join("issuer.pub");
+    let mut args = vec![
+        "verify-credential",
+        "--credential",
+        p(&cred),
+        "--issuer-pub",
+        p(&public),
+    ];
+    args.extend_from_slice(extra);
+    holoid(&args)
+}
+
+const FILES: [&str; 6] = [
+    "credential.json",
+    "portrait.png",
+    "issuer.pub",
+    "issuer.key",
+    "master.key",
+    "device.key",
+];
+
+#[test]
+fn demo_credential_is_deterministic_and_verifies() {
+    let root = scratch("cli-demo");
+    let (a, b, c) = (demo(&root, 7), demo(&root.join("again"), 7), demo(&root, 8));
+    for f in FILES {
+        assert_eq!(
+            fs::read(a.join(f)).unwrap(),
+            fs::read(b.join(f)).unwrap(),
+            "{f} differs for one seed"
+        );
+        assert_ne!(
+            fs::read(a.join(f)).unwrap(),
+            fs::read(c.join(f)).unwrap(),
+            "{f} equal for two seeds"
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(a.join("master.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let png = image::load_from_memory(&fs::read(a.join("portrait.png")).unwrap()).unwrap();
+    assert_eq!((png.width(), png.height()), (360, 480));
+    let o = verify(&a, &["--at", "2026-11-25T10:00:00Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("valid: KR-RRC-"), "{}", stdout(&o));
+}
+
+#[test]
+fn demo_credential_refuses_to_overwrite_without_force() {
+    let root = scratch("cli-overwrite");
+    let out = demo(&root, 1);
+    let again = holoid(&["demo-credential", "--out", p(&out)]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("already exists") && stderr(&again).contains("--force"));
+    assert!(
+        holoid(&["demo-credential", "--out", p(&out), "--force"])
+            .status
+            .success()
+    );
+    let file = out.join("credential.json");
+    let into_file = holoid(&["demo-credential", "--out", p(&file)]);
+    assert_eq!(into_file.status.code(), Some(2));
+    assert!(stderr(&into_file).contains("not a directory"));
+    // No temporary files are left behind.
+    assert!(
+        fs::read_dir(&out)
+            .unwrap()
+            .all(|e| !e.unwrap().file_name().to_string_lossy().starts_with('.'))
+    );
+}
+
+#[test]
+fn verification_failures_exit_1_with_the_reason() {
+    let root = scratch("cli-invalid");
+    let a = demo(&root, 1);
+    let b = demo(&root, 2);
+    // Signed by another issuer.
+    let (cred_a, pub_b) = (a.join("credential.json"), b.join("issuer.pub"));
+    let o = holoid(&[
+        "verify-credential",
+        "--credential",
+        p(&cred_a),
+        "--issuer-pub",
+        p(&pub_b),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("signature does not verify"), "{}", stderr(&o));
+    // A changed name.
+    let cred = fs::read_to_string(a.join("credential.json")).unwrap();
+    let latin = cred
+        .lines()
+        .find(|l| l.contains("name_latin"))
+        .unwrap()
+        .to_string();
+    fs::write(
+        a.join("credential.json"),
+        cred.replace(&latin, "    \"name_latin\": \"HONG GILDONG\","),
+    )
+    .unwrap();
+    let o = verify(&a, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("signature does not verify"));
+    fs::write(a.join("credential.json"), &cred).unwrap();
+    // Another portrait.
+    let o = verify(&a, &["--portrait", p(&b.join("portrait.png"))]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("portrait image does not match"));
+    // Expired, and not yet valid.
+    let o = verify(&a, &["--at", "2100-01-01T00:00:00Z"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("expired on"));
+    let o = verify(&a, &["--at", "2000-01-01T00:00:00Z"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not valid before"));
+}
+
+/// Every file the CLI reads, given wrong: exit 2 and a message naming the problem.
+#[test]
+fn bad_files_are_refused_with_clear_errors() {
+    let root = scratch("cli-bad");
+    let d = demo(&root, 3);
+    let write = |name: &str, bytes: &[u8]| {
+        let path = root.join(name);
+        fs::write(&path, bytes).unwrap();
+        path
+    };
+    let missing = root.join("missing.json");
+    let not_json = write("not.json", b"hello");
+    let not_utf8 = write("bin.json", &[0xff, 0xfe, 0x00]);
+    let huge = write("huge.json", &vec![b' '; 2 << 20]);
+    let full = fs::read_to_string(d.join("credential.json")).unwrap();
+    let truncated = write("cut.json", &full.as_bytes()[..full.find("\"portrait\"").unwrap()]);
+    let key_hex = fs::read_to_string(d.join("issuer.pub")).unwrap();
+    let short_key = write("short.pub", &key_hex.trim_end().as_bytes()[..60]);
+    let bad_hex = write(
+        "badhex.pub",
+        format!("holoid-issuer-public-key-v1:{}\n", "zz".repeat(32)).as_bytes(),
+    );
+    let not_point = write(
+        "notpoint.pub",
+        format!("holoid-issuer-public-key-v1:02{}\n", "00".repeat(31)).as_bytes(),
+    );
+    let cred = d.join("credential.json");
+    let public = d.join("issuer.pub");
+    let (master, device) = (d.join("master.key"), d.join("device.key"));
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--credential", p(&missing), "--issuer-pub", p(&public)],
+            "No such file",
+        ),
+        (
+            vec!["--credential", p(&root), "--issuer-pub", p(&public)],
+            "is a directory",
+        ),
+        (
+            vec!["--credential", p(&not_json), "--issuer-pub", p(&public)],
+            "not a valid credential file",
+        ),
+        (
+            vec!["--credential", p(&not_utf8), "--issuer-pub", p(&public)],
+            "not UTF-8",
+        ),
+        (
+            vec!["--credential", p(&huge), "--issuer-pub", p(&public)],
+            "more than the",
+        ),
+        (
+            vec!["--credential", p(&truncated), "--issuer-pub", p(&public)],
+            "EOF",
+        ),
+        (
+            vec!["--credential", p(&public), "--issuer-pub", p(&public)],
+            "not a valid credential file",
+        ),
+        (
+            vec!["--credential", p(&cred), "--issuer-pub", p(&missing)],
+            "No such file",
+        ),
+        (
+            vec!["--credential", p(&cred), "--issuer-pub", p(&master)],
+            "but an issuer public key",
+        ),
+        (
+            vec!["--credential", p(&cred), "--issuer-pub", p(&cred)],
+            "not a holoid key",
+        ),
+        (
+            vec!["--credential", p(&cred), "--issuer-pub", p(&short_key)],
+            "wrong key length",
+        ),
+        (
+            vec!["--credential", p(&cred), "--issuer-pub", p(&bad_hex)],
+            "not a hex digit",
+        ),
+        (
+            vec!["--credential", p(&cred), "--issuer-pub", p(&not_point)],
+            "not a valid Ed25519 public key",
+        ),
+        (
+            vec![
+                "--credential",
+                p(&cred),
+                "--issuer-pub",
+                p(&public),
+                "--portrait",
+                p(&missing),
+            ],
+            "cannot read the portrait",
+        ),
+        (
+            vec![
+                "--credential",
+                p(&cred),
+                "--issuer-pub",
+                p(&public),
+                "--at",
+                "yesterday",
+            ],
+            "not a time",
+        ),
+    ];
+    for (args, expect) in cases {
+        let mut full = vec!["verify-credential"];
+        full.extend(&args);
+        let o = holoid(&full);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(expect),
+            "{args:?}: wanted `{expect}` in `{}`",
+            stderr(&o)
+        );
+    }
+    let window_cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--master-key", p(&device)], "device pattern key"),
+        (vec!["--master-key", p(&missing)], "No such file"),
+        (vec!["--master-key", p(&master), "--period", "31"], "out of range"),
+        (vec!["--master-key", p(&master), "--period", "0"], "out of range"),
+    ];
+    for (args, expect) in window_cases {
+        let mut full = vec!["window", "--credential", p(&cred)];
+        full.extend(&args);
+        let o = holoid(&full);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(expect),
+            "{args:?}: wanted `{expect}` in `{}`",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn window_shows_the_time_key_without_secrets() {
+    let root = scratch("cli-window");
+    let d = demo(&root, 4);
+    let args = |at: &str| {
+        holoid(&[
+            "window",
+            "--credential",
+            p(&d.join("credential.json")),
+            "--master-key",
+            p(&d.join("master.key")),
+            "--at",
+            at,
+        ])
+    };
+    let a = args("2026-11-25T10:49:52.250Z");
+    assert!(a.status.success(), "{}", stderr(&a));
+    let out = stdout(&a);
+    assert!(out.contains("window    359120758 (period 5 s"), "{out}");
+    assert!(out.contains("phase 0.450"), "{out}");
+    let master = fs::read_to_string(d.join("master.key")).unwrap();
+    assert!(!out.contains(master.trim().split(':').nth(1).unwrap()));
+    let payload = |o: &Output| {
+        stdout(o)
+            .lines()
+            .find(|l| l.starts_with("payload"))
+            .map(str::to_string)
+    };
+    assert!(payload(&a).is_some());
+    let same_window = args("2026-11-25T10:49:54.999Z");
+    assert_eq!(payload(&same_window), payload(&a));
+    let next_window = args("2026-11-25T10:49:55Z");
+    assert_ne!(
+        payload(&next_window),
+        payload(&a),
+        "the payload must change with the window"
+    );
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for cmd in ["demo-credential", "verify-credential", "window"] {
+        let o = holoid(&[cmd, "--help"]);
+        assert!(o.status.success());
+        assert!(stdout(&o).contains("Example:"), "{cmd} --help has no example");
+    }
+    let top = holoid(&["--help"]);
+    assert!(stdout(&top).contains("Exit status"));
+}
