@@ -18,12 +18,24 @@ use holoid::timekey::{Window, WindowPeriod, WindowSeed};
 
 /// (benchmark id, what it measures, target in nanoseconds if the issue sets one).
 const BENCHES: [(&str, &str, Option<f64>); 7] = [
-    ("floor_hmac_sha256", "one HMAC-SHA256 of 24 bytes (the floor)", None),
+    (
+        "floor_hmac_sha256",
+        "one HMAC-SHA256 of 24 bytes (the floor)",
+        None,
+    ),
     ("window_seed", "seed_w = HMAC(K_dev, label ‖ w)", None),
     ("pattern_derive", "pattern from seed_w", None),
-    ("seed_and_pattern", "seed_w + pattern (per window change)", Some(5_000.0)),
+    (
+        "seed_and_pattern",
+        "seed_w + pattern (per window change)",
+        Some(5_000.0),
+    ),
     ("code_encode", "payload tag + Reed-Solomon encode", None),
-    ("code_decode_10_errors", "decode with 10 wrong bytes + 10 erased", None),
+    (
+        "code_decode_10_errors",
+        "decode with 10 wrong bytes + 10 erased",
+        None,
+    ),
     ("motion_push", "motion filter, one sample", Some(1_000.0)),
 ];
 
@@ -31,38 +43,60 @@ fn benches(c: &mut Criterion) {
     let k_dev = MasterKey::from_bytes([7; 32]).device_key("KR-RRC-00000001");
     let w = Window(359_120_758);
     c.bench_function(BENCHES[0].0, |b| {
-        b.iter(|| hmac_sha256(black_box(&[1u8; 32]), &[black_box(b"holoid/v1/window\0\0\0\0\0\0\0\x01")]))
+        b.iter(|| {
+            hmac_sha256(
+                black_box(&[1u8; 32]),
+                &[black_box(b"holoid/v1/window\0\0\0\0\0\0\0\x01")],
+            )
+        })
     });
-    c.bench_function(BENCHES[1].0, |b| b.iter(|| WindowSeed::derive(black_box(&k_dev), black_box(w))));
+    c.bench_function(BENCHES[1].0, |b| {
+        b.iter(|| WindowSeed::derive(black_box(&k_dev), black_box(w)))
+    });
     let seed = WindowSeed::derive(&k_dev, w);
-    c.bench_function(BENCHES[2].0, |b| b.iter(|| Pattern::derive(black_box(&seed), black_box(w))));
-    c.bench_function(BENCHES[3].0, |b| b.iter(|| Pattern::for_window(black_box(&k_dev), black_box(w))));
+    c.bench_function(BENCHES[2].0, |b| {
+        b.iter(|| Pattern::derive(black_box(&seed), black_box(w)))
+    });
+    c.bench_function(BENCHES[3].0, |b| {
+        b.iter(|| Pattern::for_window(black_box(&k_dev), black_box(w)))
+    });
     let locator = Locator::of("KR-RRC-00000001");
     let period = WindowPeriod::default();
     c.bench_function(BENCHES[4].0, |b| {
         b.iter(|| Codeword::encode(&Payload::issue(black_box(&k_dev), locator, period, black_box(w))))
     });
-    let mut reading: Vec<Option<bool>> =
-        Codeword::encode(&Payload::issue(&k_dev, locator, period, w)).modules().map(Some).to_vec();
+    let mut reading: Vec<Option<bool>> = Codeword::encode(&Payload::issue(&k_dev, locator, period, w))
+        .modules()
+        .map(Some)
+        .to_vec();
     for byte in 0..10 {
         let m = &mut reading[byte * 48 + 3];
         *m = m.map(|v| !v);
         reading[byte * 48 + 24] = None;
     }
-    c.bench_function(BENCHES[5].0, |b| b.iter(|| decode(black_box(&reading)).expect("decodable")));
+    c.bench_function(BENCHES[5].0, |b| {
+        b.iter(|| decode(black_box(&reading)).expect("decodable"))
+    });
     let mut filter = MotionFilter::new(MotionConfig::default());
     let mut t = 0.0f64;
     c.bench_function(BENCHES[6].0, |b| {
         b.iter(|| {
             t += 0.01;
             let wobble = (t * 31.0).sin() as f32;
-            filter.push(black_box(Sample { t, accel: [wobble, 6.9, 6.9] })).expect("valid sample")
+            filter
+                .push(black_box(Sample {
+                    t,
+                    accel: [wobble, 6.9, 6.9],
+                }))
+                .expect("valid sample")
         })
     });
 }
 
 fn criterion_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| "target".into());
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "target".into());
     target.join("criterion")
 }
 
@@ -75,16 +109,21 @@ fn mean_ns(id: &str) -> Option<f64> {
 
 fn print_table() {
     let Some(floor) = mean_ns(BENCHES[0].0) else {
-        println!("(no estimates found under {}: table skipped)", criterion_dir().display());
+        println!(
+            "(no estimates found under {}: table skipped)",
+            criterion_dir().display()
+        );
         return;
     };
-    let mut table = String::from(
-        "| benchmark | what | mean | × floor | target | met |\n|---|---|---:|---:|---:|---|\n",
-    );
+    let mut table =
+        String::from("| benchmark | what | mean | × floor | target | met |\n|---|---|---:|---:|---:|---|\n");
     for (id, what, target) in BENCHES {
         let Some(mean) = mean_ns(id) else { continue };
         let (target_s, met) = match target {
-            Some(t) => (format!("≤ {:.1} µs", t / 1000.0), if mean <= t { "yes" } else { "NO" }),
+            Some(t) => (
+                format!("≤ {:.1} µs", t / 1000.0),
+                if mean <= t { "yes" } else { "NO" },
+            ),
             None => ("".to_string(), ""),
         };
         table.push_str(&format!(
