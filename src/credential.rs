@@ -14,13 +14,14 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::{from_hex, to_hex};
-use crate::keys::{IssuerPublic, IssuerSecret};
+use crate::keys::{DeviceKey, IssuerPublic, IssuerSecret};
 use crate::mac::sha256;
 use crate::time::{Date, UnixMillis};
 
 /// The `format` value of version 1 credential files.
 pub const CREDENTIAL_FORMAT: &str = "holoid-credential-v1";
 const CANONICAL_LABEL: &[u8] = b"holoid/v1/credential\0";
+const DEVICE_CHECK_LABEL: &[u8] = b"holoid/v1/device-check";
 
 /// Why a credential was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +58,8 @@ pub enum CredentialError {
         /// The time of the check.
         at: UnixMillis,
     },
+    /// The device key is not the one this credential was issued for.
+    WrongDeviceKey,
     /// The portrait image's SHA-256 differs from the one the credential signs.
     PortraitMismatch {
         /// Hash in the credential (hex).
@@ -88,6 +91,11 @@ impl fmt::Display for CredentialError {
             CredentialError::NotYetValid { issued, at } => {
                 write!(f, "the credential is not valid before {issued} (checked at {at})")
             }
+            CredentialError::WrongDeviceKey => write!(
+                f,
+                "the device key does not belong to this credential (its commitment differs): \
+                 use the device.key issued with this credential"
+            ),
             CredentialError::PortraitMismatch { expected, found } => write!(
                 f,
                 "the portrait image does not match the credential (SHA-256 {found}, credential signs {expected})"
@@ -170,6 +178,9 @@ pub struct Credential {
     pub holder: Holder,
     /// Portrait reference.
     pub portrait: PortraitRef,
+    /// Commitment to the wallet's device key: `SHA-256("holoid/v1/device-check" || K_dev)[..16]`,
+    /// so a wallet (or renderer) can tell that it holds the right key for this credential.
+    pub device_key_check: [u8; 16],
     /// First valid day.
     pub issued: Date,
     /// Last valid day.
@@ -210,6 +221,7 @@ impl Credential {
             push_field(&mut out, text.as_bytes());
         }
         push_field(&mut out, &self.portrait.sha256);
+        push_field(&mut out, &self.device_key_check);
         push_field(&mut out, self.issued.to_string().as_bytes());
         push_field(&mut out, self.expires.to_string().as_bytes());
         out
@@ -310,6 +322,27 @@ impl Credential {
         Ok(())
     }
 
+    /// The commitment to `device_key` that [`device_key_check`](Self::device_key_check) holds.
+    pub fn device_key_commitment(device_key: &DeviceKey) -> [u8; 16] {
+        let h = sha256(&[DEVICE_CHECK_LABEL, device_key.as_bytes()]);
+        let mut c = [0u8; 16];
+        c.copy_from_slice(&h[..16]);
+        c
+    }
+
+    /// Checks that `device_key` is the key this credential was issued for.
+    pub fn check_device_key(&self, device_key: &DeviceKey) -> Result<(), CredentialError> {
+        use subtle::ConstantTimeEq;
+        let ok: bool = Self::device_key_commitment(device_key)
+            .ct_eq(&self.device_key_check)
+            .into();
+        if ok {
+            Ok(())
+        } else {
+            Err(CredentialError::WrongDeviceKey)
+        }
+    }
+
     /// Checks that the credential is valid at `at`: from the first millisecond of `issued`
     /// to the last of `expires` (UTC).
     pub fn check_valid_at(&self, at: UnixMillis) -> Result<(), CredentialError> {
@@ -366,6 +399,7 @@ struct CredentialFile {
     issuer: String,
     holder: HolderFile,
     portrait: PortraitFile,
+    device_key_check: String,
     issued: String,
     expires: String,
     signature: String,
@@ -411,6 +445,7 @@ impl SignedCredential {
                 file: f.portrait.file,
                 sha256: parse_hex("portrait.sha256", &f.portrait.sha256)?,
             },
+            device_key_check: parse_hex("device_key_check", &f.device_key_check)?,
             issued: parse_date("issued", &f.issued)?,
             expires: parse_date("expires", &f.expires)?,
         };
@@ -441,6 +476,7 @@ impl SignedCredential {
                 file: c.portrait.file.clone(),
                 sha256: to_hex(&c.portrait.sha256),
             },
+            device_key_check: to_hex(&c.device_key_check),
             issued: c.issued.to_string(),
             expires: c.expires.to_string(),
             signature: to_hex(&self.signature),

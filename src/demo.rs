@@ -81,11 +81,14 @@ impl DemoIdentity {
             Date::from_days(Date::new(2024, 1, 1).expect("valid").days_since_epoch() + pick(6, 600) as i64);
         let expires = Date::new(issued.year() + 10, issued.month(), issued.day().min(28)).expect("valid");
         let portrait_png = portrait_png(&demo_bytes("portrait", seed));
+        let master = MasterKey::from_bytes(demo_bytes("master", seed));
+        let id = format!(
+            "KR-RRC-{:08}",
+            u32::from_be_bytes([r[8], r[9], r[10], r[11]]) % 100_000_000
+        );
         let credential = Credential {
-            id: format!(
-                "KR-RRC-{:08}",
-                u32::from_be_bytes([r[8], r[9], r[10], r[11]]) % 100_000_000
-            ),
+            device_key_check: Credential::device_key_commitment(&master.device_key(&id)),
+            id,
             document: DocumentKind::ResidentRegistration,
             issuer: "holoid demo issuer (not a real authority)".to_string(),
             holder: Holder {
@@ -113,7 +116,7 @@ impl DemoIdentity {
             .expect("demo credential fields are valid");
         DemoIdentity {
             issuer,
-            master: MasterKey::from_bytes(demo_bytes("master", seed)),
+            master,
             credential,
             portrait_png,
         }

@@ -24,5 +24,6 @@ pub mod layout;
 pub mod mac;
 pub mod motion;
 pub mod pattern;
+pub mod render;
 pub mod time;
 pub mod timekey;

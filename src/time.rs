@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 /// Milliseconds since the Unix epoch (1970-01-01T00:00:00Z). Times before the epoch are
 /// not representable; holoid has no use for them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnixMillis(pub u64);
 
 /// Why a time or date string was refused.

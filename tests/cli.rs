@@ -342,11 +342,80 @@ fn window_shows_the_time_key_without_secrets() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for cmd in ["demo-credential", "verify-credential", "window"] {
+    for cmd in ["demo-credential", "verify-credential", "window", "render"] {
         let o = holoid(&[cmd, "--help"]);
         assert!(o.status.success());
         assert!(stdout(&o).contains("Example:"), "{cmd} --help has no example");
     }
     let top = holoid(&["--help"]);
     assert!(stdout(&top).contains("Exit status"));
+}
+
+#[test]
+fn render_writes_a_png_and_refuses_bad_input() {
+    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
+        eprintln!("HOLOID_SKIP_GPU_TESTS=1: SKIPPING the `holoid render` test (it needs a GPU adapter)");
+        return;
+    }
+    let root = scratch("cli-render");
+    let d = demo(&root, 5);
+    let other = demo(&root, 6);
+    let (cred, key) = (d.join("credential.json"), d.join("device.key"));
+    let out = root.join("card.png");
+    let base = |extra: &[&str]| {
+        let mut args = vec![
+            "render",
+            "--credential",
+            p(&cred),
+            "--device-key",
+            p(&key),
+            "--out",
+            p(&out),
+        ];
+        args.extend_from_slice(extra);
+        holoid(&args)
+    };
+    let o = base(&["--at", "1795603792.25", "--tilt", "-30,5", "--size", "360x780"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let img = image::open(&out).unwrap();
+    assert_eq!((img.width(), img.height()), (360, 780));
+    let wrong_key = other.join("device.key");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--device-key", p(&wrong_key)],
+            "does not belong to this credential",
+        ),
+        (vec!["--size", "0x100"], "each side must be"),
+        (vec!["--size", "100000x100"], "each side must be"),
+        (vec!["--size", "big"], "not a size"),
+        (vec!["--at", "noon"], "not a time"),
+        (vec!["--tilt", "-95,0"], "not a tilt"),
+        (vec!["--capture-state", "filming"], "not a capture state"),
+    ];
+    for (extra, expect) in cases {
+        let mut args = vec!["render", "--credential", p(&cred), "--out", p(&out)];
+        if !extra.contains(&"--device-key") {
+            args.extend(["--device-key", p(&key)]);
+        }
+        args.extend(&extra);
+        let o = holoid(&args);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(expect),
+            "{extra:?}: wanted `{expect}` in `{}`",
+            stderr(&o)
+        );
+    }
+    let bad_out = root.join("card.jpg");
+    let o = holoid(&[
+        "render",
+        "--credential",
+        p(&cred),
+        "--device-key",
+        p(&key),
+        "--out",
+        p(&bad_out),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(".png"));
 }

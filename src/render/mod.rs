@@ -1,0 +1,557 @@
+//! The GPU card renderer (wgpu).
+//!
+//! Two passes, so a steady-state frame does little work:
+//! 1. the **window layer** — paper, guilloche, rosette, portrait, text and the code — is drawn
+//!    once per time window into a texture;
+//! 2. every **frame** samples that layer and adds the tilt foil, the time sweep, the shake
+//!    burst, the clock and the window countdown, or draws the capture-blocked card, which
+//!    never binds the window layer, so no personal data can reach a blocked frame.
+//!
+//! Creation options ([`RendererOptions`]) are apart from per-frame parameters
+//! ([`FrameParams`]). The caller may own the device ([`GpuContext`]). Nothing is allocated
+//! per frame in steady state except what the caller asks to read back.
+
+pub mod gpu;
+pub mod readback;
+pub mod shaders;
+pub mod uniforms;
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::code::{Codeword, Locator, Payload};
+use crate::credential::Credential;
+use crate::keys::DeviceKey;
+use crate::motion::Tilt;
+use crate::pattern::Pattern;
+use crate::time::UnixMillis;
+use crate::timekey::{Window, WindowPeriod};
+pub use gpu::{GpuContext, RenderError};
+use uniforms::{CardUniforms, FrameState};
+
+/// The texture format the renderer draws in (values are sRGB-encoded, stored as is).
+pub const TARGET_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+/// Capture state reported by the host (the phone's OS). Anything but `None` blanks the card.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CaptureState {
+    /// No capture in progress.
+    #[default]
+    None,
+    /// The screen is being recorded.
+    Recording,
+    /// The screen is mirrored to another display.
+    Mirrored,
+    /// A screenshot was just taken.
+    ScreenshotTaken,
+}
+
+impl CaptureState {
+    /// Whether the shield is up.
+    pub fn blocks(self) -> bool {
+        self != CaptureState::None
+    }
+}
+
+impl FromStr for CaptureState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(CaptureState::None),
+            "recording" => Ok(CaptureState::Recording),
+            "mirrored" => Ok(CaptureState::Mirrored),
+            "screenshot" => Ok(CaptureState::ScreenshotTaken),
+            _ => Err(format!(
+                "`{s}` is not a capture state: use none, recording, mirrored or screenshot"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for CaptureState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CaptureState::None => "none",
+            CaptureState::Recording => "recording",
+            CaptureState::Mirrored => "mirrored",
+            CaptureState::ScreenshotTaken => "screenshot",
+        })
+    }
+}
+
+/// Options fixed when the renderer is created.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RendererOptions {
+    /// Target width in pixels. By default, 1080.
+    pub width: u32,
+    /// Target height in pixels. By default, 2340. The card keeps its 1080:2340 aspect and is
+    /// centred (letterboxed) in other shapes.
+    pub height: u32,
+    /// The window period. By default, 5 s.
+    pub period: WindowPeriod,
+    /// Offset of the clock's local time from UTC, seconds. By default, +9 h (KST).
+    pub utc_offset_secs: i32,
+}
+
+impl Default for RendererOptions {
+    fn default() -> Self {
+        RendererOptions {
+            width: 1080,
+            height: 2340,
+            period: WindowPeriod::default(),
+            utc_offset_secs: 9 * 3600,
+        }
+    }
+}
+
+/// What changes from frame to frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FrameParams {
+    /// The time to draw (the clock, the window, the sweep phase, the animation).
+    pub time: UnixMillis,
+    /// Device tilt, radians.
+    pub tilt: Tilt,
+    /// When the last shake started; a burst runs for 1.2 s after it.
+    pub shake_started: Option<UnixMillis>,
+    /// The host-reported capture state.
+    pub capture: CaptureState,
+}
+
+/// The card renderer for one credential.
+pub struct CardRenderer {
+    ctx: GpuContext,
+    options: RendererOptions,
+    device_key: DeviceKey,
+    locator: Locator,
+    window_pipeline: wgpu::RenderPipeline,
+    frame_pipeline: wgpu::RenderPipeline,
+    blit_pipeline: wgpu::RenderPipeline,
+    uniforms: wgpu::Buffer,
+    window_view: wgpu::TextureView,
+    target: wgpu::Texture,
+    target_view: wgpu::TextureView,
+    window_bind: wgpu::BindGroup,
+    frame_bind: wgpu::BindGroup,
+    blocked_bind: wgpu::BindGroup,
+    current: Option<(Window, Pattern, Codeword)>,
+    layer_window: Option<Window>,
+    readback: readback::Readback,
+    gpu_bytes: u64,
+}
+
+fn texture_2d(
+    ctx: &GpuContext,
+    label: &str,
+    width: u32,
+    height: u32,
+    usage: wgpu::TextureUsages,
+) -> wgpu::Texture {
+    ctx.device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: TARGET_FORMAT,
+        usage,
+        view_formats: &[],
+    })
+}
+
+fn upload_rgba(ctx: &GpuContext, label: &str, width: u32, height: u32, rgba: &[u8]) -> wgpu::Texture {
+    let usage = wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST;
+    let texture = texture_2d(ctx, label, width, height, usage);
+    ctx.queue.write_texture(
+        wgpu::TexelCopyTextureInfo {
+            texture: &texture,
+            mip_level: 0,
+            origin: wgpu::Origin3d::ZERO,
+            aspect: wgpu::TextureAspect::All,
+        },
+        rgba,
+        wgpu::TexelCopyBufferLayout {
+            offset: 0,
+            bytes_per_row: Some(4 * width),
+            rows_per_image: Some(height),
+        },
+        wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+    );
+    texture
+}
+
+fn layout_entry(binding: u32, ty: wgpu::BindingType) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::FRAGMENT | wgpu::ShaderStages::VERTEX,
+        ty,
+        count: None,
+    }
+}
+
+const UNIFORM: wgpu::BindingType = wgpu::BindingType::Buffer {
+    ty: wgpu::BufferBindingType::Uniform,
+    has_dynamic_offset: false,
+    min_binding_size: None,
+};
+const TEXTURE: wgpu::BindingType = wgpu::BindingType::Texture {
+    sample_type: wgpu::TextureSampleType::Float { filterable: true },
+    view_dimension: wgpu::TextureViewDimension::D2,
+    multisampled: false,
+};
+const SAMPLER: wgpu::BindingType = wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering);
+
+fn pipeline(
+    ctx: &GpuContext,
+    label: &str,
+    module: &wgpu::ShaderModule,
+    entry: &str,
+    layout: &wgpu::BindGroupLayout,
+) -> wgpu::RenderPipeline {
+    let pipeline_layout = ctx
+        .device
+        .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(label),
+            bind_group_layouts: &[Some(layout)],
+            immediate_size: 0,
+        });
+    ctx.device
+        .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some(label),
+            layout: Some(&pipeline_layout),
+            vertex: wgpu::VertexState {
+                module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            fragment: Some(wgpu::FragmentState {
+                module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format: TARGET_FORMAT,
+                    blend: None,
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+            }),
+            multiview_mask: None,
+            cache: None,
+        })
+}
+
+impl CardRenderer {
+    /// A renderer for `credential`, drawn with `device_key`; `portrait_png` is the portrait
+    /// file's bytes (checked against the credential's hash by the caller).
+    pub fn new(
+        ctx: &GpuContext,
+        credential: &Credential,
+        device_key: &DeviceKey,
+        portrait_png: &[u8],
+        options: RendererOptions,
+    ) -> Result<CardRenderer, RenderError> {
+        let (width, height) = (options.width, options.height);
+        let max = ctx.device.limits().max_texture_dimension_2d;
+        if width == 0 || height == 0 || width > max || height > max {
+            return Err(RenderError::BadSize { width, height, max });
+        }
+        let portrait = image::load_from_memory(portrait_png)
+            .map_err(|e| RenderError::Portrait(e.to_string()))?
+            .to_rgba8();
+        let device = &ctx.device;
+        let window_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("holoid window-layer shader"),
+            source: wgpu::ShaderSource::Wgsl(shaders::window_source().into()),
+        });
+        let frame_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("holoid frame shader"),
+            source: wgpu::ShaderSource::Wgsl(shaders::frame_source().into()),
+        });
+        let window_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("holoid window-layer bindings"),
+            entries: &[
+                layout_entry(0, UNIFORM),
+                layout_entry(1, TEXTURE),
+                layout_entry(2, TEXTURE),
+                layout_entry(3, SAMPLER),
+            ],
+        });
+        let frame_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("holoid frame bindings"),
+            entries: &[
+                layout_entry(0, UNIFORM),
+                layout_entry(1, TEXTURE),
+                layout_entry(2, SAMPLER),
+            ],
+        });
+        let window_pipeline = pipeline(
+            ctx,
+            "holoid window-layer pipeline",
+            &window_module,
+            "fs_window",
+            &window_layout,
+        );
+        let frame_pipeline = pipeline(
+            ctx,
+            "holoid frame pipeline",
+            &frame_module,
+            "fs_frame",
+            &frame_layout,
+        );
+        let blit_pipeline = pipeline(
+            ctx,
+            "holoid blit pipeline (floor)",
+            &frame_module,
+            "fs_blit",
+            &frame_layout,
+        );
+        let uniforms = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("holoid card uniforms"),
+            size: std::mem::size_of::<CardUniforms>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let layer_usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING;
+        let window_layer = texture_2d(ctx, "holoid window layer", width, height, layer_usage);
+        let window_view = window_layer.create_view(&Default::default());
+        let target_usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC;
+        let target = texture_2d(ctx, "holoid frame target", width, height, target_usage);
+        let target_view = target.create_view(&Default::default());
+        let portrait_tex = upload_rgba(
+            ctx,
+            "holoid portrait",
+            portrait.width(),
+            portrait.height(),
+            &portrait,
+        );
+        // The text layer arrives with the text shaping stack; until then it is empty.
+        let text_tex = upload_rgba(ctx, "holoid text layer", 1, 1, &[0; 4]);
+        let blank = upload_rgba(ctx, "holoid blank layer (capture blocked)", 1, 1, &[0, 0, 0, 255]);
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("holoid layer sampler"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
+        let bind = |label: &str, layout: &wgpu::BindGroupLayout, views: &[&wgpu::TextureView]| {
+            let mut entries = vec![wgpu::BindGroupEntry {
+                binding: 0,
+                resource: uniforms.as_entire_binding(),
+            }];
+            for (i, v) in views.iter().enumerate() {
+                entries.push(wgpu::BindGroupEntry {
+                    binding: 1 + i as u32,
+                    resource: wgpu::BindingResource::TextureView(v),
+                });
+            }
+            entries.push(wgpu::BindGroupEntry {
+                binding: 1 + views.len() as u32,
+                resource: wgpu::BindingResource::Sampler(&sampler),
+            });
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(label),
+                layout,
+                entries: &entries,
+            })
+        };
+        let portrait_view = portrait_tex.create_view(&Default::default());
+        let text_view = text_tex.create_view(&Default::default());
+        let window_bind = bind(
+            "holoid window-layer bind group",
+            &window_layout,
+            &[&portrait_view, &text_view],
+        );
+        let frame_bind = bind("holoid frame bind group", &frame_layout, &[&window_view]);
+        let blank_view = blank.create_view(&Default::default());
+        let blocked_bind = bind("holoid blocked-frame bind group", &frame_layout, &[&blank_view]);
+        let readback = readback::Readback::new(ctx, width, height);
+        let frame_bytes = 4 * u64::from(width) * u64::from(height);
+        let gpu_bytes = 2 * frame_bytes
+            + 4 * u64::from(portrait.width()) * u64::from(portrait.height())
+            + readback.buffer_bytes()
+            + std::mem::size_of::<CardUniforms>() as u64
+            + 8;
+        Ok(CardRenderer {
+            ctx: ctx.clone(),
+            options,
+            device_key: device_key.clone(),
+            locator: Locator::of(&credential.id),
+            window_pipeline,
+            frame_pipeline,
+            blit_pipeline,
+            uniforms,
+            window_view,
+            target,
+            target_view,
+            window_bind,
+            frame_bind,
+            blocked_bind,
+            current: None,
+            layer_window: None,
+            readback,
+            gpu_bytes,
+        })
+    }
+
+    /// The options the renderer was created with.
+    pub fn options(&self) -> &RendererOptions {
+        &self.options
+    }
+
+    /// Bytes of GPU memory held in textures and buffers.
+    pub fn gpu_memory_bytes(&self) -> u64 {
+        self.gpu_bytes
+    }
+
+    /// The pattern and codeword of the window `time` falls in (derived once per window).
+    fn window_state(&mut self, time: UnixMillis) -> (Window, Pattern, Codeword) {
+        let w = self.options.period.window_at(time);
+        match &self.current {
+            Some(c) if c.0 == w => c.clone(),
+            _ => {
+                let pattern = Pattern::for_window(&self.device_key, w);
+                let payload = Payload::issue(&self.device_key, self.locator, self.options.period, w);
+                let state = (w, pattern, Codeword::encode(&payload));
+                self.current = Some(state.clone());
+                state
+            }
+        }
+    }
+
+    /// Draws one frame into `view` (a texture of the renderer's size and [`TARGET_FORMAT`],
+    /// e.g. a window surface), and submits the work.
+    pub fn render_to_view(&mut self, frame: &FrameParams, view: &wgpu::TextureView) {
+        let (w, pattern, codeword) = self.window_state(frame.time);
+        let blocked = frame.capture.blocks();
+        let state = FrameState {
+            time: frame.time,
+            period: self.options.period,
+            tilt: frame.tilt,
+            shake_started: frame.shake_started,
+            blocked,
+            utc_offset_secs: self.options.utc_offset_secs,
+        };
+        let u = CardUniforms::new(
+            self.options.width,
+            self.options.height,
+            &pattern,
+            &codeword,
+            &state,
+        );
+        self.ctx
+            .queue
+            .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&u));
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("holoid frame encoder"),
+            });
+        if !blocked && self.layer_window != Some(w) {
+            draw(
+                &mut encoder,
+                "holoid window-layer pass",
+                &self.window_view,
+                &self.window_pipeline,
+                &self.window_bind,
+            );
+            self.layer_window = Some(w);
+        }
+        let bind = if blocked {
+            &self.blocked_bind
+        } else {
+            &self.frame_bind
+        };
+        draw(
+            &mut encoder,
+            "holoid frame pass",
+            view,
+            &self.frame_pipeline,
+            bind,
+        );
+        self.ctx.queue.submit([encoder.finish()]);
+    }
+
+    /// Draws one frame into the renderer's own target.
+    pub fn render(&mut self, frame: &FrameParams) {
+        let view = self.target_view.clone();
+        self.render_to_view(frame, &view);
+    }
+
+    /// Draws one frame and reads it back as an RGBA image.
+    pub fn render_to_image(&mut self, frame: &FrameParams) -> Result<image::RgbaImage, RenderError> {
+        self.render(frame);
+        self.readback.read(&self.ctx, &self.target)
+    }
+
+    /// The benchmark floor: a plain full-screen texture blit of the same size into the target.
+    pub fn render_blit_floor(&mut self) {
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("holoid blit encoder"),
+            });
+        draw(
+            &mut encoder,
+            "holoid blit pass",
+            &self.target_view,
+            &self.blit_pipeline,
+            &self.frame_bind,
+        );
+        self.ctx.queue.submit([encoder.finish()]);
+    }
+
+    /// Forgets the cached window layer, so the next frame is drawn cold (for benchmarks).
+    pub fn invalidate_window_layer(&mut self) {
+        self.layer_window = None;
+    }
+
+    /// Blocks until the GPU has finished all submitted work.
+    pub fn wait_idle(&self) -> Result<(), RenderError> {
+        self.ctx
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| RenderError::Readback(e.to_string()))
+    }
+}
+
+fn draw(
+    encoder: &mut wgpu::CommandEncoder,
+    label: &str,
+    view: &wgpu::TextureView,
+    pipeline: &wgpu::RenderPipeline,
+    bind: &wgpu::BindGroup,
+) {
+    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some(label),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                store: wgpu::StoreOp::Store,
+            },
+        })],
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    });
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, bind, &[]);
+    pass.draw(0..3, 0..1);
+}
