@@ -1,6 +1,6 @@
-// The per-frame pass: samples the window layer and adds what moves every frame — the
-// tilt foil, the time sweep, the shake burst, the clock and the window countdown — or draws
-// the capture-blocked card. Follows common.wgsl.
+// The per-frame pass: the window layer, and over it what moves every frame — the tilt
+// foil, the time sweep, the shake burst, the clock and the window countdown — or the
+// capture-blocked card instead. Follows common.wgsl.
 
 @group(0) @binding(1) var window_layer: texture_2d<f32>;
 @group(0) @binding(2) var layer_sampler: sampler;
@@ -52,9 +52,6 @@ fn sweep(p: vec2<f32>) -> vec4<f32> {
 
 fn burst(p: vec2<f32>) -> vec3<f32> {
     let age = card.sweep.w;
-    if age < 0.0 || age > 1.2 {
-        return vec3<f32>(0.0);
-    }
     let ring = card.regions[REGION_RING];
     let r = length(p - ring.xy);
     let front = age * 2400.0;
@@ -140,36 +137,80 @@ fn blocked(p: vec2<f32>) -> vec3<f32> {
     return mix(c, vec3<f32>(0.92, 0.35, 0.30), max(ring, slash));
 }
 
-@fragment
-fn fs_frame(in: VertexOut) -> @location(0) vec4<f32> {
-    let p = to_design(in.position.xy);
-    if p.x < 0.0 || p.y < 0.0 || p.x >= CARD_SIZE.x || p.y >= CARD_SIZE.y {
-        return vec4<f32>(0.0, 0.0, 0.0, 1.0);
+// The parts of a frame, each drawn as a quad over its own region (llvmpipe runs every
+// instruction of a shader on every pixel it covers, branches or not, so small quads are
+// what keeps a steady frame close to a blit there; on GPUs it saves work too):
+//   instance 0: the whole target, 1: the sweep ring's square, 2: the clock region.
+@vertex
+fn vs_part(@builtin(vertex_index) i: u32, @builtin(instance_index) part: u32) -> VertexOut {
+    let corner = vec2<f32>(f32(i & 1u), f32((i >> 1u) & 1u));
+    var px: vec2<f32>;
+    if part == 0u {
+        px = corner * card.viewport.xy;
+    } else {
+        var r = card.regions[REGION_CLOCK];
+        if part == 1u {
+            let ring = card.regions[REGION_RING];
+            r = vec4<f32>(ring.xy - vec2<f32>(ring.w + 2.0), vec2<f32>(2.0 * ring.w + 4.0));
+        }
+        px = card.origin.xy + (r.xy + corner * r.zw) * card.viewport.z;
     }
-    if card.state.x > 0.5 {
-        return vec4<f32>(blocked(p), 1.0);
-    }
+    var out: VertexOut;
+    out.position = vec4<f32>(px.x / card.viewport.x * 2.0 - 1.0, 1.0 - px.y / card.viewport.y * 2.0, 0.0, 1.0);
+    return out;
+}
+
+fn layer(frag: vec2<f32>) -> vec3<f32> {
     let size = vec2<f32>(textureDimensions(window_layer));
-    var c = textureSampleLevel(window_layer, layer_sampler, in.position.xy / size, 0.0).rgb;
-    // Foil over the emblem disc, letting the rosette lines show through.
+    return textureSampleLevel(window_layer, layer_sampler, frag / size, 0.0).rgb;
+}
+
+// The window layer as it is: the base of every frame, and the benchmark floor (a plain
+// full-screen texture blit).
+@fragment
+fn fs_blit(in: VertexOut) -> @location(0) vec4<f32> {
+    return vec4<f32>(layer(in.position.xy), 1.0);
+}
+
+// Foil over the emblem disc (the rosette lines show through) and the time sweep.
+@fragment
+fn fs_ring(in: VertexOut) -> @location(0) vec4<f32> {
+    let p = to_design(in.position.xy);
+    var c = layer(in.position.xy);
     let ring = card.regions[REGION_RING];
     let disc = cover(length(p - ring.xy) - ring.z * 0.92);
-    if disc > 0.0 {
-        c = mix(c, c * 0.35 + foil_colour(p) * 0.75, disc * 0.8);
-    }
+    c = mix(c, c * 0.35 + foil_colour(p) * 0.75, disc * 0.8);
     let sw = sweep(p);
     c = mix(c, sw.rgb, sw.a);
+    return vec4<f32>(clamp(c, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0);
+}
+
+// The clock and the window countdown.
+@fragment
+fn fs_clock(in: VertexOut) -> @location(0) vec4<f32> {
+    let p = to_design(in.position.xy);
+    var c = layer(in.position.xy);
     let ck = clock(p);
     c = mix(c, hsv(card.palette.x, 0.5, 0.35), ck.z);
     c = mix(c, hsv(card.palette.y, 0.8, 0.75), ck.y);
     c = mix(c, vec3<f32>(0.06, 0.07, 0.12), ck.x);
-    c += burst(p);
-    return vec4<f32>(clamp(c, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0);
+    return vec4<f32>(c, 1.0);
 }
 
-// The benchmark floor: a plain full-screen texture blit of the same size.
+// The shake burst, added over the whole card while it runs.
 @fragment
-fn fs_blit(in: VertexOut) -> @location(0) vec4<f32> {
-    let size = vec2<f32>(textureDimensions(window_layer));
-    return textureSampleLevel(window_layer, layer_sampler, in.position.xy / size, 0.0);
+fn fs_burst(in: VertexOut) -> @location(0) vec4<f32> {
+    let p = to_design(in.position.xy);
+    let inside = p.x >= 0.0 && p.y >= 0.0 && p.x < CARD_SIZE.x && p.y < CARD_SIZE.y;
+    return vec4<f32>(select(vec3<f32>(0.0), burst(p), inside), 0.0);
+}
+
+// The capture-blocked card: drawn over the whole target instead of everything else.
+@fragment
+fn fs_blocked(in: VertexOut) -> @location(0) vec4<f32> {
+    let p = to_design(in.position.xy);
+    if p.x < 0.0 || p.y < 0.0 || p.x >= CARD_SIZE.x || p.y >= CARD_SIZE.y {
+        return vec4<f32>(0.0, 0.0, 0.0, 1.0);
+    }
+    return vec4<f32>(blocked(p), 1.0);
 }

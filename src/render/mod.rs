@@ -125,8 +125,7 @@ pub struct CardRenderer {
     device_key: DeviceKey,
     locator: Locator,
     window_pipeline: wgpu::RenderPipeline,
-    frame_pipeline: wgpu::RenderPipeline,
-    blit_pipeline: wgpu::RenderPipeline,
+    frame: FramePipelines,
     uniforms: wgpu::Buffer,
     window_view: wgpu::TextureView,
     target: wgpu::Texture,
@@ -209,40 +208,49 @@ const TEXTURE: wgpu::BindingType = wgpu::BindingType::Texture {
 };
 const SAMPLER: wgpu::BindingType = wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering);
 
-fn pipeline(
-    ctx: &GpuContext,
-    label: &str,
-    module: &wgpu::ShaderModule,
-    entry: &str,
-    layout: &wgpu::BindGroupLayout,
-) -> wgpu::RenderPipeline {
+/// A render pipeline of `module`: vertex entry `vs`, fragment entry `fs`.
+struct PipelineSpec<'a> {
+    label: &'a str,
+    module: &'a wgpu::ShaderModule,
+    vs: &'a str,
+    fs: &'a str,
+    layout: &'a wgpu::BindGroupLayout,
+    /// `None` replaces the target; `Some` blends (the burst adds light).
+    blend: Option<wgpu::BlendState>,
+    topology: wgpu::PrimitiveTopology,
+}
+
+fn pipeline(ctx: &GpuContext, spec: PipelineSpec<'_>) -> wgpu::RenderPipeline {
     let pipeline_layout = ctx
         .device
         .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some(label),
-            bind_group_layouts: &[Some(layout)],
+            label: Some(spec.label),
+            bind_group_layouts: &[Some(spec.layout)],
             immediate_size: 0,
         });
     ctx.device
         .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some(label),
+            label: Some(spec.label),
             layout: Some(&pipeline_layout),
             vertex: wgpu::VertexState {
-                module,
-                entry_point: Some("vs_main"),
+                module: spec.module,
+                entry_point: Some(spec.vs),
                 compilation_options: Default::default(),
                 buffers: &[],
             },
-            primitive: wgpu::PrimitiveState::default(),
+            primitive: wgpu::PrimitiveState {
+                topology: spec.topology,
+                ..Default::default()
+            },
             depth_stencil: None,
             multisample: wgpu::MultisampleState::default(),
             fragment: Some(wgpu::FragmentState {
-                module,
-                entry_point: Some(entry),
+                module: spec.module,
+                entry_point: Some(spec.fs),
                 compilation_options: Default::default(),
                 targets: &[Some(wgpu::ColorTargetState {
                     format: TARGET_FORMAT,
-                    blend: None,
+                    blend: spec.blend,
                     write_mask: wgpu::ColorWrites::ALL,
                 })],
             }),
@@ -250,6 +258,23 @@ fn pipeline(
             cache: None,
         })
 }
+
+/// The frame pipelines, all drawn with `vs_part` quads (see `shaders/frame.wgsl`).
+struct FramePipelines {
+    blit: wgpu::RenderPipeline,
+    ring: wgpu::RenderPipeline,
+    clock: wgpu::RenderPipeline,
+    burst: wgpu::RenderPipeline,
+    blocked: wgpu::RenderPipeline,
+}
+
+/// How long a shake burst runs, seconds (as in `shaders/frame.wgsl`).
+pub const BURST_SECONDS: f32 = 1.2;
+
+/// Quads of `vs_part`: the instance index picks the region.
+const PART_WHOLE: u32 = 0;
+const PART_RING: u32 = 1;
+const PART_CLOCK: u32 = 2;
 
 impl CardRenderer {
     /// A renderer for `credential`, drawn with `device_key`; `portrait_png` is the portrait
@@ -297,25 +322,45 @@ impl CardRenderer {
         });
         let window_pipeline = pipeline(
             ctx,
-            "holoid window-layer pipeline",
-            &window_module,
-            "fs_window",
-            &window_layout,
+            PipelineSpec {
+                label: "holoid window-layer pipeline",
+                module: &window_module,
+                vs: "vs_main",
+                fs: "fs_window",
+                layout: &window_layout,
+                blend: None,
+                topology: wgpu::PrimitiveTopology::TriangleList,
+            },
         );
-        let frame_pipeline = pipeline(
-            ctx,
-            "holoid frame pipeline",
-            &frame_module,
-            "fs_frame",
-            &frame_layout,
-        );
-        let blit_pipeline = pipeline(
-            ctx,
-            "holoid blit pipeline (floor)",
-            &frame_module,
-            "fs_blit",
-            &frame_layout,
-        );
+        let part = |label, fs, blend| {
+            pipeline(
+                ctx,
+                PipelineSpec {
+                    label,
+                    module: &frame_module,
+                    vs: "vs_part",
+                    fs,
+                    layout: &frame_layout,
+                    blend,
+                    topology: wgpu::PrimitiveTopology::TriangleStrip,
+                },
+            )
+        };
+        let additive = wgpu::BlendState {
+            color: wgpu::BlendComponent {
+                src_factor: wgpu::BlendFactor::One,
+                dst_factor: wgpu::BlendFactor::One,
+                operation: wgpu::BlendOperation::Add,
+            },
+            alpha: wgpu::BlendComponent::OVER,
+        };
+        let frame = FramePipelines {
+            blit: part("holoid frame base (window layer blit)", "fs_blit", None),
+            ring: part("holoid frame ring (foil and sweep)", "fs_ring", None),
+            clock: part("holoid frame clock", "fs_clock", None),
+            burst: part("holoid frame burst", "fs_burst", Some(additive)),
+            blocked: part("holoid blocked frame", "fs_blocked", None),
+        };
         let uniforms = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("holoid card uniforms"),
             size: std::mem::size_of::<CardUniforms>() as u64,
@@ -388,8 +433,7 @@ impl CardRenderer {
             device_key: device_key.clone(),
             locator: Locator::of(&credential.id),
             window_pipeline,
-            frame_pipeline,
-            blit_pipeline,
+            frame,
             uniforms,
             window_view,
             target,
@@ -463,23 +507,32 @@ impl CardRenderer {
                 &mut encoder,
                 "holoid window-layer pass",
                 &self.window_view,
-                &self.window_pipeline,
                 &self.window_bind,
+                &[(&self.window_pipeline, 3, 0)],
             );
             self.layer_window = Some(w);
         }
-        let bind = if blocked {
-            &self.blocked_bind
+        let f = &self.frame;
+        if blocked {
+            let parts = [(&f.blocked, 4, PART_WHOLE)];
+            draw(
+                &mut encoder,
+                "holoid blocked frame pass",
+                view,
+                &self.blocked_bind,
+                &parts,
+            );
         } else {
-            &self.frame_bind
-        };
-        draw(
-            &mut encoder,
-            "holoid frame pass",
-            view,
-            &self.frame_pipeline,
-            bind,
-        );
+            let bursting = u.sweep[3] >= 0.0 && u.sweep[3] <= BURST_SECONDS;
+            let parts = [
+                (&f.blit, 4, PART_WHOLE),
+                (&f.ring, 4, PART_RING),
+                (&f.clock, 4, PART_CLOCK),
+            ];
+            let with_burst = [parts[0], parts[1], parts[2], (&f.burst, 4, PART_WHOLE)];
+            let parts: &[_] = if bursting { &with_burst } else { &parts };
+            draw(&mut encoder, "holoid frame pass", view, &self.frame_bind, parts);
+        }
         self.ctx.queue.submit([encoder.finish()]);
     }
 
@@ -503,12 +556,13 @@ impl CardRenderer {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("holoid blit encoder"),
             });
+        let parts = [(&self.frame.blit, 4, PART_WHOLE)];
         draw(
             &mut encoder,
             "holoid blit pass",
             &self.target_view,
-            &self.blit_pipeline,
             &self.frame_bind,
+            &parts,
         );
         self.ctx.queue.submit([encoder.finish()]);
     }
@@ -528,12 +582,14 @@ impl CardRenderer {
     }
 }
 
+/// One render pass into `view` (cleared to black) drawing each `(pipeline, vertices,
+/// instance)` in order with the bind group.
 fn draw(
     encoder: &mut wgpu::CommandEncoder,
     label: &str,
     view: &wgpu::TextureView,
-    pipeline: &wgpu::RenderPipeline,
     bind: &wgpu::BindGroup,
+    draws: &[(&wgpu::RenderPipeline, u32, u32)],
 ) {
     let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
         label: Some(label),
@@ -551,7 +607,9 @@ fn draw(
         occlusion_query_set: None,
         multiview_mask: None,
     });
-    pass.set_pipeline(pipeline);
     pass.set_bind_group(0, bind, &[]);
-    pass.draw(0..3, 0..1);
+    for (pipeline, vertices, instance) in draws {
+        pass.set_pipeline(pipeline);
+        pass.draw(0..*vertices, *instance..*instance + 1);
+    }
 }
