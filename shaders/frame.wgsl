@@ -205,12 +205,15 @@ fn fs_burst(in: VertexOut) -> @location(0) vec4<f32> {
     return vec4<f32>(select(vec3<f32>(0.0), burst(p), inside), 0.0);
 }
 
-// The capture-blocked card: drawn over the whole target instead of everything else.
+// The capture-blocked card: drawn over the whole target instead of everything else. Its
+// bind group puts the generic "capture blocked" text layer (premultiplied, card-sized) in
+// the `window_layer` slot; the real window layer is never bound.
 @fragment
 fn fs_blocked(in: VertexOut) -> @location(0) vec4<f32> {
     let p = to_design(in.position.xy);
     if p.x < 0.0 || p.y < 0.0 || p.x >= CARD_SIZE.x || p.y >= CARD_SIZE.y {
         return vec4<f32>(0.0, 0.0, 0.0, 1.0);
     }
-    return vec4<f32>(blocked(p), 1.0);
+    let words = textureSampleLevel(window_layer, layer_sampler, p / CARD_SIZE, 0.0);
+    return vec4<f32>(blocked(p) * (1.0 - words.a) + words.rgb, 1.0);
 }

@@ -166,6 +166,21 @@ fn adjacent_windows_differ_in_security_layers_only() {
         0.0,
         "the portrait must not change with the window"
     );
+    // Glyph cores (where the text layer is opaque) are the same pixels in both windows.
+    let c = &card.demo.credential.credential;
+    let text = holoid::render::text::TextPainter::new().credential_layer(c, a.width(), a.height());
+    let mut opaque = 0;
+    for (x, y, t) in text.enumerate_pixels() {
+        if t[3] == 255 {
+            opaque += 1;
+            assert_eq!(
+                a.get_pixel(x, y),
+                b.get_pixel(x, y),
+                "text pixel {x},{y} changed with the window"
+            );
+        }
+    }
+    assert!(opaque > 2_000, "only {opaque} opaque text pixels");
     let background = Rect::new(480.0, 560.0, 520.0, 200.0);
     let emblem = l.emblem;
     let grid = CodeGeometry::STANDARD.grid_rect();

@@ -14,6 +14,7 @@
 pub mod gpu;
 pub mod readback;
 pub mod shaders;
+pub mod text;
 pub mod uniforms;
 
 use std::fmt;
@@ -380,9 +381,25 @@ impl CardRenderer {
             portrait.height(),
             &portrait,
         );
-        // The text layer arrives with the text shaping stack; until then it is empty.
-        let text_tex = upload_rgba(ctx, "holoid text layer", 1, 1, &[0; 4]);
-        let blank = upload_rgba(ctx, "holoid blank layer (capture blocked)", 1, 1, &[0, 0, 0, 255]);
+        let mut painter = text::TextPainter::new();
+        let text_layer = painter.credential_layer(credential, width, height);
+        let text_tex = upload_rgba(
+            ctx,
+            "holoid text layer",
+            text_layer.width(),
+            text_layer.height(),
+            &text_layer,
+        );
+        // The blocked card binds this generic layer instead of the window layer, so no
+        // personal data can reach a blocked frame.
+        let blocked_layer = painter.blocked_layer(width, height);
+        let blank = upload_rgba(
+            ctx,
+            "holoid capture-blocked text layer",
+            blocked_layer.width(),
+            blocked_layer.height(),
+            &blocked_layer,
+        );
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("holoid layer sampler"),
             mag_filter: wgpu::FilterMode::Linear,
@@ -424,6 +441,8 @@ impl CardRenderer {
         let frame_bytes = 4 * u64::from(width) * u64::from(height);
         let gpu_bytes = 2 * frame_bytes
             + 4 * u64::from(portrait.width()) * u64::from(portrait.height())
+            + 4 * u64::from(text_layer.width()) * u64::from(text_layer.height())
+            + 4 * u64::from(blocked_layer.width()) * u64::from(blocked_layer.height())
             + readback.buffer_bytes()
             + std::mem::size_of::<CardUniforms>() as u64
             + 8;
