@@ -6,15 +6,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
 
+mod render_cmd;
+
 use holoid::code::{Codeword, Locator, Payload};
 use holoid::credential::SignedCredential;
 use holoid::demo::DemoIdentity;
 use holoid::files::{read_limited, read_text, write_atomic};
-use holoid::keys::{DeviceKey, IssuerPublic, MasterKey};
+use holoid::keys::{IssuerPublic, MasterKey};
 use holoid::pattern::Pattern;
 use holoid::time::UnixMillis;
 use holoid::timekey::{AcceptPolicy, WindowPeriod};
-use image::ImageEncoder;
 
 const EXIT_HELP: &str = "Exit status: 0 success, 1 the credential is not valid, 2 bad usage or \
 an unreadable file.";
@@ -74,35 +75,7 @@ enum Command {
     #[command(
         after_help = "Example:\n  holoid render --credential /tmp/demo/credential.json --device-key /tmp/demo/device.key \\\n      --at 2026-11-25T10:49:52.250Z --tilt -20,10 --out /tmp/card.png"
     )]
-    Render {
-        /// The credential file (JSON); its portrait is read from beside it.
-        #[arg(long, value_name = "FILE")]
-        credential: PathBuf,
-        /// The wallet's device key file.
-        #[arg(long, value_name = "FILE")]
-        device_key: PathBuf,
-        /// Time to draw: Unix seconds (with a fraction) or RFC 3339. By default, now.
-        #[arg(long, value_name = "TIME")]
-        at: Option<UnixMillis>,
-        /// Device tilt in degrees about the card's x and y axes, e.g. -30,5.
-        #[arg(long, value_name = "X,Y", allow_hyphen_values = true, default_value = "0,0")]
-        tilt: TiltDegrees,
-        /// Time of a shake: the burst runs for 1.2 s after it.
-        #[arg(long, value_name = "TIME")]
-        shake_at: Option<UnixMillis>,
-        /// Image size in pixels.
-        #[arg(long, value_name = "WxH", default_value = "1080x2340")]
-        size: Size,
-        /// Host capture state: none, recording, mirrored or screenshot.
-        #[arg(long, value_name = "S", default_value = "none")]
-        capture_state: holoid::render::CaptureState,
-        /// Window period in seconds, 1 to 30.
-        #[arg(long, default_value_t = WindowPeriod::DEFAULT_SECS.into())]
-        period: u64,
-        /// Output PNG file.
-        #[arg(long, value_name = "FILE.png")]
-        out: PathBuf,
-    },
+    Render(render_cmd::RenderCli),
     /// Shows the time window, pattern and code a card displays at a given time.
     ///
     /// Derives K_dev from the master key and the credential id, then the window seed, the
@@ -126,53 +99,17 @@ enum Command {
     },
 }
 
-/// Target size `WIDTHxHEIGHT` in pixels.
-#[derive(Clone, Copy, Debug)]
-struct Size(u32, u32);
-
-impl std::str::FromStr for Size {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a size: give WIDTHxHEIGHT in pixels, e.g. 1080x2340");
-        let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
-        Ok(Size(
-            w.trim().parse().map_err(|_| bad())?,
-            h.trim().parse().map_err(|_| bad())?,
-        ))
-    }
-}
-
-/// Tilt `X,Y` in degrees about the card's x and y axes.
-#[derive(Clone, Copy, Debug)]
-struct TiltDegrees(f32, f32);
-
-impl std::str::FromStr for TiltDegrees {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a tilt: give X,Y in degrees between -90 and 90, e.g. -30,5");
-        let (x, y) = s.split_once(',').ok_or_else(bad)?;
-        let x: f32 = x.trim().parse().map_err(|_| bad())?;
-        let y: f32 = y.trim().parse().map_err(|_| bad())?;
-        if !(x.abs() <= 90.0 && y.abs() <= 90.0) {
-            return Err(bad());
-        }
-        Ok(TiltDegrees(x, y))
-    }
-}
-
 /// A failure, with the exit status it maps to.
-enum Failure {
+pub(crate) enum Failure {
     /// The input was read but is not valid (exit 1).
     Invalid(String),
     /// Bad usage or an unreadable file (exit 2).
     Usage(String),
 }
 
-type Outcome = Result<(), Failure>;
+pub(crate) type Outcome = Result<(), Failure>;
 
-fn usage(e: impl std::fmt::Display) -> Failure {
+pub(crate) fn usage(e: impl std::fmt::Display) -> Failure {
     Failure::Usage(e.to_string())
 }
 
@@ -183,14 +120,14 @@ fn now() -> UnixMillis {
 
 const MAX_CREDENTIAL_BYTES: u64 = 1 << 20;
 const MAX_KEY_BYTES: u64 = 4096;
-const MAX_PORTRAIT_BYTES: u64 = 16 << 20;
+pub(crate) const MAX_PORTRAIT_BYTES: u64 = 16 << 20;
 
-fn load_credential(path: &Path) -> Result<SignedCredential, Failure> {
+pub(crate) fn load_credential(path: &Path) -> Result<SignedCredential, Failure> {
     let text = read_text(path, "credential", MAX_CREDENTIAL_BYTES).map_err(usage)?;
     SignedCredential::from_json(&text).map_err(|e| usage(format!("credential `{}`: {e}", path.display())))
 }
 
-fn load_key<K>(
+pub(crate) fn load_key<K>(
     path: &Path,
     what: &str,
     parse: impl Fn(&str) -> Result<K, holoid::keys::KeyError>,
@@ -308,81 +245,6 @@ fn window(credential: &Path, master_key: &Path, at: UnixMillis, period: u64) -> 
     Ok(())
 }
 
-struct RenderArgs<'a> {
-    credential: &'a Path,
-    device_key: &'a Path,
-    at: UnixMillis,
-    tilt: TiltDegrees,
-    shake_at: Option<UnixMillis>,
-    size: Size,
-    capture: holoid::render::CaptureState,
-    period: u64,
-    out: &'a Path,
-}
-
-fn render(a: RenderArgs<'_>) -> Outcome {
-    use holoid::render::{CardRenderer, FrameParams, GpuContext, RendererOptions};
-    let signed = load_credential(a.credential)?;
-    let c = &signed.credential;
-    let device_key = load_key(a.device_key, "device key", DeviceKey::from_text)?;
-    c.check_device_key(&device_key)
-        .map_err(|e| usage(format!("device key `{}`: {e}", a.device_key.display())))?;
-    let portrait_path = a
-        .credential
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(&c.portrait.file);
-    let portrait = read_limited(&portrait_path, "portrait", MAX_PORTRAIT_BYTES).map_err(usage)?;
-    c.portrait.check(&portrait).map_err(usage)?;
-    let period = WindowPeriod::from_secs(a.period).map_err(usage)?;
-    if a.out.extension().and_then(|e| e.to_str()) != Some("png") {
-        return Err(usage(format!(
-            "`{}`: the output must be a .png file",
-            a.out.display()
-        )));
-    }
-    let gpu = GpuContext::headless().map_err(usage)?;
-    let options = RendererOptions {
-        width: a.size.0,
-        height: a.size.1,
-        period,
-        ..Default::default()
-    };
-    let mut renderer = CardRenderer::new(&gpu, c, &device_key, &portrait, options).map_err(usage)?;
-    let frame = FrameParams {
-        time: a.at,
-        tilt: holoid::motion::Tilt {
-            x: a.tilt.0.to_radians(),
-            y: a.tilt.1.to_radians(),
-        },
-        shake_started: a.shake_at,
-        capture: a.capture,
-    };
-    let image = renderer.render_to_image(&frame).map_err(usage)?;
-    let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(
-            image.as_raw(),
-            image.width(),
-            image.height(),
-            image::ExtendedColorType::Rgba8,
-        )
-        .map_err(|e| usage(format!("cannot encode the PNG: {e}")))?;
-    write_atomic(a.out, &png, false).map_err(usage)?;
-    println!(
-        "rendered {} at {} ({}x{}, window {}, capture {}) on {} -> {}",
-        c.id,
-        a.at,
-        a.size.0,
-        a.size.1,
-        period.window_at(a.at).0,
-        a.capture,
-        gpu.describe(),
-        a.out.display()
-    );
-    Ok(())
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match &cli.command {
@@ -398,27 +260,7 @@ fn main() -> ExitCode {
             portrait.as_deref(),
             at.unwrap_or_else(now),
         ),
-        Command::Render {
-            credential,
-            device_key,
-            at,
-            tilt,
-            shake_at,
-            size,
-            capture_state,
-            period,
-            out,
-        } => render(RenderArgs {
-            credential,
-            device_key,
-            at: at.unwrap_or_else(now),
-            tilt: *tilt,
-            shake_at: *shake_at,
-            size: *size,
-            capture: *capture_state,
-            period: *period,
-            out,
-        }),
+        Command::Render(args) => render_cmd::run(args, now()),
         Command::Window {
             credential,
             master_key,

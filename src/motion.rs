@@ -211,3 +211,66 @@ impl MotionFilter {
         })
     }
 }
+
+/// Why a motion CSV text was refused.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MotionCsvError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong there.
+    pub reason: String,
+}
+
+impl fmt::Display for MotionCsvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}: {} (each line: t,ax,ay,az — seconds and m/s²)",
+            self.line, self.reason
+        )
+    }
+}
+
+impl std::error::Error for MotionCsvError {}
+
+/// Parses accelerometer samples from CSV text: one `t,ax,ay,az` per line (seconds, m/s²),
+/// an optional header line starting with a letter, `#` comments and blank lines allowed.
+/// Times must increase; values must be finite.
+pub fn parse_csv(text: &str) -> Result<Vec<Sample>, MotionCsvError> {
+    let mut samples: Vec<Sample> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        let bad = |reason: String| MotionCsvError { line: i + 1, reason };
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if i == 0 && line.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        if fields.len() != 4 {
+            return Err(bad(format!("{} fields, expected 4", fields.len())));
+        }
+        let t: f64 = fields[0]
+            .parse()
+            .map_err(|_| bad(format!("`{}` is not a number", fields[0])))?;
+        let mut accel = [0.0f32; 3];
+        for (a, s) in accel.iter_mut().zip(&fields[1..]) {
+            *a = s.parse().map_err(|_| bad(format!("`{s}` is not a number")))?;
+        }
+        if !t.is_finite() || accel.iter().any(|a| !a.is_finite()) {
+            return Err(bad("NaN or infinite value".to_string()));
+        }
+        if let Some(prev) = samples.last().filter(|p| t <= p.t) {
+            return Err(bad(format!("time {t} is not after the previous {}", prev.t)));
+        }
+        samples.push(Sample { t, accel });
+    }
+    if samples.is_empty() {
+        return Err(MotionCsvError {
+            line: 0,
+            reason: "no samples".to_string(),
+        });
+    }
+    Ok(samples)
+}

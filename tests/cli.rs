@@ -406,6 +406,61 @@ fn render_writes_a_png_and_refuses_bad_input() {
             stderr(&o)
         );
     }
+    // An animated PNG with its frames, driven by motion samples.
+    let motion = root.join("motion.csv");
+    let mut csv = String::from("t,ax,ay,az\n");
+    for i in 0..300 {
+        let t = f64::from(i) / 100.0;
+        let shake = if (1.0..1.6).contains(&t) {
+            18.0 * (t * 4.0 * std::f64::consts::TAU).sin()
+        } else {
+            0.0
+        };
+        csv += &format!("{t},{shake},6.9,6.9\n");
+    }
+    fs::write(&motion, csv).unwrap();
+    let frames_dir = root.join("frames");
+    let anim = root.join("anim.png");
+    let o = holoid(&[
+        "render",
+        "--credential",
+        p(&cred),
+        "--device-key",
+        p(&key),
+        "--out",
+        p(&anim),
+        "--at",
+        "1795603792",
+        "--frames",
+        "6",
+        "--fps",
+        "4",
+        "--size",
+        "180x390",
+        "--motion",
+        p(&motion),
+        "--frames-dir",
+        p(&frames_dir),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = fs::read(&anim).unwrap();
+    assert!(bytes.windows(4).any(|w| w == b"acTL"), "not an animated PNG");
+    assert_eq!(fs::read_dir(&frames_dir).unwrap().count(), 6);
+    let bad_motion = root.join("bad.csv");
+    fs::write(&bad_motion, "0,1,2\n").unwrap();
+    let o = holoid(&[
+        "render",
+        "--credential",
+        p(&cred),
+        "--device-key",
+        p(&key),
+        "--out",
+        p(&anim),
+        "--motion",
+        p(&bad_motion),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 1"), "{}", stderr(&o));
     let bad_out = root.join("card.jpg");
     let o = holoid(&[
         "render",

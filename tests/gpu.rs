@@ -11,7 +11,9 @@ use holoid::layout::{CardLayout, Rect};
 use holoid::motion::Tilt;
 use holoid::pattern::Pattern;
 use holoid::render::uniforms::fit;
-use holoid::render::{CaptureState, CardRenderer, FrameParams, GpuContext, RenderError, RendererOptions};
+use holoid::render::{
+    CaptureState, CardRenderer, FrameParams, GpuContext, Modulation, RenderError, RendererOptions,
+};
 use holoid::time::UnixMillis;
 use holoid::timekey::{AcceptPolicy, WindowPeriod};
 use image::RgbaImage;
@@ -371,4 +373,56 @@ fn bad_sizes_are_refused() {
         CardRenderer::new(ctx, c, &k, b"not a png", RendererOptions::default()),
         Err(RenderError::Portrait(_))
     ));
+}
+
+#[test]
+fn modulated_pairs_average_to_the_clean_frame_and_each_frame_shows_copy() {
+    let Some(card) = card(10, 540, 1170) else { return };
+    let delta = RendererOptions::default().modulation_delta;
+    let frame = |m| {
+        card.frame(FrameParams {
+            time: T0,
+            modulation: m,
+            ..Default::default()
+        })
+    };
+    let (off, plus, minus) = (
+        frame(Modulation::Off),
+        frame(Modulation::Plus),
+        frame(Modulation::Minus),
+    );
+    let mask = holoid::render::text::TextPainter::new().copy_mask(off.width(), off.height());
+    let (mut pair_err, mut pair_max, mut n) = (0.0f64, 0.0f64, 0u64);
+    let (mut on_mark, mut on_n, mut off_mark_max) = (0.0f64, 0u64, 0u8);
+    for (x, y, o) in off.enumerate_pixels() {
+        let (p, m) = (plus.get_pixel(x, y), minus.get_pixel(x, y));
+        let a = mask.get_pixel(x, y)[3];
+        for c in 0..3 {
+            // The clean frame under modulation: compressed into [δ, 1 − δ].
+            let clean = f64::from(o[c]) * (1.0 - 2.0 * f64::from(delta)) + 255.0 * f64::from(delta);
+            let mean = (f64::from(p[c]) + f64::from(m[c])) / 2.0;
+            pair_err += (mean - clean).abs();
+            pair_max = pair_max.max((mean - clean).abs());
+            n += 1;
+            if a == 255 {
+                on_mark += f64::from(p[c]) - f64::from(m[c]);
+                on_n += 1;
+            } else if a == 0 {
+                off_mark_max = off_mark_max.max(p[c].abs_diff(m[c]));
+            }
+        }
+    }
+    let mean_err = pair_err / n as f64 / 255.0;
+    assert!(
+        mean_err <= 1.0 / 255.0,
+        "pair mean differs from the clean frame by {mean_err:.5}"
+    );
+    assert!(pair_max <= 1.5, "largest pair-mean error {pair_max} / 255");
+    let contrast = on_mark / on_n as f64;
+    // Each frame is ±δ·255 ≈ ±15 from the clean frame on the mark: 30 between the two.
+    assert!(
+        contrast >= 2.0 * f64::from(delta) * 255.0 - 2.0,
+        "mark contrast only {contrast:.1} / 255"
+    );
+    assert!(off_mark_max <= 1, "frames differ by {off_mark_max} off the mark");
 }

@@ -12,6 +12,7 @@
 //! per frame in steady state except what the caller asks to read back.
 
 pub mod gpu;
+pub mod output;
 pub mod readback;
 pub mod shaders;
 pub mod text;
@@ -81,6 +82,39 @@ impl fmt::Display for CaptureState {
     }
 }
 
+/// The phase of the temporal modulation for one displayed frame. A host with a display of
+/// 90 Hz or more alternates `Plus` and `Minus` on successive frames: the eye averages each
+/// pair into the clean card, while any single captured frame carries the COPY / 사본 mark.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Modulation {
+    /// No modulation: the card as it is.
+    #[default]
+    Off,
+    /// The clean frame plus δ × mask.
+    Plus,
+    /// The clean frame minus δ × mask.
+    Minus,
+}
+
+impl Modulation {
+    /// The phase of frame number `n` of a modulated sequence.
+    pub fn for_frame(n: u64) -> Modulation {
+        if n.is_multiple_of(2) {
+            Modulation::Plus
+        } else {
+            Modulation::Minus
+        }
+    }
+
+    fn sign(self) -> f32 {
+        match self {
+            Modulation::Off => 0.0,
+            Modulation::Plus => 1.0,
+            Modulation::Minus => -1.0,
+        }
+    }
+}
+
 /// Options fixed when the renderer is created.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RendererOptions {
@@ -93,6 +127,11 @@ pub struct RendererOptions {
     pub period: WindowPeriod,
     /// Offset of the clock's local time from UTC, seconds. By default, +9 h (KST).
     pub utc_offset_secs: i32,
+    /// Amplitude δ of the temporal modulation, as a fraction of full scale. By default,
+    /// 0.06: a modulated frame is `clean·(1 − 2δ) + δ ± δ·mask`, so the pair mean is the
+    /// clean frame (compressed into [δ, 1 − δ] to leave headroom) and each frame shows the
+    /// mark at ±15/255.
+    pub modulation_delta: f32,
 }
 
 impl Default for RendererOptions {
@@ -102,6 +141,7 @@ impl Default for RendererOptions {
             height: 2340,
             period: WindowPeriod::default(),
             utc_offset_secs: 9 * 3600,
+            modulation_delta: 0.06,
         }
     }
 }
@@ -117,6 +157,8 @@ pub struct FrameParams {
     pub shake_started: Option<UnixMillis>,
     /// The host-reported capture state.
     pub capture: CaptureState,
+    /// The temporal modulation phase of this frame.
+    pub modulation: Modulation,
 }
 
 /// The card renderer for one credential.
@@ -134,6 +176,7 @@ pub struct CardRenderer {
     window_bind: wgpu::BindGroup,
     frame_bind: wgpu::BindGroup,
     blocked_bind: wgpu::BindGroup,
+    mask_bind: wgpu::BindGroup,
     current: Option<(Window, Pattern, Codeword)>,
     layer_window: Option<Window>,
     readback: readback::Readback,
@@ -267,6 +310,7 @@ struct FramePipelines {
     clock: wgpu::RenderPipeline,
     burst: wgpu::RenderPipeline,
     blocked: wgpu::RenderPipeline,
+    modulate: wgpu::RenderPipeline,
 }
 
 /// How long a shake burst runs, seconds (as in `shaders/frame.wgsl`).
@@ -355,12 +399,22 @@ impl CardRenderer {
             },
             alpha: wgpu::BlendComponent::OVER,
         };
+        // result = modulation value + frame · (1 − 2δ) (the blend constant).
+        let compress = wgpu::BlendState {
+            color: wgpu::BlendComponent {
+                src_factor: wgpu::BlendFactor::One,
+                dst_factor: wgpu::BlendFactor::Constant,
+                operation: wgpu::BlendOperation::Add,
+            },
+            alpha: wgpu::BlendComponent::REPLACE,
+        };
         let frame = FramePipelines {
             blit: part("holoid frame base (window layer blit)", "fs_blit", None),
             ring: part("holoid frame ring (foil and sweep)", "fs_ring", None),
             clock: part("holoid frame clock", "fs_clock", None),
             burst: part("holoid frame burst", "fs_burst", Some(additive)),
             blocked: part("holoid blocked frame", "fs_blocked", None),
+            modulate: part("holoid temporal modulation", "fs_modulate", Some(compress)),
         };
         let uniforms = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("holoid card uniforms"),
@@ -437,12 +491,17 @@ impl CardRenderer {
         let frame_bind = bind("holoid frame bind group", &frame_layout, &[&window_view]);
         let blank_view = blank.create_view(&Default::default());
         let blocked_bind = bind("holoid blocked-frame bind group", &frame_layout, &[&blank_view]);
+        let mask = painter.copy_mask(width, height);
+        let mask_tex = upload_rgba(ctx, "holoid COPY mask", mask.width(), mask.height(), &mask);
+        let mask_view = mask_tex.create_view(&Default::default());
+        let mask_bind = bind("holoid modulation bind group", &frame_layout, &[&mask_view]);
         let readback = readback::Readback::new(ctx, width, height);
         let frame_bytes = 4 * u64::from(width) * u64::from(height);
         let gpu_bytes = 2 * frame_bytes
             + 4 * u64::from(portrait.width()) * u64::from(portrait.height())
             + 4 * u64::from(text_layer.width()) * u64::from(text_layer.height())
             + 4 * u64::from(blocked_layer.width()) * u64::from(blocked_layer.height())
+            + 4 * u64::from(mask.width()) * u64::from(mask.height())
             + readback.buffer_bytes()
             + std::mem::size_of::<CardUniforms>() as u64
             + 8;
@@ -460,6 +519,7 @@ impl CardRenderer {
             window_bind,
             frame_bind,
             blocked_bind,
+            mask_bind,
             current: None,
             layer_window: None,
             readback,
@@ -497,6 +557,7 @@ impl CardRenderer {
     pub fn render_to_view(&mut self, frame: &FrameParams, view: &wgpu::TextureView) {
         let (w, pattern, codeword) = self.window_state(frame.time);
         let blocked = frame.capture.blocks();
+        let modulated = !blocked && frame.modulation != Modulation::Off;
         let state = FrameState {
             time: frame.time,
             period: self.options.period,
@@ -505,13 +566,16 @@ impl CardRenderer {
             blocked,
             utc_offset_secs: self.options.utc_offset_secs,
         };
-        let u = CardUniforms::new(
+        let mut u = CardUniforms::new(
             self.options.width,
             self.options.height,
             &pattern,
             &codeword,
             &state,
         );
+        let delta = self.options.modulation_delta;
+        u.state[1] = frame.modulation.sign();
+        u.state[2] = delta;
         self.ctx
             .queue
             .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&u));
@@ -522,35 +586,51 @@ impl CardRenderer {
                 label: Some("holoid frame encoder"),
             });
         if !blocked && self.layer_window != Some(w) {
+            let parts = [Some(Part {
+                pipeline: &self.window_pipeline,
+                bind: &self.window_bind,
+                vertices: 3,
+                instance: 0,
+            })];
             draw(
                 &mut encoder,
                 "holoid window-layer pass",
                 &self.window_view,
-                &self.window_bind,
-                &[(&self.window_pipeline, 3, 0)],
+                &parts,
+                1.0,
             );
             self.layer_window = Some(w);
         }
         let f = &self.frame;
+        let part = |pipeline, bind, instance| Part {
+            pipeline,
+            bind,
+            vertices: 4,
+            instance,
+        };
         if blocked {
-            let parts = [(&f.blocked, 4, PART_WHOLE)];
-            draw(
-                &mut encoder,
-                "holoid blocked frame pass",
-                view,
-                &self.blocked_bind,
-                &parts,
-            );
+            let parts = [Some(part(&f.blocked, &self.blocked_bind, PART_WHOLE))];
+            draw(&mut encoder, "holoid blocked frame pass", view, &parts, 1.0);
         } else {
             let bursting = u.sweep[3] >= 0.0 && u.sweep[3] <= BURST_SECONDS;
-            let parts = [
-                (&f.blit, 4, PART_WHOLE),
-                (&f.ring, 4, PART_RING),
-                (&f.clock, 4, PART_CLOCK),
+            let all = [
+                (true, part(&f.blit, &self.frame_bind, PART_WHOLE)),
+                (true, part(&f.ring, &self.frame_bind, PART_RING)),
+                (true, part(&f.clock, &self.frame_bind, PART_CLOCK)),
+                (bursting, part(&f.burst, &self.frame_bind, PART_WHOLE)),
+                (modulated, part(&f.modulate, &self.mask_bind, PART_WHOLE)),
             ];
-            let with_burst = [parts[0], parts[1], parts[2], (&f.burst, 4, PART_WHOLE)];
-            let parts: &[_] = if bursting { &with_burst } else { &parts };
-            draw(&mut encoder, "holoid frame pass", view, &self.frame_bind, parts);
+            let mut parts: [Option<Part<'_>>; 5] = [None; 5];
+            for (slot, (on, p)) in parts.iter_mut().zip(all) {
+                *slot = on.then_some(p);
+            }
+            draw(
+                &mut encoder,
+                "holoid frame pass",
+                view,
+                &parts,
+                1.0 - 2.0 * f64::from(delta),
+            );
         }
         self.ctx.queue.submit([encoder.finish()]);
     }
@@ -575,14 +655,13 @@ impl CardRenderer {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("holoid blit encoder"),
             });
-        let parts = [(&self.frame.blit, 4, PART_WHOLE)];
-        draw(
-            &mut encoder,
-            "holoid blit pass",
-            &self.target_view,
-            &self.frame_bind,
-            &parts,
-        );
+        let parts = [Some(Part {
+            pipeline: &self.frame.blit,
+            bind: &self.frame_bind,
+            vertices: 4,
+            instance: PART_WHOLE,
+        })];
+        draw(&mut encoder, "holoid blit pass", &self.target_view, &parts, 1.0);
         self.ctx.queue.submit([encoder.finish()]);
     }
 
@@ -601,14 +680,23 @@ impl CardRenderer {
     }
 }
 
-/// One render pass into `view` (cleared to black) drawing each `(pipeline, vertices,
-/// instance)` in order with the bind group.
+/// One draw of a full-screen triangle (3 vertices) or a `vs_part` quad (4).
+#[derive(Clone, Copy)]
+struct Part<'a> {
+    pipeline: &'a wgpu::RenderPipeline,
+    bind: &'a wgpu::BindGroup,
+    vertices: u32,
+    instance: u32,
+}
+
+/// One render pass into `view` (cleared to black) drawing `parts` in order; `blend` is
+/// the blend constant (the modulation's compression factor).
 fn draw(
     encoder: &mut wgpu::CommandEncoder,
     label: &str,
     view: &wgpu::TextureView,
-    bind: &wgpu::BindGroup,
-    draws: &[(&wgpu::RenderPipeline, u32, u32)],
+    parts: &[Option<Part<'_>>],
+    blend: f64,
 ) {
     let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
         label: Some(label),
@@ -626,9 +714,15 @@ fn draw(
         occlusion_query_set: None,
         multiview_mask: None,
     });
-    pass.set_bind_group(0, bind, &[]);
-    for (pipeline, vertices, instance) in draws {
-        pass.set_pipeline(pipeline);
-        pass.draw(0..*vertices, *instance..*instance + 1);
+    pass.set_blend_constant(wgpu::Color {
+        r: blend,
+        g: blend,
+        b: blend,
+        a: 1.0,
+    });
+    for p in parts.iter().flatten() {
+        pass.set_pipeline(p.pipeline);
+        pass.set_bind_group(0, p.bind, &[]);
+        pass.draw(0..p.vertices, p.instance..p.instance + 1);
     }
 }

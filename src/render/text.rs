@@ -221,6 +221,22 @@ impl TextPainter {
         self.paint(&items, width, height)
     }
 
+    /// The mask of the temporal modulation: rows of "사본 COPY" across the card (alpha).
+    pub fn copy_mask(&mut self, width: u32, height: u32) -> RgbaImage {
+        const ROW: &str = "사본 COPY 사본 COPY 사본 COPY";
+        let rows: Vec<Rect> = (0..11)
+            .map(|i| {
+                let shift = if i % 2 == 0 { -180.0 } else { -20.0 };
+                Rect::new(shift, 60.0 + i as f32 * 210.0, CARD_WIDTH * 2.0, 140.0)
+            })
+            .collect();
+        let items: Vec<Item<'_>> = rows
+            .iter()
+            .map(|r| item(ROW, *r, 110.0, true, WHITE, Align::Left))
+            .collect();
+        self.paint(&items, width, height)
+    }
+
     fn paint(&mut self, items: &[Item<'_>], width: u32, height: u32) -> RgbaImage {
         let scale = (width as f32 / CARD_WIDTH).min(height as f32 / CARD_HEIGHT);
         let (w, h) = (

@@ -157,3 +157,22 @@ fn a_gap_restarts_the_filters() {
     assert_eq!(f.gravity(), [G, 0.0, 0.0]);
     assert!(u.shake_started.is_none() && !u.shaking);
 }
+
+#[test]
+fn motion_csv_parses_and_names_bad_lines() {
+    use holoid::motion::parse_csv;
+    let ok = parse_csv("t,ax,ay,az\n0.0,0,6.9,6.9\n# comment\n\n0.01, 0.1, 6.9, 6.9\n").unwrap();
+    assert_eq!(ok.len(), 2);
+    assert_eq!(ok[1].accel, [0.1, 6.9, 6.9]);
+    for (text, line, words) in [
+        ("0,1,2\n", 1, "3 fields"),
+        ("0,1,2,x\n", 1, "not a number"),
+        ("0,1,2,3\n0,1,2,3\n", 2, "not after"),
+        ("0,NaN,2,3\n", 1, "NaN"),
+        ("", 0, "no samples"),
+    ] {
+        let e = parse_csv(text).unwrap_err();
+        assert_eq!(e.line, line, "{text:?}");
+        assert!(e.to_string().contains(words), "{text:?}: {e}");
+    }
+}
