@@ -50,21 +50,25 @@ fn sweep(p: vec2<f32>) -> vec4<f32> {
     return vec4<f32>(c, band);
 }
 
-fn burst(p: vec2<f32>) -> vec3<f32> {
+// The shake ripple: rings in the window's two burst hues expanding from the emblem,
+// crossing the card in about a second. Returns colour and coverage.
+fn burst(p: vec2<f32>) -> vec4<f32> {
     let age = card.sweep.w;
     let ring = card.regions[REGION_RING];
     let r = length(p - ring.xy);
     let front = age * 2400.0;
     let fade = 1.0 - age / 1.2;
-    var c = vec3<f32>(0.0);
+    var out = vec4<f32>(0.0);
     let rings = u32(card.clock.w);
     for (var k = 0u; k < rings; k++) {
         let rk = front - f32(k) * 140.0;
-        let w = 1.0 - smoothstep(18.0, 42.0, abs(r - rk));
-        let hue = select(card.palette.z, card.palette.w, k % 2u == 1u);
-        c += hsv(hue, 0.8, 1.0) * w * fade;
+        let w = (1.0 - smoothstep(18.0, 42.0, abs(r - rk))) * fade * 0.85;
+        if w > out.a {
+            let hue = select(card.palette.z, card.palette.w, k % 2u == 1u);
+            out = vec4<f32>(hsv(hue, 0.9, 0.95), w);
+        }
     }
-    return c;
+    return out;
 }
 
 // Segments a..g of the digits 0-9 (bit 0 = a).
@@ -197,12 +201,12 @@ fn fs_clock(in: VertexOut) -> @location(0) vec4<f32> {
     return vec4<f32>(c, 1.0);
 }
 
-// The shake burst, added over the whole card while it runs.
+// The shake burst, blended over the whole card while it runs.
 @fragment
 fn fs_burst(in: VertexOut) -> @location(0) vec4<f32> {
     let p = to_design(in.position.xy);
     let inside = p.x >= 0.0 && p.y >= 0.0 && p.x < CARD_SIZE.x && p.y < CARD_SIZE.y;
-    return vec4<f32>(select(vec3<f32>(0.0), burst(p), inside), 0.0);
+    return select(vec4<f32>(0.0), burst(p), inside);
 }
 
 // The capture-blocked card: drawn over the whole target instead of everything else. Its

@@ -259,7 +259,7 @@ struct PipelineSpec<'a> {
     vs: &'a str,
     fs: &'a str,
     layout: &'a wgpu::BindGroupLayout,
-    /// `None` replaces the target; `Some` blends (the burst adds light).
+    /// `None` replaces the target; `Some` blends (the burst, the modulation).
     blend: Option<wgpu::BlendState>,
     topology: wgpu::PrimitiveTopology,
 }
@@ -391,14 +391,6 @@ impl CardRenderer {
                 },
             )
         };
-        let additive = wgpu::BlendState {
-            color: wgpu::BlendComponent {
-                src_factor: wgpu::BlendFactor::One,
-                dst_factor: wgpu::BlendFactor::One,
-                operation: wgpu::BlendOperation::Add,
-            },
-            alpha: wgpu::BlendComponent::OVER,
-        };
         // result = modulation value + frame · (1 − 2δ) (the blend constant).
         let compress = wgpu::BlendState {
             color: wgpu::BlendComponent {
@@ -412,7 +404,11 @@ impl CardRenderer {
             blit: part("holoid frame base (window layer blit)", "fs_blit", None),
             ring: part("holoid frame ring (foil and sweep)", "fs_ring", None),
             clock: part("holoid frame clock", "fs_clock", None),
-            burst: part("holoid frame burst", "fs_burst", Some(additive)),
+            burst: part(
+                "holoid frame burst",
+                "fs_burst",
+                Some(wgpu::BlendState::ALPHA_BLENDING),
+            ),
             blocked: part("holoid blocked frame", "fs_blocked", None),
             modulate: part("holoid temporal modulation", "fs_modulate", Some(compress)),
         };
