@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Parser, Subcommand};
 
 mod render_cmd;
+mod view_cmd;
 
 use holoid::code::{Codeword, Locator, Payload};
 use holoid::credential::SignedCredential;
@@ -76,6 +77,7 @@ enum Command {
         after_help = "Example:\n  holoid render --credential /tmp/demo/credential.json --device-key /tmp/demo/device.key \\\n      --at 2026-11-25T10:49:52.250Z --tilt -20,10 --out /tmp/card.png"
     )]
     Render(render_cmd::RenderCli),
+    View(view_cmd::ViewCli),
     /// Shows the time window, pattern and code a card displays at a given time.
     ///
     /// Derives K_dev from the master key and the credential id, then the window seed, the
@@ -261,6 +263,7 @@ fn main() -> ExitCode {
             at.unwrap_or_else(now),
         ),
         Command::Render(args) => render_cmd::run(args, now()),
+        Command::View(args) => view_cmd::run(args),
         Command::Window {
             credential,
             master_key,

@@ -426,3 +426,37 @@ fn modulated_pairs_average_to_the_clean_frame_and_each_frame_shows_copy() {
     );
     assert!(off_mark_max <= 1, "frames differ by {off_mark_max} off the mark");
 }
+
+#[test]
+fn bgra_targets_render_the_same_card_and_srgb_is_refused() {
+    let Some(ctx) = gpu() else { return };
+    let demo = DemoIdentity::generate(11);
+    let c = &demo.credential.credential;
+    let k = demo.master.device_key(&c.id);
+    let make = |format| {
+        let options = RendererOptions {
+            width: 270,
+            height: 585,
+            format,
+            ..Default::default()
+        };
+        CardRenderer::new(ctx, c, &k, &demo.portrait_png, options)
+    };
+    let frame = FrameParams {
+        time: T0,
+        ..Default::default()
+    };
+    let rgba = make(wgpu::TextureFormat::Rgba8Unorm)
+        .unwrap()
+        .render_to_image(&frame)
+        .unwrap();
+    let bgra = make(wgpu::TextureFormat::Bgra8Unorm)
+        .unwrap()
+        .render_to_image(&frame)
+        .unwrap();
+    assert_eq!(mean_diff(&rgba, &bgra, Rect::new(0.0, 0.0, 1080.0, 2340.0)), 0.0);
+    assert!(matches!(
+        make(wgpu::TextureFormat::Rgba8UnormSrgb),
+        Err(RenderError::Format(_))
+    ));
+}

@@ -19,6 +19,8 @@ pub enum RenderError {
         /// The adapter's largest texture side.
         max: u32,
     },
+    /// The target format is not one the renderer draws in.
+    Format(String),
     /// The portrait image could not be decoded.
     Portrait(String),
     /// Reading the frame back from the GPU failed.
@@ -40,6 +42,10 @@ impl fmt::Display for RenderError {
                     "cannot render {width}x{height}: each side must be 1 to {max} pixels"
                 )
             }
+            RenderError::Format(format) => write!(
+                f,
+                "cannot draw into {format} textures: choose Rgba8Unorm or Bgra8Unorm (8-bit, not sRGB)"
+            ),
             RenderError::Portrait(e) => write!(f, "cannot use the portrait image: {e}"),
             RenderError::Readback(e) => write!(f, "cannot read the frame back from the GPU: {e}"),
         }

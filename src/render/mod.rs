@@ -31,8 +31,14 @@ use crate::timekey::{Window, WindowPeriod};
 pub use gpu::{GpuContext, RenderError};
 use uniforms::{CardUniforms, FrameState};
 
-/// The texture format the renderer draws in (values are sRGB-encoded, stored as is).
+/// The default texture format the renderer draws in (values are sRGB-encoded, stored as
+/// is). [`RendererOptions::format`] may choose [`wgpu::TextureFormat::Bgra8Unorm`] instead,
+/// the usual format of window surfaces.
 pub const TARGET_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+/// The formats the renderer can draw in: 8-bit, not sRGB (the shaders write encoded values).
+pub const SUPPORTED_FORMATS: [wgpu::TextureFormat; 2] =
+    [wgpu::TextureFormat::Rgba8Unorm, wgpu::TextureFormat::Bgra8Unorm];
 
 /// Capture state reported by the host (the phone's OS). Anything but `None` blanks the card.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -132,6 +138,8 @@ pub struct RendererOptions {
     /// clean frame (compressed into [δ, 1 − δ] to leave headroom) and each frame shows the
     /// mark at ±15/255.
     pub modulation_delta: f32,
+    /// The format of the target: one of [`SUPPORTED_FORMATS`]. By default, RGBA8.
+    pub format: wgpu::TextureFormat,
 }
 
 impl Default for RendererOptions {
@@ -142,6 +150,7 @@ impl Default for RendererOptions {
             period: WindowPeriod::default(),
             utc_offset_secs: 9 * 3600,
             modulation_delta: 0.06,
+            format: TARGET_FORMAT,
         }
     }
 }
@@ -185,6 +194,7 @@ pub struct CardRenderer {
 
 fn texture_2d(
     ctx: &GpuContext,
+    format: wgpu::TextureFormat,
     label: &str,
     width: u32,
     height: u32,
@@ -200,7 +210,7 @@ fn texture_2d(
         mip_level_count: 1,
         sample_count: 1,
         dimension: wgpu::TextureDimension::D2,
-        format: TARGET_FORMAT,
+        format,
         usage,
         view_formats: &[],
     })
@@ -208,7 +218,7 @@ fn texture_2d(
 
 fn upload_rgba(ctx: &GpuContext, label: &str, width: u32, height: u32, rgba: &[u8]) -> wgpu::Texture {
     let usage = wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST;
-    let texture = texture_2d(ctx, label, width, height, usage);
+    let texture = texture_2d(ctx, TARGET_FORMAT, label, width, height, usage);
     ctx.queue.write_texture(
         wgpu::TexelCopyTextureInfo {
             texture: &texture,
@@ -262,6 +272,7 @@ struct PipelineSpec<'a> {
     /// `None` replaces the target; `Some` blends (the burst, the modulation).
     blend: Option<wgpu::BlendState>,
     topology: wgpu::PrimitiveTopology,
+    format: wgpu::TextureFormat,
 }
 
 fn pipeline(ctx: &GpuContext, spec: PipelineSpec<'_>) -> wgpu::RenderPipeline {
@@ -293,7 +304,7 @@ fn pipeline(ctx: &GpuContext, spec: PipelineSpec<'_>) -> wgpu::RenderPipeline {
                 entry_point: Some(spec.fs),
                 compilation_options: Default::default(),
                 targets: &[Some(wgpu::ColorTargetState {
-                    format: TARGET_FORMAT,
+                    format: spec.format,
                     blend: spec.blend,
                     write_mask: wgpu::ColorWrites::ALL,
                 })],
@@ -336,6 +347,9 @@ impl CardRenderer {
         if width == 0 || height == 0 || width > max || height > max {
             return Err(RenderError::BadSize { width, height, max });
         }
+        if !SUPPORTED_FORMATS.contains(&options.format) {
+            return Err(RenderError::Format(format!("{:?}", options.format)));
+        }
         let portrait = image::load_from_memory(portrait_png)
             .map_err(|e| RenderError::Portrait(e.to_string()))?
             .to_rgba8();
@@ -375,6 +389,7 @@ impl CardRenderer {
                 layout: &window_layout,
                 blend: None,
                 topology: wgpu::PrimitiveTopology::TriangleList,
+                format: options.format,
             },
         );
         let part = |label, fs, blend| {
@@ -388,6 +403,7 @@ impl CardRenderer {
                     layout: &frame_layout,
                     blend,
                     topology: wgpu::PrimitiveTopology::TriangleStrip,
+                    format: options.format,
                 },
             )
         };
@@ -419,10 +435,24 @@ impl CardRenderer {
             mapped_at_creation: false,
         });
         let layer_usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING;
-        let window_layer = texture_2d(ctx, "holoid window layer", width, height, layer_usage);
+        let window_layer = texture_2d(
+            ctx,
+            options.format,
+            "holoid window layer",
+            width,
+            height,
+            layer_usage,
+        );
         let window_view = window_layer.create_view(&Default::default());
         let target_usage = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC;
-        let target = texture_2d(ctx, "holoid frame target", width, height, target_usage);
+        let target = texture_2d(
+            ctx,
+            options.format,
+            "holoid frame target",
+            width,
+            height,
+            target_usage,
+        );
         let target_view = target.create_view(&Default::default());
         let portrait_tex = upload_rgba(
             ctx,
@@ -491,7 +521,7 @@ impl CardRenderer {
         let mask_tex = upload_rgba(ctx, "holoid COPY mask", mask.width(), mask.height(), &mask);
         let mask_view = mask_tex.create_view(&Default::default());
         let mask_bind = bind("holoid modulation bind group", &frame_layout, &[&mask_view]);
-        let readback = readback::Readback::new(ctx, width, height);
+        let readback = readback::Readback::new(ctx, width, height, options.format);
         let frame_bytes = 4 * u64::from(width) * u64::from(height);
         let gpu_bytes = 2 * frame_bytes
             + 4 * u64::from(portrait.width()) * u64::from(portrait.height())
@@ -548,7 +578,7 @@ impl CardRenderer {
         }
     }
 
-    /// Draws one frame into `view` (a texture of the renderer's size and [`TARGET_FORMAT`],
+    /// Draws one frame into `view` (a texture of the renderer's size and format,
     /// e.g. a window surface), and submits the work.
     pub fn render_to_view(&mut self, frame: &FrameParams, view: &wgpu::TextureView) {
         let (w, pattern, codeword) = self.window_state(frame.time);

@@ -10,11 +10,12 @@ pub struct Readback {
     width: u32,
     height: u32,
     padded_row: u32,
+    bgra: bool,
 }
 
 impl Readback {
     /// A buffer for `width` × `height` RGBA8 textures.
-    pub fn new(ctx: &GpuContext, width: u32, height: u32) -> Readback {
+    pub fn new(ctx: &GpuContext, width: u32, height: u32, format: wgpu::TextureFormat) -> Readback {
         let align = wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
         let padded_row = (4 * width).div_ceil(align) * align;
         let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
@@ -23,11 +24,16 @@ impl Readback {
             usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
             mapped_at_creation: false,
         });
+        let bgra = matches!(
+            format,
+            wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Bgra8UnormSrgb
+        );
         Readback {
             buffer,
             width,
             height,
             padded_row,
+            bgra,
         }
     }
 
@@ -36,7 +42,7 @@ impl Readback {
         self.buffer.size()
     }
 
-    /// Copies `texture` (RGBA8, this size) back into an image.
+    /// Copies `texture` (8-bit RGBA or BGRA, this size) back into an RGBA image.
     pub fn read(&self, ctx: &GpuContext, texture: &wgpu::Texture) -> Result<image::RgbaImage, RenderError> {
         let mut encoder = ctx
             .device
@@ -87,6 +93,9 @@ impl Readback {
             }
         }
         self.buffer.unmap();
+        if self.bgra {
+            pixels.chunks_exact_mut(4).for_each(|p| p.swap(0, 2));
+        }
         image::RgbaImage::from_raw(self.width, self.height, pixels)
             .ok_or_else(|| RenderError::Readback("pixel count does not match the size".into()))
     }
