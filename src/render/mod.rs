@@ -188,7 +188,8 @@ pub struct CardRenderer {
     mask_bind: wgpu::BindGroup,
     current: Option<(Window, Pattern, Codeword)>,
     layer_window: Option<Window>,
-    readback: readback::Readback,
+    /// Made on the first read-back: a renderer that only draws to a window never holds it.
+    readback: Option<readback::Readback>,
     gpu_bytes: u64,
 }
 
@@ -521,14 +522,12 @@ impl CardRenderer {
         let mask_tex = upload_rgba(ctx, "holoid COPY mask", mask.width(), mask.height(), &mask);
         let mask_view = mask_tex.create_view(&Default::default());
         let mask_bind = bind("holoid modulation bind group", &frame_layout, &[&mask_view]);
-        let readback = readback::Readback::new(ctx, width, height, options.format);
         let frame_bytes = 4 * u64::from(width) * u64::from(height);
         let gpu_bytes = 2 * frame_bytes
             + 4 * u64::from(portrait.width()) * u64::from(portrait.height())
             + 4 * u64::from(text_layer.width()) * u64::from(text_layer.height())
             + 4 * u64::from(blocked_layer.width()) * u64::from(blocked_layer.height())
             + 4 * u64::from(mask.width()) * u64::from(mask.height())
-            + readback.buffer_bytes()
             + std::mem::size_of::<CardUniforms>() as u64
             + 8;
         Ok(CardRenderer {
@@ -548,7 +547,7 @@ impl CardRenderer {
             mask_bind,
             current: None,
             layer_window: None,
-            readback,
+            readback: None,
             gpu_bytes,
         })
     }
@@ -558,9 +557,10 @@ impl CardRenderer {
         &self.options
     }
 
-    /// Bytes of GPU memory held in textures and buffers.
+    /// Bytes of GPU memory held in textures and buffers (with the read-back buffer once
+    /// a frame has been read back).
     pub fn gpu_memory_bytes(&self) -> u64 {
-        self.gpu_bytes
+        self.gpu_bytes + self.readback.as_ref().map_or(0, readback::Readback::buffer_bytes)
     }
 
     /// The pattern and codeword of the window `time` falls in (derived once per window).
@@ -670,7 +670,11 @@ impl CardRenderer {
     /// Draws one frame and reads it back as an RGBA image.
     pub fn render_to_image(&mut self, frame: &FrameParams) -> Result<image::RgbaImage, RenderError> {
         self.render(frame);
-        self.readback.read(&self.ctx, &self.target)
+        let (ctx, options) = (&self.ctx, &self.options);
+        let readback = self.readback.get_or_insert_with(|| {
+            readback::Readback::new(ctx, options.width, options.height, options.format)
+        });
+        readback.read(&self.ctx, &self.target)
     }
 
     /// The benchmark floor: a plain full-screen texture blit of the same size into the target.
