@@ -129,6 +129,32 @@ pub(crate) fn load_credential(path: &Path) -> Result<SignedCredential, Failure> 
     SignedCredential::from_json(&text).map_err(|e| usage(format!("credential `{}`: {e}", path.display())))
 }
 
+/// What a wallet holds: the credential, its device key (checked against the credential's
+/// commitment) and the portrait (checked against the credential's hash).
+pub(crate) struct Wallet {
+    pub credential: holoid::credential::Credential,
+    pub device_key: holoid::keys::DeviceKey,
+    pub portrait: Vec<u8>,
+}
+
+pub(crate) fn load_wallet(credential: &Path, device_key: &Path) -> Result<Wallet, Failure> {
+    let c = load_credential(credential)?.credential;
+    let key = load_key(device_key, "device key", holoid::keys::DeviceKey::from_text)?;
+    c.check_device_key(&key)
+        .map_err(|e| usage(format!("device key `{}`: {e}", device_key.display())))?;
+    let portrait_path = credential
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(&c.portrait.file);
+    let portrait = read_limited(&portrait_path, "portrait", MAX_PORTRAIT_BYTES).map_err(usage)?;
+    c.portrait.check(&portrait).map_err(usage)?;
+    Ok(Wallet {
+        credential: c,
+        device_key: key,
+        portrait,
+    })
+}
+
 pub(crate) fn load_key<K>(
     path: &Path,
     what: &str,

@@ -1,17 +1,16 @@
 //! `holoid render`: one PNG, or an animated PNG and per-frame PNGs, of the card as the
 //! wallet shows it. Part of the `holoid` binary.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use holoid::keys::DeviceKey;
 use holoid::motion::{MotionConfig, MotionFilter, Tilt};
 use holoid::render::output;
 use holoid::render::{CaptureState, CardRenderer, FrameParams, GpuContext, Modulation, RendererOptions};
 use holoid::time::UnixMillis;
 use holoid::timekey::WindowPeriod;
 
-use crate::{MAX_PORTRAIT_BYTES, Outcome, load_credential, load_key, usage};
-use holoid::files::{read_limited, read_text, write_atomic};
+use crate::{Outcome, Wallet, load_wallet, usage};
+use holoid::files::{read_text, write_atomic};
 
 /// Target size `WIDTHxHEIGHT` in pixels.
 #[derive(Clone, Copy, Debug)]
@@ -136,18 +135,12 @@ impl MotionTrack {
 }
 
 pub fn run(a: &RenderCli, now: UnixMillis) -> Outcome {
-    let signed = load_credential(&a.credential)?;
-    let c = &signed.credential;
-    let device_key = load_key(&a.device_key, "device key", DeviceKey::from_text)?;
-    c.check_device_key(&device_key)
-        .map_err(|e| usage(format!("device key `{}`: {e}", a.device_key.display())))?;
-    let portrait_path = a
-        .credential
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(&c.portrait.file);
-    let portrait = read_limited(&portrait_path, "portrait", MAX_PORTRAIT_BYTES).map_err(usage)?;
-    c.portrait.check(&portrait).map_err(usage)?;
+    let Wallet {
+        credential,
+        device_key,
+        portrait,
+    } = load_wallet(&a.credential, &a.device_key)?;
+    let c = &credential;
     let period = WindowPeriod::from_secs(a.period).map_err(usage)?;
     if a.out.extension().and_then(|e| e.to_str()) != Some("png") {
         return Err(usage(format!(

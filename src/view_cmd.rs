@@ -4,11 +4,10 @@
 //! Mouse drag tilts the card, space shakes it, `c` toggles a simulated capture (the shield),
 //! `m` toggles the temporal modulation, Escape or `q` quits. The title shows the frame time.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use holoid::files::read_limited;
 use holoid::keys::DeviceKey;
 use holoid::motion::Tilt;
 use holoid::render::{CaptureState, CardRenderer, FrameParams, GpuContext, Modulation, RendererOptions};
@@ -20,7 +19,7 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::keyboard::{Key, NamedKey};
 use winit::window::{Window, WindowId};
 
-use crate::{MAX_PORTRAIT_BYTES, Outcome, load_credential, load_key, usage};
+use crate::{Outcome, Wallet, load_wallet, usage};
 
 /// Shows the live card in a window: drag to tilt, space to shake, c to simulate a screen
 /// capture, m to toggle the temporal modulation, q or Escape to quit.
@@ -264,18 +263,11 @@ impl ApplicationHandler for Viewer {
 }
 
 pub fn run(a: &ViewCli) -> Outcome {
-    let signed = load_credential(&a.credential)?;
-    let device_key = load_key(&a.device_key, "device key", DeviceKey::from_text)?;
-    let c = signed.credential;
-    c.check_device_key(&device_key)
-        .map_err(|e| usage(format!("device key `{}`: {e}", a.device_key.display())))?;
-    let portrait_path = a
-        .credential
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(&c.portrait.file);
-    let portrait = read_limited(&portrait_path, "portrait", MAX_PORTRAIT_BYTES).map_err(usage)?;
-    c.portrait.check(&portrait).map_err(usage)?;
+    let Wallet {
+        credential,
+        device_key,
+        portrait,
+    } = load_wallet(&a.credential, &a.device_key)?;
     let period = WindowPeriod::from_secs(a.period).map_err(usage)?;
     let exit_after = match a.exit_after {
         Some(s) if !(s.is_finite() && s > 0.0 && s < 86_400.0) => {
@@ -292,7 +284,7 @@ pub fn run(a: &ViewCli) -> Outcome {
     })?;
     event_loop.set_control_flow(ControlFlow::Poll);
     let mut viewer = Viewer {
-        credential: c,
+        credential,
         device_key,
         portrait,
         period,

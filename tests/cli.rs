@@ -362,19 +362,20 @@ fn render_writes_a_png_and_refuses_bad_input() {
     let other = demo(&root, 6);
     let (cred, key) = (d.join("credential.json"), d.join("device.key"));
     let out = root.join("card.png");
-    let base = |extra: &[&str]| {
+    let render = |key: &Path, out: &Path, extra: &[&str]| {
         let mut args = vec![
             "render",
             "--credential",
             p(&cred),
             "--device-key",
-            p(&key),
+            p(key),
             "--out",
-            p(&out),
+            p(out),
         ];
         args.extend_from_slice(extra);
         holoid(&args)
     };
+    let base = |extra: &[&str]| render(&key, &out, extra);
     let o = base(&["--at", "1795603792.25", "--tilt", "-30,5", "--size", "360x780"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let img = image::open(&out).unwrap();
@@ -393,12 +394,10 @@ fn render_writes_a_png_and_refuses_bad_input() {
         (vec!["--capture-state", "filming"], "not a capture state"),
     ];
     for (extra, expect) in cases {
-        let mut args = vec!["render", "--credential", p(&cred), "--out", p(&out)];
-        if !extra.contains(&"--device-key") {
-            args.extend(["--device-key", p(&key)]);
-        }
-        args.extend(&extra);
-        let o = holoid(&args);
+        let o = match extra.as_slice() {
+            ["--device-key", k] => render(Path::new(k), &out, &[]),
+            _ => base(&extra),
+        };
         assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
         assert!(
             stderr(&o).contains(expect),
@@ -421,14 +420,7 @@ fn render_writes_a_png_and_refuses_bad_input() {
     fs::write(&motion, csv).unwrap();
     let frames_dir = root.join("frames");
     let anim = root.join("anim.png");
-    let o = holoid(&[
-        "render",
-        "--credential",
-        p(&cred),
-        "--device-key",
-        p(&key),
-        "--out",
-        p(&anim),
+    let motion_args = [
         "--at",
         "1795603792",
         "--frames",
@@ -437,40 +429,21 @@ fn render_writes_a_png_and_refuses_bad_input() {
         "4",
         "--size",
         "180x390",
-        "--motion",
-        p(&motion),
-        "--frames-dir",
-        p(&frames_dir),
-    ]);
+    ];
+    let mut args = motion_args.to_vec();
+    args.extend(["--motion", p(&motion), "--frames-dir", p(&frames_dir)]);
+    let o = render(&key, &anim, &args);
     assert!(o.status.success(), "{}", stderr(&o));
     let bytes = fs::read(&anim).unwrap();
     assert!(bytes.windows(4).any(|w| w == b"acTL"), "not an animated PNG");
     assert_eq!(fs::read_dir(&frames_dir).unwrap().count(), 6);
     let bad_motion = root.join("bad.csv");
     fs::write(&bad_motion, "0,1,2\n").unwrap();
-    let o = holoid(&[
-        "render",
-        "--credential",
-        p(&cred),
-        "--device-key",
-        p(&key),
-        "--out",
-        p(&anim),
-        "--motion",
-        p(&bad_motion),
-    ]);
+    let o = render(&key, &anim, &["--motion", p(&bad_motion)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("line 1"), "{}", stderr(&o));
     let bad_out = root.join("card.jpg");
-    let o = holoid(&[
-        "render",
-        "--credential",
-        p(&cred),
-        "--device-key",
-        p(&key),
-        "--out",
-        p(&bad_out),
-    ]);
+    let o = render(&key, &bad_out, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains(".png"));
 }
