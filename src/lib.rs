@@ -25,5 +25,6 @@ pub mod mac;
 pub mod motion;
 pub mod pattern;
 pub mod render;
+pub mod simulate;
 pub mod time;
 pub mod timekey;

@@ -1,0 +1,115 @@
+//! Photographs the rendered card with the simulated camera at every level, writes a contact
+//! sheet, and measures how often the code decodes when the module positions are known
+//! exactly (an oracle locator: this isolates the code's robustness from the detector's
+//! finding of the card).
+//!
+//! ```text
+//! cargo run --release --example capture_sheet -- docs/captures.png 20
+//! ```
+
+use holoid::code::decode;
+use holoid::code::geometry::{CodeGeometry, MODULE_COUNT};
+use holoid::demo::DemoIdentity;
+use holoid::render::uniforms::fit;
+use holoid::render::{CardRenderer, FrameParams, GpuContext, RendererOptions};
+use holoid::simulate::camera::{self, CameraParams, Level, Pose};
+use holoid::simulate::display::{Display, LinearFrame, SubpixelLayout};
+use holoid::simulate::rng::Rng;
+use holoid::time::UnixMillis;
+use image::{RgbImage, imageops};
+
+fn luma(img: &RgbImage, x: f64, y: f64) -> f32 {
+    let (xi, yi) = (x.floor() as u32, y.floor() as u32);
+    if xi + 1 >= img.width() || yi + 1 >= img.height() {
+        return 0.0;
+    }
+    let (fx, fy) = ((x - x.floor()) as f32, (y - y.floor()) as f32);
+    let l = |x, y| {
+        let p = img.get_pixel(x, y);
+        0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
+    };
+    let top = l(xi, yi) * (1.0 - fx) + l(xi + 1, yi) * fx;
+    let bottom = l(xi, yi + 1) * (1.0 - fx) + l(xi + 1, yi + 1) * fx;
+    top * (1.0 - fy) + bottom * fy
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let out = args.next().unwrap_or_else(|| "captures.png".to_string());
+    let per_level: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(10);
+    let ctx = GpuContext::headless().unwrap_or_else(|e| panic!("{e}"));
+    let demo = DemoIdentity::generate(1);
+    let c = &demo.credential.credential;
+    let screen = (1080, 2340);
+    let options = RendererOptions {
+        width: screen.0,
+        height: screen.1,
+        ..Default::default()
+    };
+    let mut r = CardRenderer::new(
+        &ctx,
+        c,
+        &demo.master.device_key(&c.id),
+        &demo.portrait_png,
+        options,
+    )
+    .unwrap();
+    let t = UnixMillis(1_795_603_792_250);
+    let frame = LinearFrame::from_srgb(
+        &r.render_to_image(&FrameParams {
+            time: t,
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    let geometry = CodeGeometry::STANDARD;
+    let (s, ox, oy) = fit(screen.0, screen.1);
+    let mut sheet = RgbImage::new(4 * 270, 480);
+    for (li, level) in Level::ALL.into_iter().enumerate() {
+        let mut decoded = 0;
+        for n in 0..per_level {
+            let mut rng = Rng::new(7).derive(level.name(), n);
+            let layout = if n % 2 == 0 {
+                SubpixelLayout::Diamond
+            } else {
+                SubpixelLayout::RgbStripe
+            };
+            let display = Display {
+                layout,
+                fill: rng.range(0.5, 0.8) as f32,
+                brightness: rng.range(0.8, 1.1) as f32,
+            };
+            let pose = Pose::random(level, (720, 1280), screen, &mut rng);
+            let params = CameraParams::random(level, 720, 1280, &mut rng);
+            let shot = camera::photograph(&frame, &display, &pose, &params, &mut rng);
+            let jpeg = camera::encode_jpeg(&shot, params.jpeg_quality);
+            let seen = image::load_from_memory(&jpeg).unwrap().to_rgb8();
+            let h = pose.homography(screen);
+            let samples: Vec<f32> = (0..MODULE_COUNT)
+                .map(|i| {
+                    let [mx, my] = geometry.module_rect(i).center();
+                    let [x, y] = h.apply([f64::from(ox + mx * s), f64::from(oy + my * s)]);
+                    luma(&seen, x, y)
+                })
+                .collect();
+            let mut sorted = samples.clone();
+            sorted.sort_by(f32::total_cmp);
+            let q = MODULE_COUNT / 4;
+            let threshold = (sorted[q] + sorted[MODULE_COUNT - 1 - q]) / 2.0;
+            let reading: Vec<Option<bool>> = samples.iter().map(|&v| Some(v < threshold)).collect();
+            if decode(&reading).is_ok() {
+                decoded += 1;
+            }
+            if n == 0 {
+                let thumb = imageops::resize(&seen, 270, 480, imageops::FilterType::Triangle);
+                imageops::replace(&mut sheet, &thumb, li as i64 * 270, 0);
+            }
+        }
+        println!(
+            "{:>6}: code decoded {decoded}/{per_level} with an oracle locator",
+            level.name()
+        );
+    }
+    sheet.save(&out).unwrap();
+    println!("wrote {out}");
+}

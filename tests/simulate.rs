@@ -1,0 +1,176 @@
+//! The capture model's stages, each checked by a property a person would check by eye.
+
+use holoid::simulate::camera::{self, CameraParams, Level, Pose};
+use holoid::simulate::display::{Display, LinearFrame, SubpixelLayout, linear_to_srgb, srgb_to_linear};
+use holoid::simulate::rng::Rng;
+use image::{Rgba, RgbaImage};
+
+const SCREEN: (u32, u32) = (540, 1170);
+
+fn clean_camera(width: u32, height: u32) -> CameraParams {
+    CameraParams {
+        width,
+        height,
+        blur_sigma: 0.0,
+        noise_sigma: 0.0,
+        jpeg_quality: 92,
+        exposure: 1.0,
+        white_balance: [1.0; 3],
+        vignetting: 0.0,
+    }
+}
+
+const PANEL: Display = Display {
+    layout: SubpixelLayout::RgbStripe,
+    fill: 0.7,
+    brightness: 1.0,
+};
+
+#[test]
+fn perspective_puts_the_screen_corners_where_the_pose_says() {
+    // White 30-pixel squares in the four screen corners of a black frame.
+    let s = 30;
+    let img = RgbaImage::from_fn(SCREEN.0, SCREEN.1, |x, y| {
+        let near = |v: u32, max: u32| v < s || v >= max - s;
+        if near(x, SCREEN.0) && near(y, SCREEN.1) {
+            Rgba([255; 4])
+        } else {
+            Rgba([0, 0, 0, 255])
+        }
+    });
+    let frame = LinearFrame::from_srgb(&img);
+    for seed in 0..3 {
+        let mut rng = Rng::new(seed);
+        let pose = Pose::random(Level::Hard, (720, 1280), SCREEN, &mut rng);
+        let shot = camera::photograph(&frame, &PANEL, &pose, &clean_camera(720, 1280), &mut rng);
+        let h = pose.homography(SCREEN);
+        let (sw, sh) = (f64::from(SCREEN.0), f64::from(SCREEN.1));
+        let half = f64::from(s) / 2.0;
+        let centres = [
+            [half, half],
+            [sw - half, half],
+            [sw - half, sh - half],
+            [half, sh - half],
+        ];
+        for centre in centres {
+            let [ex, ey] = h.apply(centre);
+            // Centroid of bright pixels within 40 px of where the pose says the square is.
+            let (mut sx, mut sy, mut n) = (0.0, 0.0, 0.0);
+            for y in (ey as i64 - 40).max(0)..(ey as i64 + 40).min(1280) {
+                for x in (ex as i64 - 40).max(0)..(ex as i64 + 40).min(720) {
+                    let v = f64::from(shot.get_pixel(x as u32, y as u32)[1]);
+                    if v > 220.0 {
+                        sx += x as f64 + 0.5;
+                        sy += y as f64 + 0.5;
+                        n += 1.0;
+                    }
+                }
+            }
+            assert!(n > 10.0, "seed {seed}: nothing bright near ({ex:.0}, {ey:.0})");
+            let (cx, cy) = (sx / n, sy / n);
+            assert!(
+                (cx - ex).hypot(cy - ey) < 1.5,
+                "seed {seed}: square at ({cx:.1}, {cy:.1}), pose says ({ex:.1}, {ey:.1})"
+            );
+        }
+    }
+}
+
+#[test]
+fn demosaicing_and_noise_keep_the_mean_colour() {
+    let colour = [180u8, 120, 60];
+    let img = RgbaImage::from_pixel(SCREEN.0, SCREEN.1, Rgba([colour[0], colour[1], colour[2], 255]));
+    let frame = LinearFrame::from_srgb(&img);
+    for (layout, seed) in [(SubpixelLayout::RgbStripe, 1), (SubpixelLayout::Diamond, 2)] {
+        let mut rng = Rng::new(seed);
+        let pose = Pose::random(Level::Easy, (720, 1280), SCREEN, &mut rng);
+        let params = CameraParams {
+            blur_sigma: 1.2,
+            noise_sigma: 5.0,
+            ..clean_camera(720, 1280)
+        };
+        let display = Display { layout, ..PANEL };
+        let shot = camera::photograph(&frame, &display, &pose, &params, &mut rng);
+        // The middle of the screen.
+        let [cx, cy] = pose
+            .homography(SCREEN)
+            .apply([f64::from(SCREEN.0) / 2.0, f64::from(SCREEN.1) / 2.0]);
+        let mut sum = [0.0f64; 3];
+        let mut n = 0.0;
+        for y in (cy as u32 - 60)..(cy as u32 + 60) {
+            for x in (cx as u32 - 60)..(cx as u32 + 60) {
+                let p = shot.get_pixel(x, y);
+                for c in 0..3 {
+                    sum[c] += f64::from(p[c]);
+                }
+                n += 1.0;
+            }
+        }
+        for c in 0..3 {
+            let mean = sum[c] / n;
+            // The panel shows the colour; the camera's gamma is the same sRGB curve.
+            let want = f64::from(linear_to_srgb(srgb_to_linear(f32::from(colour[c]) / 255.0))) * 255.0;
+            assert!(
+                (mean - want).abs() < 4.0,
+                "{layout:?} channel {c}: mean {mean:.1}, want {want:.1}"
+            );
+        }
+    }
+}
+
+#[test]
+fn jpeg_quality_changes_the_file_size_monotonically() {
+    let card = RgbaImage::from_fn(SCREEN.0, SCREEN.1, |x, y| {
+        Rgba([(x % 256) as u8, (y % 256) as u8, ((x ^ y) % 256) as u8, 255])
+    });
+    let mut rng = Rng::new(9);
+    let pose = Pose::random(Level::Normal, (360, 640), SCREEN, &mut rng);
+    let params = CameraParams::random(Level::Normal, 360, 640, &mut rng);
+    let shot = camera::photograph(&LinearFrame::from_srgb(&card), &PANEL, &pose, &params, &mut rng);
+    let sizes: Vec<usize> = [50, 65, 75, 85, 92, 98]
+        .iter()
+        .map(|&q| camera::encode_jpeg(&shot, q).len())
+        .collect();
+    assert!(
+        sizes.windows(2).all(|w| w[0] < w[1]),
+        "sizes by quality: {sizes:?}"
+    );
+    let decoded = image::load_from_memory(&camera::encode_jpeg(&shot, 85)).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (360, 640));
+}
+
+#[test]
+fn the_same_seed_gives_the_same_photograph() {
+    let card = RgbaImage::from_fn(SCREEN.0, SCREEN.1, |x, y| {
+        Rgba([(x % 200) as u8, 90, (y % 150) as u8, 255])
+    });
+    let frame = LinearFrame::from_srgb(&card);
+    let shoot = |seed| {
+        let mut rng = Rng::new(seed);
+        let pose = Pose::random(Level::Hard, (270, 480), SCREEN, &mut rng);
+        let params = CameraParams::random(Level::Hard, 270, 480, &mut rng);
+        camera::encode_jpeg(
+            &camera::photograph(&frame, &PANEL, &pose, &params, &mut rng),
+            params.jpeg_quality,
+        )
+    };
+    assert_eq!(shoot(4), shoot(4));
+    assert_ne!(shoot(4), shoot(5));
+}
+
+#[test]
+fn levels_follow_the_design_table() {
+    let p = Level::Hard.params();
+    assert_eq!(
+        (
+            p.phone_height,
+            p.corner_shift,
+            p.blur_sigma,
+            p.noise_sigma,
+            p.jpeg_quality
+        ),
+        (0.55, 0.15, 2.0, 5.0, 75)
+    );
+    assert_eq!("harsh".parse::<Level>(), Ok(Level::Harsh));
+    assert!("extreme".parse::<Level>().is_err());
+}
