@@ -145,7 +145,8 @@ mod tests {
                 fill: 0.6,
                 brightness: 1.0,
             };
-            let n = 240;
+            // Fine enough that each subpixel edge is resolved to well under 1 %.
+            let n = 1200;
             let mut sum = [0.0f64; 3];
             for a in 0..n {
                 for b in 0..n {
