@@ -12,7 +12,7 @@ use holoid::code::geometry::{CodeGeometry, MODULE_COUNT};
 use holoid::demo::DemoIdentity;
 use holoid::render::uniforms::fit;
 use holoid::render::{CardRenderer, FrameParams, GpuContext, RendererOptions};
-use holoid::simulate::camera::{self, CameraParams, Level, Pose};
+use holoid::simulate::camera::{self, BEZEL, CameraParams, Level, Pose, Screen};
 use holoid::simulate::display::{Display, LinearFrame, SubpixelLayout};
 use holoid::simulate::rng::Rng;
 use holoid::time::UnixMillis;
@@ -81,7 +81,16 @@ fn main() {
             };
             let pose = Pose::random(level, (720, 1280), screen, &mut rng);
             let params = CameraParams::random(level, 720, 1280, &mut rng);
-            let shot = camera::photograph(&frame, &display, &pose, &params, &mut rng);
+            let shot = camera::photograph(
+                &Screen {
+                    frame: &frame,
+                    display,
+                    bezel: BEZEL,
+                },
+                &pose,
+                &params,
+                &mut rng,
+            );
             let jpeg = camera::encode_jpeg(&shot, params.jpeg_quality);
             let seen = image::load_from_memory(&jpeg).unwrap().to_rgb8();
             let h = pose.homography(screen);

@@ -1,6 +1,6 @@
 //! The capture model's stages, each checked by a property a person would check by eye.
 
-use holoid::simulate::camera::{self, CameraParams, Level, Pose};
+use holoid::simulate::camera::{self, BEZEL, CameraParams, Level, Pose, Screen};
 use holoid::simulate::display::{Display, LinearFrame, SubpixelLayout, linear_to_srgb, srgb_to_linear};
 use holoid::simulate::rng::Rng;
 use image::{Rgba, RgbaImage};
@@ -17,6 +17,14 @@ fn clean_camera(width: u32, height: u32) -> CameraParams {
         exposure: 1.0,
         white_balance: [1.0; 3],
         vignetting: 0.0,
+    }
+}
+
+fn screen(frame: &LinearFrame, display: Display) -> Screen<'_> {
+    Screen {
+        frame,
+        display,
+        bezel: BEZEL,
     }
 }
 
@@ -42,7 +50,7 @@ fn perspective_puts_the_screen_corners_where_the_pose_says() {
     for seed in 0..3 {
         let mut rng = Rng::new(seed);
         let pose = Pose::random(Level::Hard, (720, 1280), SCREEN, &mut rng);
-        let shot = camera::photograph(&frame, &PANEL, &pose, &clean_camera(720, 1280), &mut rng);
+        let shot = camera::photograph(&screen(&frame, PANEL), &pose, &clean_camera(720, 1280), &mut rng);
         let h = pose.homography(SCREEN);
         let (sw, sh) = (f64::from(SCREEN.0), f64::from(SCREEN.1));
         let half = f64::from(s) / 2.0;
@@ -90,7 +98,7 @@ fn demosaicing_and_noise_keep_the_mean_colour() {
             ..clean_camera(720, 1280)
         };
         let display = Display { layout, ..PANEL };
-        let shot = camera::photograph(&frame, &display, &pose, &params, &mut rng);
+        let shot = camera::photograph(&screen(&frame, display), &pose, &params, &mut rng);
         // The middle of the screen.
         let [cx, cy] = pose
             .homography(SCREEN)
@@ -126,7 +134,12 @@ fn jpeg_quality_changes_the_file_size_monotonically() {
     let mut rng = Rng::new(9);
     let pose = Pose::random(Level::Normal, (360, 640), SCREEN, &mut rng);
     let params = CameraParams::random(Level::Normal, 360, 640, &mut rng);
-    let shot = camera::photograph(&LinearFrame::from_srgb(&card), &PANEL, &pose, &params, &mut rng);
+    let shot = camera::photograph(
+        &screen(&LinearFrame::from_srgb(&card), PANEL),
+        &pose,
+        &params,
+        &mut rng,
+    );
     let sizes: Vec<usize> = [50, 65, 75, 85, 92, 98]
         .iter()
         .map(|&q| camera::encode_jpeg(&shot, q).len())
@@ -150,7 +163,7 @@ fn the_same_seed_gives_the_same_photograph() {
         let pose = Pose::random(Level::Hard, (270, 480), SCREEN, &mut rng);
         let params = CameraParams::random(Level::Hard, 270, 480, &mut rng);
         camera::encode_jpeg(
-            &camera::photograph(&frame, &PANEL, &pose, &params, &mut rng),
+            &camera::photograph(&screen(&frame, PANEL), &pose, &params, &mut rng),
             params.jpeg_quality,
         )
     };
@@ -173,4 +186,93 @@ fn levels_follow_the_design_table() {
     );
     assert_eq!("harsh".parse::<Level>(), Ok(Level::Harsh));
     assert!("extreme".parse::<Level>().is_err());
+}
+
+/// Magnitude of the 2-D DFT of the luma of `img` over `patch` (x0, y0, size) at the spatial
+/// frequency `f` (cycles per camera pixel), normalised by the patch's mean luma.
+fn dft_energy(img: &image::RgbImage, patch: (u32, u32, u32), f: [f64; 2]) -> f64 {
+    let (x0, y0, n) = patch;
+    let (mut re, mut im, mut sum) = (0.0, 0.0, 0.0);
+    for y in y0..y0 + n {
+        for x in x0..x0 + n {
+            let p = img.get_pixel(x, y);
+            let l = 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]);
+            let phase = std::f64::consts::TAU * (f[0] * f64::from(x) + f[1] * f64::from(y));
+            re += l * phase.cos();
+            im += l * phase.sin();
+            sum += l;
+        }
+    }
+    re.hypot(im) / sum
+}
+
+#[test]
+fn a_print_has_halftone_energy_at_its_screen_frequency_and_a_screen_does_not() {
+    use holoid::simulate::print::{Print, PrintParams};
+    // A flat mid grey, printed (black ink only) and shown on a phone, photographed straight on
+    // at 1.5 camera pixels per image pixel.
+    let grey = RgbaImage::from_pixel(240, 240, Rgba([128, 128, 128, 255]));
+    let scale = 1.5;
+    let pose = Pose {
+        screen_corners: [[0.0, 0.0], [360.0, 0.0], [360.0, 360.0], [0.0, 360.0]]
+            .map(|[x, y]| [x + 20.0, y + 20.0]),
+    };
+    let params = CameraParams {
+        blur_sigma: 0.8,
+        noise_sigma: 2.0,
+        ..clean_camera(400, 400)
+    };
+    let mut rng = Rng::new(3);
+    let print_params = PrintParams::random(&mut rng);
+    let printed = camera::photograph(&Print::new(&grey, print_params), &pose, &params, &mut rng);
+    let frame = LinearFrame::from_srgb(&grey);
+    let shown = camera::photograph(&screen(&frame, PANEL), &pose, &params, &mut rng);
+    // The black screen's fundamental, along its angle, in camera pixels.
+    let a = print_params.angles[3].to_radians();
+    let period = print_params.cell * scale;
+    let f = [a.cos() / period, a.sin() / period];
+    let patch = (80, 80, 240);
+    let (p, s) = (dft_energy(&printed, patch, f), dft_energy(&shown, patch, f));
+    assert!(p > 0.05, "print: halftone energy {p:.4} at the screen frequency");
+    assert!(p > 10.0 * s, "print {p:.4} vs screen {s:.4}");
+    // And nothing special at an unrelated frequency.
+    let off = dft_energy(&printed, patch, [0.013, 0.029]);
+    assert!(p > 10.0 * off, "print peak {p:.4} vs off-peak {off:.4}");
+}
+
+#[test]
+fn a_reshown_photo_has_moire_from_the_second_screen_that_the_live_screen_lacks() {
+    // The live phone shows flat grey; an attacker photographs it and shows the photo on a
+    // monitor with a coarser pixel grid. The verifier frames the grey area the same way in
+    // both cases: 400 camera pixels across. The live phone's 1080 pixels alias far from the
+    // monitor's, whose grid (0.9 camera px) beats with the sensor into a slow moiré.
+    let grey = RgbaImage::from_pixel(1080, 1080, Rgba([140, 140, 140, 255]));
+    let frame = LinearFrame::from_srgb(&grey);
+    let params = CameraParams {
+        blur_sigma: 0.5,
+        noise_sigma: 1.5,
+        ..clean_camera(480, 480)
+    };
+    let square = |side: f64| {
+        let o = 40.0;
+        Pose {
+            screen_corners: [[o, o], [o + side, o], [o + side, o + side], [o, o + side]],
+        }
+    };
+    let mut rng = Rng::new(21);
+    let live = camera::photograph(&screen(&frame, PANEL), &square(400.0), &params, &mut rng);
+    // The attacker's photo of the phone, full frame, shown on a 444 x 444 pixel area.
+    let photo = camera::photograph(&screen(&frame, PANEL), &square(400.0), &params, &mut rng);
+    let crop = image::imageops::crop_imm(&photo, 40, 40, 400, 400).to_image();
+    let monitor = LinearFrame::reshown(&crop, 444, 444);
+    let reshown = camera::photograph(&screen(&monitor, PANEL), &square(400.0), &params, &mut rng);
+    // Monitor pixel = 400/444 camera px: its grid (1.11 cycles/px) aliases to 0.11 cycles/px.
+    let f = 444.0 / 400.0 - 1.0;
+    let patch = (90, 90, 300);
+    let (m, l) = (
+        dft_energy(&reshown, patch, [f, 0.0]),
+        dft_energy(&live, patch, [f, 0.0]),
+    );
+    assert!(m > 0.01, "reshown: moiré energy {m:.4}");
+    assert!(m > 10.0 * l, "reshown {m:.4} vs live {l:.4} at {f:.3} cycles/px");
 }

@@ -80,14 +80,15 @@ impl std::str::FromStr for Level {
     }
 }
 
-/// Where the phone's screen lands in the camera frame.
+/// Where the photographed rectangle (a phone's screen, a print) lands in the camera frame.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Pose {
-    /// Screen corners in camera pixels: top-left, top-right, bottom-right, bottom-left.
+    /// Its corners in camera pixels: top-left, top-right, bottom-right, bottom-left.
     pub screen_corners: [[f64; 2]; 4],
-    /// Bezel width around the screen, as a share of the screen width.
-    pub bezel: f64,
 }
+
+/// Bezel width of the phones the simulator draws, as a share of the screen width.
+pub const BEZEL: f64 = 0.04;
 
 impl Pose {
     /// A random pose for `level`: the phone (screen plus bezel) at the level's share of the
@@ -95,7 +96,7 @@ impl Pose {
     /// the phone height, and placed with a small random offset from the centre.
     pub fn random(level: Level, camera: (u32, u32), screen: (u32, u32), rng: &mut Rng) -> Pose {
         let p = level.params();
-        let bezel = 0.04;
+        let bezel = BEZEL;
         let (cw, ch) = (f64::from(camera.0), f64::from(camera.1));
         let aspect = f64::from(screen.0) / f64::from(screen.1);
         let phone_h = p.phone_height * ch;
@@ -119,7 +120,6 @@ impl Pose {
         });
         Pose {
             screen_corners: corners,
-            bezel,
         }
     }
 
@@ -181,26 +181,54 @@ pub struct Raw {
     pub pixels: Vec<[f32; 3]>,
 }
 
+/// What the camera photographs: a flat rectangle `size()` units across (screen pixels, or
+/// card pixels of a print) that sends `radiance` toward the camera, framed by a border
+/// (a phone's bezel, a paper margin).
+pub trait Emitter: Sync {
+    /// Width and height in the emitter's own units.
+    fn size(&self) -> (u32, u32);
+    /// Linear radiance at (`x`, `y`) inside the rectangle.
+    fn radiance(&self, x: f64, y: f64) -> [f32; 3];
+    /// The border around the rectangle: its width in the same units, and its radiance.
+    fn border(&self) -> (f64, [f32; 3]);
+}
+
+/// A phone (or monitor) screen showing a frame.
+pub struct Screen<'a> {
+    /// The frame shown, one entry per panel pixel.
+    pub frame: &'a LinearFrame,
+    /// The panel.
+    pub display: Display,
+    /// Bezel width as a share of the screen width.
+    pub bezel: f64,
+}
+
+impl Emitter for Screen<'_> {
+    fn size(&self) -> (u32, u32) {
+        (self.frame.width, self.frame.height)
+    }
+
+    fn radiance(&self, x: f64, y: f64) -> [f32; 3] {
+        self.display.radiance(self.frame, x, y)
+    }
+
+    fn border(&self) -> (f64, [f32; 3]) {
+        (self.bezel * f64::from(self.frame.width), [0.012, 0.012, 0.014])
+    }
+}
+
 /// Forms the optical image: each camera pixel integrates the scene over its area with
-/// stratified jittered samples, enough for at least 2.5 samples per screen pixel. Outside the
-/// screen: the phone's body (bezel), then a desk whose colours `rng` picks.
-pub fn expose_scene(
-    frame: &LinearFrame,
-    display: &Display,
-    pose: &Pose,
-    width: u32,
-    height: u32,
-    rng: &mut Rng,
-) -> Raw {
-    let screen = (frame.width, frame.height);
+/// stratified jittered samples, enough for at least 2.5 samples per emitter unit. Outside
+/// the emitter: its border, then a desk whose colours `rng` picks.
+pub fn expose_scene(emitter: &dyn Emitter, pose: &Pose, width: u32, height: u32, rng: &mut Rng) -> Raw {
+    let screen = emitter.size();
     let to_screen = pose.homography(screen).inverse().expect("a pose is invertible");
     let c = pose.screen_corners;
-    let screen_px_per_camera_px = f64::from(frame.height) / ((c[3][1] - c[0][1]).hypot(c[3][0] - c[0][0]));
+    let screen_px_per_camera_px = f64::from(screen.1) / ((c[3][1] - c[0][1]).hypot(c[3][0] - c[0][0]));
     let k = (2.5 * screen_px_per_camera_px).ceil().clamp(1.0, 12.0) as u32;
     let desk_a = [rng.range(0.05, 0.3), rng.range(0.05, 0.3), rng.range(0.04, 0.25)].map(|v| v as f32);
     let desk_b = desk_a.map(|v| v * rng.range(0.6, 1.1) as f32);
-    let body = [0.012f32, 0.012, 0.014];
-    let bezel_x = pose.bezel * f64::from(frame.width);
+    let (bezel_x, body) = emitter.border();
     let seed = rng.next_u64();
     let rows: Vec<u32> = (0..height).collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
@@ -224,7 +252,7 @@ pub fn expose_scene(
                                     && u < f64::from(screen.0)
                                     && v < f64::from(screen.1)
                                 {
-                                    display.radiance(frame, u, v)
+                                    emitter.radiance(u, v)
                                 } else if u >= -bezel_x
                                     && v >= -bezel_x
                                     && u < f64::from(screen.0) + bezel_x
@@ -391,14 +419,8 @@ pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
 
 /// A whole photograph: optical image, blur, exposure, sensor. Returns the image before
 /// JPEG (encode it with [`encode_jpeg`] and `params.jpeg_quality`).
-pub fn photograph(
-    frame: &LinearFrame,
-    display: &Display,
-    pose: &Pose,
-    params: &CameraParams,
-    rng: &mut Rng,
-) -> RgbImage {
-    let mut raw = expose_scene(frame, display, pose, params.width, params.height, rng);
+pub fn photograph(emitter: &dyn Emitter, pose: &Pose, params: &CameraParams, rng: &mut Rng) -> RgbImage {
+    let mut raw = expose_scene(emitter, pose, params.width, params.height, rng);
     blur(&mut raw, params.blur_sigma);
     expose(&mut raw, params);
     sensor(&raw, params.noise_sigma, rng)

@@ -52,6 +52,24 @@ impl LinearFrame {
         }
     }
 
+    /// An image shown full-screen on a panel of `width` × `height` pixels (a screenshot or a
+    /// photo re-displayed by an attacker): resampled to the panel, letterboxed in black.
+    pub fn reshown(img: &image::RgbImage, width: u32, height: u32) -> LinearFrame {
+        let scale =
+            (f64::from(width) / f64::from(img.width())).min(f64::from(height) / f64::from(img.height()));
+        let (w, h) = (
+            ((f64::from(img.width()) * scale).round() as u32).clamp(1, width),
+            ((f64::from(img.height()) * scale).round() as u32).clamp(1, height),
+        );
+        let resized = image::imageops::resize(img, w, h, image::imageops::FilterType::Triangle);
+        let mut canvas = RgbaImage::from_pixel(width, height, image::Rgba([0, 0, 0, 255]));
+        let (ox, oy) = ((width - w) / 2, (height - h) / 2);
+        for (x, y, p) in resized.enumerate_pixels() {
+            canvas.put_pixel(x + ox, y + oy, image::Rgba([p[0], p[1], p[2], 255]));
+        }
+        LinearFrame::from_srgb(&canvas)
+    }
+
     fn at(&self, x: i64, y: i64) -> [f32; 3] {
         if x < 0 || y < 0 || x >= i64::from(self.width) || y >= i64::from(self.height) {
             return [0.0; 3];

@@ -13,4 +13,5 @@
 pub mod camera;
 pub mod display;
 pub mod homography;
+pub mod print;
 pub mod rng;
