@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Parser, Subcommand};
 
 mod render_cmd;
+mod simulate_cmd;
 mod view_cmd;
 
 use holoid::code::{Codeword, Locator, Payload};
@@ -78,6 +79,7 @@ enum Command {
     )]
     Render(render_cmd::RenderCli),
     View(view_cmd::ViewCli),
+    Simulate(simulate_cmd::SimulateCli),
     /// Shows the time window, pattern and code a card displays at a given time.
     ///
     /// Derives K_dev from the master key and the credential id, then the window seed, the
@@ -290,6 +292,7 @@ fn main() -> ExitCode {
         ),
         Command::Render(args) => render_cmd::run(args, now()),
         Command::View(args) => view_cmd::run(args),
+        Command::Simulate(args) => simulate_cmd::run(args),
         Command::Window {
             credential,
             master_key,

@@ -14,7 +14,7 @@ use holoid::files::{read_text, write_atomic};
 
 /// Target size `WIDTHxHEIGHT` in pixels.
 #[derive(Clone, Copy, Debug)]
-pub struct Size(u32, u32);
+pub struct Size(pub u32, pub u32);
 
 impl std::str::FromStr for Size {
     type Err = String;

@@ -342,7 +342,14 @@ fn window_shows_the_time_key_without_secrets() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for cmd in ["demo-credential", "verify-credential", "window", "render"] {
+    for cmd in [
+        "demo-credential",
+        "verify-credential",
+        "window",
+        "render",
+        "view",
+        "simulate",
+    ] {
         let o = holoid(&[cmd, "--help"]);
         assert!(o.status.success());
         assert!(stdout(&o).contains("Example:"), "{cmd} --help has no example");
@@ -446,4 +453,75 @@ fn render_writes_a_png_and_refuses_bad_input() {
     let o = render(&key, &bad_out, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains(".png"));
+}
+
+#[test]
+fn simulate_writes_a_reproducible_dataset_with_a_manifest() {
+    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
+        eprintln!("HOLOID_SKIP_GPU_TESTS=1: SKIPPING the `holoid simulate` test (it needs a GPU adapter)");
+        return;
+    }
+    let root = scratch("cli-simulate");
+    let run = |name: &str, seed: &str| {
+        let out = root.join(name);
+        let o = holoid(&[
+            "simulate",
+            "--out",
+            p(&out),
+            "--count",
+            "1",
+            "--seed",
+            seed,
+            "--species",
+            "bona_fide,print,screen_photo",
+            "--levels",
+            "easy",
+            "--burst",
+            "2",
+            "--size",
+            "180x320",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        out
+    };
+    let (a, b, c) = (run("a", "5"), run("b", "5"), run("c", "6"));
+    let manifest = fs::read_to_string(a.join("manifest.jsonl")).unwrap();
+    assert_eq!(manifest, fs::read_to_string(b.join("manifest.jsonl")).unwrap());
+    assert_ne!(manifest, fs::read_to_string(c.join("manifest.jsonl")).unwrap());
+    let lines: Vec<serde_json::Value> = manifest
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    for line in &lines {
+        let frames = line["frames"].as_array().unwrap();
+        assert_eq!(frames.len(), 2);
+        assert_eq!(line["capture_times_ms"].as_array().unwrap().len(), 2);
+        assert_eq!(line["attack"].as_bool(), Some(line["species"] != "bona_fide"));
+        for f in frames {
+            let file = f["file"].as_str().unwrap();
+            let bytes = fs::read(a.join(file)).unwrap();
+            assert_eq!(
+                bytes,
+                fs::read(b.join(file)).unwrap(),
+                "{file} differs for one seed"
+            );
+            assert_eq!(
+                holoid::encoding::to_hex(&holoid::mac::sha256(&[&bytes])),
+                f["sha256"].as_str().unwrap()
+            );
+            let img = image::load_from_memory(&bytes).unwrap();
+            assert_eq!((img.width(), img.height()), (180, 320));
+        }
+    }
+    assert!(a.join("identity/credential.json").exists());
+    // Refusals.
+    let o = holoid(&["simulate", "--out", p(&a)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not empty"), "{}", stderr(&o));
+    let o = holoid(&["simulate", "--out", p(&root.join("d")), "--species", "deepfake"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a species"), "{}", stderr(&o));
+    let o = holoid(&["simulate", "--out", p(&root.join("d")), "--levels", "extreme"]);
+    assert!(stderr(&o).contains("not a level"), "{}", stderr(&o));
 }

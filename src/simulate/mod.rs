@@ -15,3 +15,4 @@ pub mod display;
 pub mod homography;
 pub mod print;
 pub mod rng;
+pub mod species;

@@ -1,0 +1,197 @@
+//! `holoid simulate`: a labelled dataset of simulated captures (JPEG, as a camera writes
+//! them) with a `manifest.jsonl`. Part of the `holoid` binary.
+
+use std::path::PathBuf;
+
+use holoid::demo::DemoIdentity;
+use holoid::encoding::to_hex;
+use holoid::files::write_atomic;
+use holoid::keys::DeviceKey;
+use holoid::mac::sha256;
+use holoid::render::{CardRenderer, GpuContext, RendererOptions};
+use holoid::simulate::camera::{Level, encode_jpeg};
+use holoid::simulate::rng::Rng;
+use holoid::simulate::species::{Renderers, Species, generate};
+use holoid::time::UnixMillis;
+use serde_json::json;
+
+use crate::render_cmd::Size;
+use crate::{Outcome, usage};
+
+/// Writes a labelled dataset of simulated camera captures of the demo card: bona fide and
+/// every attack species, at every capture level, as bursts of JPEG frames, with
+/// DIR/manifest.jsonl (one line per capture: files, species, level, capture and drawn times,
+/// every parameter) and the identity in DIR/identity/. Deterministic for a seed.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Example:\n  holoid simulate --out /tmp/dataset --count 5 --seed 1 --levels easy,hard --burst 3"
+)]
+pub struct SimulateCli {
+    /// Directory to write into (created; must be empty unless --force).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Captures per species and level.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    count: u32,
+    /// Seed of the whole dataset (identity, times, poses, cameras, noise).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Species to generate, comma-separated. By default, all.
+    #[arg(long, value_delimiter = ',')]
+    species: Vec<Species>,
+    /// Capture levels, comma-separated. By default, all four.
+    #[arg(long, value_delimiter = ',')]
+    levels: Vec<Level>,
+    /// Frames per capture (a burst).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=8))]
+    burst: u32,
+    /// Camera frame size.
+    #[arg(long, value_name = "WxH", default_value = "720x1280")]
+    size: Size,
+    /// Write into a directory that is not empty.
+    #[arg(long)]
+    force: bool,
+}
+
+/// The first capture time of a dataset: 2026-11-25T10:00:00Z.
+const EPOCH: u64 = 1_795_600_800_000;
+
+pub fn run(a: &SimulateCli) -> Outcome {
+    if a.size.0 < 64 || a.size.1 < 64 || a.size.0 > 8192 || a.size.1 > 8192 {
+        return Err(usage(format!(
+            "--size {}x{}: each side must be 64 to 8192 pixels",
+            a.size.0, a.size.1
+        )));
+    }
+    if a.out.exists()
+        && !a.force
+        && std::fs::read_dir(&a.out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(usage(format!(
+            "`{}` is not empty: choose a new --out, or pass --force",
+            a.out.display()
+        )));
+    }
+    let species = if a.species.is_empty() {
+        Species::ALL.to_vec()
+    } else {
+        a.species.clone()
+    };
+    let levels = if a.levels.is_empty() {
+        Level::ALL.to_vec()
+    } else {
+        a.levels.clone()
+    };
+    let identity_dir = a.out.join("identity");
+    std::fs::create_dir_all(&identity_dir)
+        .map_err(|e| usage(format!("cannot create `{}`: {e}", a.out.display())))?;
+    let demo = DemoIdentity::generate(a.seed);
+    let other = DemoIdentity::generate(a.seed.wrapping_add(1_000_003));
+    let c = &demo.credential.credential;
+    let device_key = demo.master.device_key(&c.id);
+    let identity: [(&str, Vec<u8>, bool); 5] = [
+        ("credential.json", demo.credential.to_json().into_bytes(), false),
+        ("portrait.png", demo.portrait_png.clone(), false),
+        ("issuer.pub", demo.issuer.public().to_text().into_bytes(), false),
+        ("master.key", demo.master.to_text().into_bytes(), true),
+        ("device.key", device_key.to_text().into_bytes(), true),
+    ];
+    for (name, bytes, secret) in &identity {
+        write_atomic(&identity_dir.join(name), bytes, *secret).map_err(usage)?;
+    }
+    let gpu = GpuContext::headless().map_err(usage)?;
+    let options = RendererOptions::default();
+    let fake_key = DeviceKey::from_bytes(sha256(&[b"holoid/simulate/fake-app", &a.seed.to_be_bytes()]));
+    let make =
+        |key: &DeviceKey, portrait: &[u8]| CardRenderer::new(&gpu, c, key, portrait, options).map_err(usage);
+    let mut genuine = make(&device_key, &demo.portrait_png)?;
+    let mut fake = make(&fake_key, &demo.portrait_png)?;
+    let mut swapped = make(&device_key, &other.portrait_png)?;
+    let total = species.len() * levels.len() * a.count as usize;
+    let mut manifest = String::new();
+    let mut done = 0usize;
+    let root = Rng::new(a.seed);
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    for &sp in &species {
+        for &level in &levels {
+            let dir = a.out.join(sp.name()).join(level.name());
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| usage(format!("cannot create `{}`: {e}", dir.display())))?;
+            for n in 0..a.count {
+                let mut rng = root.derive(&format!("{}/{}", sp.name(), level.name()), u64::from(n));
+                let t = UnixMillis(EPOCH + rng.range(0.0, 86_400_000.0) as u64);
+                let renderers = Renderers {
+                    genuine: &mut genuine,
+                    fake: &mut fake,
+                    swapped: &mut swapped,
+                };
+                let cap = generate(
+                    sp,
+                    level,
+                    t,
+                    a.burst as usize,
+                    (a.size.0, a.size.1),
+                    renderers,
+                    &mut rng,
+                )
+                .map_err(usage)?;
+                let mut files = Vec::new();
+                for (i, frame) in cap.frames.iter().enumerate() {
+                    let name = format!("{n:04}-{i}.jpg");
+                    let jpeg = encode_jpeg(frame, cap.cameras[i].jpeg_quality);
+                    write_atomic(&dir.join(&name), &jpeg, false).map_err(usage)?;
+                    files.push(json!({
+                        "file": format!("{}/{}/{name}", sp.name(), level.name()),
+                        "sha256": to_hex(&sha256(&[&jpeg])),
+                    }));
+                }
+                let line = json!({
+                    "id": format!("{}/{}/{n:04}", sp.name(), level.name()),
+                    "species": sp.name(),
+                    "attack": sp.is_attack(),
+                    "level": level.name(),
+                    "credential": c.id,
+                    "frames": files,
+                    "capture_times_ms": cap.capture_times.iter().map(|t| t.0).collect::<Vec<_>>(),
+                    "drawn_times_ms": cap.drawn_times.iter().map(|t| t.0).collect::<Vec<_>>(),
+                    "still_replay": cap.still,
+                    "poses": cap.poses.iter().map(|p| p.screen_corners).collect::<Vec<_>>(),
+                    "cameras": cap.cameras.iter().map(|k| json!({
+                        "width": k.width, "height": k.height, "blur_sigma": k.blur_sigma,
+                        "noise_sigma": k.noise_sigma, "jpeg_quality": k.jpeg_quality,
+                        "exposure": k.exposure, "white_balance": k.white_balance, "vignetting": k.vignetting,
+                    })).collect::<Vec<_>>(),
+                    "display": cap.display.map(|d| json!({
+                        "layout": format!("{:?}", d.layout), "fill": d.fill, "brightness": d.brightness,
+                    })),
+                    "print": cap.print.map(|p| json!({
+                        "cell": p.cell, "angles": p.angles, "paper": p.paper, "texture": p.texture, "light": p.light,
+                    })),
+                });
+                manifest.push_str(&line.to_string());
+                manifest.push('\n');
+                done += 1;
+                if progress {
+                    eprint!("\rsimulating {done}/{total} captures");
+                } else if done.is_multiple_of((total / 10).max(1)) {
+                    eprintln!("simulated {done}/{total} captures");
+                }
+            }
+        }
+    }
+    if progress {
+        eprintln!();
+    }
+    write_atomic(&a.out.join("manifest.jsonl"), manifest.as_bytes(), false).map_err(usage)?;
+    println!(
+        "wrote {total} captures ({} species x {} levels x {}, {} frames each) and manifest.jsonl to {}",
+        species.len(),
+        levels.len(),
+        a.count,
+        a.burst,
+        a.out.display()
+    );
+    Ok(())
+}
