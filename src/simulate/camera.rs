@@ -282,7 +282,7 @@ pub fn expose_scene(emitter: &dyn Emitter, pose: &Pose, width: u32, height: u32,
     }
 }
 
-/// Gaussian blur of σ pixels (separable, edges clamped).
+/// Gaussian blur of σ pixels (separable, edges clamped), in place with one line buffer.
 pub fn blur(raw: &mut Raw, sigma: f32) {
     if sigma <= 0.0 {
         return;
@@ -293,33 +293,33 @@ pub fn blur(raw: &mut Raw, sigma: f32) {
         .collect();
     let norm: f32 = kernel.iter().sum();
     let kernel: Vec<f32> = kernel.iter().map(|k| k / norm).collect();
-    let (w, h) = (i64::from(raw.width), i64::from(raw.height));
-    let mut tmp = raw.pixels.clone();
-    for pass in 0..2 {
-        let src = if pass == 0 { &raw.pixels } else { &tmp };
-        let mut dst = vec![[0.0f32; 3]; src.len()];
-        for y in 0..h {
-            for x in 0..w {
-                let mut acc = [0.0f32; 3];
-                for (i, k) in kernel.iter().enumerate() {
-                    let d = i as i64 - radius;
-                    let (sx, sy) = if pass == 0 {
-                        ((x + d).clamp(0, w - 1), y)
-                    } else {
-                        (x, (y + d).clamp(0, h - 1))
-                    };
-                    let p = src[(sy * w + sx) as usize];
-                    for c in 0..3 {
-                        acc[c] += k * p[c];
-                    }
+    let (w, h) = (raw.width as usize, raw.height as usize);
+    let convolve = |line: &[[f32; 3]], out: &mut [[f32; 3]]| {
+        let n = line.len() as i64;
+        for (x, o) in out.iter_mut().enumerate() {
+            let mut acc = [0.0f32; 3];
+            for (i, k) in kernel.iter().enumerate() {
+                let p = line[(x as i64 + i as i64 - radius).clamp(0, n - 1) as usize];
+                for c in 0..3 {
+                    acc[c] += k * p[c];
                 }
-                dst[(y * w + x) as usize] = acc;
             }
+            *o = acc;
         }
-        if pass == 0 {
-            tmp = dst;
-        } else {
-            raw.pixels = dst;
+    };
+    let mut line = vec![[0.0f32; 3]; w.max(h)];
+    for row in raw.pixels.chunks_exact_mut(w) {
+        line[..w].copy_from_slice(row);
+        convolve(&line[..w], row);
+    }
+    let mut column = vec![[0.0f32; 3]; h];
+    for x in 0..w {
+        for (y, v) in line[..h].iter_mut().enumerate() {
+            *v = raw.pixels[y * w + x];
+        }
+        convolve(&line[..h], &mut column);
+        for (y, v) in column.iter().enumerate() {
+            raw.pixels[y * w + x] = *v;
         }
     }
 }
