@@ -50,15 +50,7 @@ fn main() {
     }
     let ctx = GpuContext::headless().unwrap_or_else(|e| panic!("{e}"));
     let demo = DemoIdentity::generate(1);
-    let c = &demo.credential.credential;
-    let mut r = CardRenderer::new(
-        &ctx,
-        c,
-        &demo.master.device_key(&c.id),
-        &demo.portrait_png,
-        RendererOptions::default(),
-    )
-    .expect("renderer");
+    let mut r = CardRenderer::for_demo(&ctx, &demo, RendererOptions::default()).expect("renderer");
     let card = r
         .render_to_image(&FrameParams {
             time: UnixMillis(1_795_603_792_250),

@@ -39,21 +39,13 @@ fn main() {
     let per_level: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(10);
     let ctx = GpuContext::headless().unwrap_or_else(|e| panic!("{e}"));
     let demo = DemoIdentity::generate(1);
-    let c = &demo.credential.credential;
     let screen = (1080, 2340);
     let options = RendererOptions {
         width: screen.0,
         height: screen.1,
         ..Default::default()
     };
-    let mut r = CardRenderer::new(
-        &ctx,
-        c,
-        &demo.master.device_key(&c.id),
-        &demo.portrait_png,
-        options,
-    )
-    .unwrap();
+    let mut r = CardRenderer::for_demo(&ctx, &demo, options).unwrap();
     let t = UnixMillis(1_795_603_792_250);
     let frame = LinearFrame::from_srgb(
         &r.render_to_image(&FrameParams {

@@ -44,20 +44,12 @@ struct Card {
 fn card(seed: u64, width: u32, height: u32) -> Option<Card> {
     let ctx = gpu()?;
     let demo = DemoIdentity::generate(seed);
-    let c = &demo.credential.credential;
     let options = RendererOptions {
         width,
         height,
         ..Default::default()
     };
-    let renderer = CardRenderer::new(
-        ctx,
-        c,
-        &demo.master.device_key(&c.id),
-        &demo.portrait_png,
-        options,
-    )
-    .expect("renderer");
+    let renderer = CardRenderer::for_demo(ctx, &demo, options).expect("renderer");
     Some(Card {
         demo,
         renderer: Mutex::new(renderer),

@@ -73,20 +73,12 @@ fn card_snapshots() {
     }
     let ctx = GpuContext::headless().unwrap_or_else(|e| panic!("{e}"));
     let demo = DemoIdentity::generate(1);
-    let c = &demo.credential.credential;
     let options = RendererOptions {
         width: 270,
         height: 585,
         ..Default::default()
     };
-    let mut r = CardRenderer::new(
-        &ctx,
-        c,
-        &demo.master.device_key(&c.id),
-        &demo.portrait_png,
-        options,
-    )
-    .unwrap();
+    let mut r = CardRenderer::for_demo(&ctx, &demo, options).unwrap();
     let t = UnixMillis(1_795_603_792_250);
     let base = FrameParams {
         time: t,

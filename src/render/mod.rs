@@ -552,6 +552,22 @@ impl CardRenderer {
         })
     }
 
+    /// A renderer for a demo identity's card, drawn with its device key and portrait.
+    pub fn for_demo(
+        ctx: &GpuContext,
+        demo: &crate::demo::DemoIdentity,
+        options: RendererOptions,
+    ) -> Result<CardRenderer, RenderError> {
+        let c = &demo.credential.credential;
+        CardRenderer::new(
+            ctx,
+            c,
+            &demo.master.device_key(&c.id),
+            &demo.portrait_png,
+            options,
+        )
+    }
+
     /// The options the renderer was created with.
     pub fn options(&self) -> &RendererOptions {
         &self.options
