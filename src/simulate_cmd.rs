@@ -162,6 +162,8 @@ pub fn run(a: &SimulateCli) -> Outcome {
                         "width": k.width, "height": k.height, "blur_sigma": k.blur_sigma,
                         "noise_sigma": k.noise_sigma, "jpeg_quality": k.jpeg_quality,
                         "exposure": k.exposure, "white_balance": k.white_balance, "vignetting": k.vignetting,
+                        "motion_blur": k.motion_blur.map(|(l, a)| json!({"length": l, "angle": a})),
+                        "glare": k.glare.map(|g| json!({"u": g.u, "v": g.v, "radius": g.radius, "strength": g.strength})),
                     })).collect::<Vec<_>>(),
                     "display": cap.display.map(|d| json!({
                         "layout": format!("{:?}", d.layout), "fill": d.fill, "brightness": d.brightness,

@@ -17,6 +17,8 @@ fn clean_camera(width: u32, height: u32) -> CameraParams {
         exposure: 1.0,
         white_balance: [1.0; 3],
         vignetting: 0.0,
+        motion_blur: None,
+        glare: None,
     }
 }
 
@@ -275,4 +277,92 @@ fn a_reshown_photo_has_moire_from_the_second_screen_that_the_live_screen_lacks()
     );
     assert!(m > 0.01, "reshown: moiré energy {m:.4}");
     assert!(m > 10.0 * l, "reshown {m:.4} vs live {l:.4} at {f:.3} cycles/px");
+}
+
+#[test]
+fn hand_shake_smears_a_dot_along_its_direction() {
+    use holoid::simulate::camera::{Raw, motion_blur};
+    let (w, h) = (61u32, 61u32);
+    for angle_deg in [0.0f32, 30.0, 90.0, 135.0] {
+        let mut raw = Raw {
+            width: w,
+            height: h,
+            pixels: vec![[0.0; 3]; (w * h) as usize],
+        };
+        raw.pixels[(30 * w + 30) as usize] = [1.0; 3];
+        let (length, angle) = (12.0, angle_deg.to_radians());
+        motion_blur(&mut raw, length, angle);
+        // Second moments of the smeared dot: its long axis is the streak.
+        let (mut sum, mut mxx, mut myy, mut mxy) = (0.0f64, 0.0, 0.0, 0.0);
+        for (i, p) in raw.pixels.iter().enumerate() {
+            let (x, y) = ((i % w as usize) as f64 - 30.0, (i / w as usize) as f64 - 30.0);
+            let v = f64::from(p[0]);
+            sum += v;
+            mxx += v * x * x;
+            myy += v * y * y;
+            mxy += v * x * y;
+        }
+        assert!((sum - 1.0).abs() < 0.02, "energy {sum}");
+        let axis = 0.5 * (2.0 * mxy).atan2(mxx - myy);
+        let diff = (axis - f64::from(angle)).rem_euclid(std::f64::consts::PI);
+        let diff = diff.min(std::f64::consts::PI - diff);
+        assert!(
+            diff < 0.05,
+            "streak at {:.1}°, wanted {angle_deg}°",
+            axis.to_degrees()
+        );
+        // A uniform streak of length L has variance L²/12 along it.
+        let along = (mxx + myy) / sum;
+        assert!(
+            (along - f64::from(length * length) / 12.0).abs() < 3.0,
+            "variance {along}"
+        );
+    }
+}
+
+#[test]
+fn glare_brightens_the_glass_and_nothing_outside_it() {
+    use holoid::simulate::camera::Glare;
+    let grey = RgbaImage::from_pixel(SCREEN.0, SCREEN.1, Rgba([90, 90, 90, 255]));
+    let frame = LinearFrame::from_srgb(&grey);
+    let mut rng = Rng::new(8);
+    let pose = Pose::random(Level::Easy, (360, 640), SCREEN, &mut rng);
+    let g = Glare {
+        u: 0.95,
+        v: 0.5,
+        radius: 60.0,
+        strength: 0.5,
+    };
+    let plain = clean_camera(360, 640);
+    let shine = CameraParams {
+        glare: Some(g),
+        ..plain
+    };
+    let a = camera::photograph(&screen(&frame, PANEL), &pose, &plain, &mut Rng::new(1));
+    let b = camera::photograph(&screen(&frame, PANEL), &pose, &shine, &mut Rng::new(1));
+    let h = pose.homography(SCREEN);
+    let inv = h.inverse().unwrap();
+    let [cx, cy] = h.apply([g.u * f64::from(SCREEN.0), g.v * f64::from(SCREEN.1)]);
+    let (mut inside_gain, mut outside_change) = (0.0f64, 0u8);
+    let on = |x: f64, y: f64| {
+        let [u, v] = inv.apply([x, y]);
+        u >= 0.0 && v >= 0.0 && u < f64::from(SCREEN.0) && v < f64::from(SCREEN.1)
+    };
+    for (x, y, p) in b.enumerate_pixels() {
+        let q = a.get_pixel(x, y);
+        let (fx, fy) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+        let on_screen = on(fx, fy);
+        // Demosaicing mixes neighbours: off the glass means 3 pixels away from it.
+        let off_glass = [-3.0, 3.0]
+            .iter()
+            .all(|&dx| [-3.0, 3.0].iter().all(|&dy| !on(fx + dx, fy + dy)));
+        let near = (f64::from(x) + 0.5 - cx).hypot(f64::from(y) + 0.5 - cy) < 20.0;
+        if on_screen && near {
+            inside_gain = inside_gain.max(f64::from(p[1]) - f64::from(q[1]));
+        } else if off_glass && !on_screen {
+            outside_change = outside_change.max(p[1].abs_diff(q[1]));
+        }
+    }
+    assert!(inside_gain > 60.0, "glare adds only {inside_gain} on the glass");
+    assert_eq!(outside_change, 0, "glare must not light the desk");
 }

@@ -150,11 +150,32 @@ pub struct CameraParams {
     pub white_balance: [f32; 3],
     /// Vignetting: brightness falls by this share at the frame corners.
     pub vignetting: f32,
+    /// Hand-shake during the exposure: a straight streak of this length (pixels) at this
+    /// angle (radians), or none.
+    pub motion_blur: Option<(f32, f32)>,
+    /// A reflection of a light on the phone's glass, or none.
+    pub glare: Option<Glare>,
+}
+
+/// A soft specular highlight on the glass over the screen: a Gaussian spot of linear
+/// radiance `strength` (added), `radius` pixels, centred on the screen at (`u`, `v`), given
+/// as shares of its width and height.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Glare {
+    /// Centre across the screen, 0..1.
+    pub u: f64,
+    /// Centre down the screen, 0..1.
+    pub v: f64,
+    /// Radius (σ) in camera pixels.
+    pub radius: f32,
+    /// Peak added linear radiance.
+    pub strength: f32,
 }
 
 impl CameraParams {
     /// Random settings for `level` at `width` × `height`: exposure ±30 %, white balance ±8 %,
-    /// vignetting 0–30 %.
+    /// vignetting 0–30 %; in 30 % of captures a hand-shake streak (1 to 2–6.5 px, longer at
+    /// harder levels), in 30 % a glare spot on the glass.
     pub fn random(level: Level, width: u32, height: u32, rng: &mut Rng) -> CameraParams {
         let p = level.params();
         CameraParams {
@@ -166,6 +187,19 @@ impl CameraParams {
             exposure: rng.range(0.7, 1.3) as f32,
             white_balance: [rng.range(0.92, 1.08) as f32, 1.0, rng.range(0.92, 1.08) as f32],
             vignetting: rng.range(0.0, 0.3) as f32,
+            motion_blur: (rng.unit() < 0.3).then(|| {
+                let level_index = Level::ALL.iter().position(|l| *l == level).unwrap_or(0) as f64;
+                (
+                    rng.range(1.0, 2.0 + 1.5 * level_index) as f32,
+                    rng.range(0.0, std::f64::consts::PI) as f32,
+                )
+            }),
+            glare: (rng.unit() < 0.3).then(|| Glare {
+                u: rng.range(0.1, 0.9),
+                v: rng.range(0.1, 0.9),
+                radius: rng.range(0.04, 0.15) as f32 * height as f32,
+                strength: rng.range(0.1, 0.5) as f32,
+            }),
         }
     }
 }
@@ -324,6 +358,64 @@ pub fn blur(raw: &mut Raw, sigma: f32) {
     }
 }
 
+/// Hand-shake: each pixel averages the image along a straight streak of `length` pixels at
+/// `angle` (bilinear samples, half a pixel apart).
+pub fn motion_blur(raw: &mut Raw, length: f32, angle: f32) {
+    let steps = (2.0 * length).ceil().max(1.0) as usize;
+    let (dx, dy) = (angle.cos() * length, angle.sin() * length);
+    let (w, h) = (raw.width as usize, raw.height as usize);
+    let src = raw.pixels.clone();
+    let sample = |x: f32, y: f32| {
+        let (x, y) = (x.clamp(0.0, (w - 1) as f32), y.clamp(0.0, (h - 1) as f32));
+        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+        let p = |x: usize, y: usize| src[y * w + x];
+        std::array::from_fn::<f32, 3, _>(|c| {
+            let top = p(x0, y0)[c] * (1.0 - fx) + p(x1, y0)[c] * fx;
+            let bottom = p(x0, y1)[c] * (1.0 - fx) + p(x1, y1)[c] * fx;
+            top * (1.0 - fy) + bottom * fy
+        })
+    };
+    for y in 0..h {
+        for x in 0..w {
+            let mut acc = [0.0f32; 3];
+            for i in 0..=steps {
+                let t = i as f32 / steps as f32 - 0.5;
+                let s = sample(x as f32 + t * dx, y as f32 + t * dy);
+                for c in 0..3 {
+                    acc[c] += s[c];
+                }
+            }
+            raw.pixels[y * w + x] = acc.map(|v| v / (steps + 1) as f32);
+        }
+    }
+}
+
+/// Adds a glare spot on the screen's glass: only inside the screen quadrilateral of `pose`.
+pub fn glare(raw: &mut Raw, pose: &Pose, screen: (u32, u32), g: &Glare) {
+    let h = pose.homography(screen);
+    let [cx, cy] = h.apply([g.u * f64::from(screen.0), g.v * f64::from(screen.1)]);
+    let Some(to_screen) = h.inverse() else { return };
+    let w = raw.width as usize;
+    let r2 = 2.0 * f64::from(g.radius).powi(2);
+    for (i, px) in raw.pixels.iter_mut().enumerate() {
+        let (x, y) = ((i % w) as f64 + 0.5, (i / w) as f64 + 0.5);
+        let d2 = (x - cx).powi(2) + (y - cy).powi(2);
+        if d2 > 9.0 * r2 {
+            continue;
+        }
+        let [u, v] = to_screen.apply([x, y]);
+        if u < 0.0 || v < 0.0 || u >= f64::from(screen.0) || v >= f64::from(screen.1) {
+            continue;
+        }
+        let add = g.strength * (-d2 / r2).exp() as f32;
+        for c in px.iter_mut() {
+            *c += add;
+        }
+    }
+}
+
 /// Exposure, white balance and vignetting (radial fall-off to `1 − vignetting` at the corners).
 pub fn expose(raw: &mut Raw, p: &CameraParams) {
     let (cx, cy) = (raw.width as f32 / 2.0, raw.height as f32 / 2.0);
@@ -417,11 +509,17 @@ pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
     out
 }
 
-/// A whole photograph: optical image, blur, exposure, sensor. Returns the image before
+/// A whole photograph: optical image, glare, optics blur, hand-shake, exposure, sensor. Returns the image before
 /// JPEG (encode it with [`encode_jpeg`] and `params.jpeg_quality`).
 pub fn photograph(emitter: &dyn Emitter, pose: &Pose, params: &CameraParams, rng: &mut Rng) -> RgbImage {
     let mut raw = expose_scene(emitter, pose, params.width, params.height, rng);
+    if let Some(g) = &params.glare {
+        glare(&mut raw, pose, emitter.size(), g);
+    }
     blur(&mut raw, params.blur_sigma);
+    if let Some((length, angle)) = params.motion_blur {
+        motion_blur(&mut raw, length, angle);
+    }
     expose(&mut raw, params);
     sensor(&raw, params.noise_sigma, rng)
 }
