@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end demo on the embedded defaults: set up, build, write a demo identity, verify
-# it, and show the time key a card displays now. Output goes to ${1:-/tmp/holoid-demo}.
+# it, show the time key a card displays now, draw the card on the GPU (a PNG and an animated
+# PNG with a shake), and photograph it as a verifier's camera would (a small dataset of every
+# species). Output goes to ${1:-/tmp/holoid-demo}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-/tmp/holoid-demo}"
@@ -9,4 +11,11 @@ cargo build --release --locked
 bin=target/release/holoid
 "$bin" demo-credential --out "$out" --seed 1 --force
 "$bin" verify-credential --credential "$out/credential.json" --issuer-pub "$out/issuer.pub"
-"$bin" window --credential "$out/credential.json" --master-key "$out/master.key"
+"$bin" window --credential "$out/credential.json" --master-key "$out/master.key" | sed -n 1,4p
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+"$bin" render --credential "$out/credential.json" --device-key "$out/device.key" --at "$now" \
+  --tilt -15,10 --out "$out/card.png"
+"$bin" render --credential "$out/credential.json" --device-key "$out/device.key" --at "$now" \
+  --frames 30 --fps 10 --size 360x780 --shake-at "$now" --out "$out/card-animation.png"
+"$bin" simulate --out "$out/captures" --count 1 --levels normal --burst 2 --force
+echo "demo written to $out: card.png, card-animation.png, captures/ (see captures/manifest.jsonl)"

@@ -275,7 +275,18 @@ fn window(credential: &Path, master_key: &Path, at: UnixMillis, period: u64) -> 
     Ok(())
 }
 
+/// Lets a closed pipe end the program quietly (`holoid window | head -3`), as other command
+/// line tools do, instead of panicking on a failed print.
+fn quiet_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::DemoCredential { out, seed, force } => demo_credential(out, *seed, *force),

@@ -525,3 +525,27 @@ fn simulate_writes_a_reproducible_dataset_with_a_manifest() {
     let o = holoid(&["simulate", "--out", p(&root.join("d")), "--levels", "extreme"]);
     assert!(stderr(&o).contains("not a level"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_closed_pipe_ends_output_without_a_panic() {
+    use std::process::Stdio;
+    let root = scratch("cli-pipe");
+    let d = demo(&root, 2);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_holoid"))
+        .args([
+            "window",
+            "--credential",
+            p(&d.join("credential.json")),
+            "--master-key",
+            p(&d.join("master.key")),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the program prints (as `holoid window | head -0` does).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}
