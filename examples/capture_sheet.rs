@@ -6,6 +6,9 @@
 //! ```text
 //! cargo run --release --example capture_sheet -- docs/captures.png 20
 //! ```
+//!
+//! It also runs the detector's locator on each capture and reports how often it finds the
+//! marks; `HOLOID_DEBUG_LOCATE=1` prints why it did not.
 
 use holoid::code::decode;
 use holoid::code::geometry::{CodeGeometry, MODULE_COUNT};
@@ -57,8 +60,9 @@ fn main() {
     let geometry = CodeGeometry::STANDARD;
     let (s, ox, oy) = fit(screen.0, screen.1);
     let mut sheet = RgbImage::new(4 * 270, 480);
+    let design = geometry.mark_centers();
     for (li, level) in Level::ALL.into_iter().enumerate() {
-        let mut decoded = 0;
+        let (mut decoded, mut located, mut located_decoded, mut worst) = (0, 0, 0, 0.0f64);
         for n in 0..per_level {
             let mut rng = Rng::new(7).derive(level.name(), n);
             let layout = if n % 2 == 0 {
@@ -101,13 +105,31 @@ fn main() {
             if decode(&reading).is_ok() {
                 decoded += 1;
             }
+            // The same, with the card found by its marks instead of the oracle.
+            let grey = image::imageops::grayscale(&seen);
+            let result = holoid::detect::locate::locate(&grey);
+            if let (Err(e), Ok(_)) = (&result, std::env::var("HOLOID_DEBUG_LOCATE")) {
+                eprintln!("{} #{n}: {e:?}", level.name());
+            }
+            if let Ok(found) = result {
+                located += 1;
+                for (m, d) in found.marks.iter().zip(design) {
+                    let [ex, ey] = h.apply([f64::from(ox + d[0] * s), f64::from(oy + d[1] * s)]);
+                    worst = worst.max((m.center[0] - ex).hypot(m.center[1] - ey));
+                }
+                if decode(&holoid::detect::read_modules(&grey, &found.to_image)).is_ok() {
+                    located_decoded += 1;
+                }
+            }
             if n == 0 {
                 let thumb = imageops::resize(&seen, 270, 480, imageops::FilterType::Triangle);
                 imageops::replace(&mut sheet, &thumb, li as i64 * 270, 0);
             }
         }
         println!(
-            "{:>6}: code decoded {decoded}/{per_level} with an oracle locator",
+            "{:>6}: code decoded {decoded}/{per_level} with an oracle locator; marks found in \
+             {located}/{per_level} (worst centre error {worst:.1} px), code decoded \
+             {located_decoded}/{per_level} from the found marks",
             level.name()
         );
     }

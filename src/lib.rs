@@ -17,6 +17,7 @@
 pub mod code;
 pub mod credential;
 pub mod demo;
+pub mod detect;
 pub mod encoding;
 pub mod files;
 pub mod keys;

@@ -452,3 +452,52 @@ fn bgra_targets_render_the_same_card_and_srgb_is_refused() {
         Err(RenderError::Format(_))
     ));
 }
+
+#[test]
+fn the_card_is_located_and_its_code_read_in_simulated_photos() {
+    use holoid::detect::{locate::locate, read_modules};
+    use holoid::simulate::camera::{self, BEZEL, CameraParams, Level, Pose, Screen};
+    use holoid::simulate::display::LinearFrame;
+    use holoid::simulate::rng::Rng;
+    use holoid::simulate::species::random_display;
+    let Some(card) = card(12, 1080, 2340) else { return };
+    let frame = LinearFrame::from_srgb(&card.at(T0));
+    let design = CodeGeometry::STANDARD.mark_centers();
+    for (level, seed) in [(Level::Easy, 1), (Level::Normal, 2), (Level::Normal, 3)] {
+        let mut rng = Rng::new(seed);
+        let display = random_display(&mut rng);
+        let pose = Pose::random(level, (720, 1280), (1080, 2340), &mut rng);
+        let params = CameraParams {
+            glare: None,
+            motion_blur: None,
+            ..CameraParams::random(level, 720, 1280, &mut rng)
+        };
+        let shot = camera::photograph(
+            &Screen {
+                frame: &frame,
+                display,
+                bezel: BEZEL,
+            },
+            &pose,
+            &params,
+            &mut rng,
+        );
+        let jpeg = camera::encode_jpeg(&shot, params.jpeg_quality);
+        let grey = image::load_from_memory(&jpeg).unwrap().to_luma8();
+        let found = locate(&grey).unwrap_or_else(|e| panic!("{level:?} seed {seed}: {e}"));
+        let h = pose.homography((1080, 2340));
+        for (m, d) in found.marks.iter().zip(design) {
+            let [ex, ey] = h.apply([f64::from(d[0]), f64::from(d[1])]);
+            let err = (m.center[0] - ex).hypot(m.center[1] - ey);
+            assert!(
+                err < 1.5,
+                "{level:?} seed {seed}: mark {err:.2} px from where the pose puts it"
+            );
+        }
+        let decoded = decode(&read_modules(&grey, &found.to_image)).unwrap();
+        assert_eq!(
+            decoded.payload.window_low,
+            WindowPeriod::default().window_at(T0).low32()
+        );
+    }
+}
