@@ -218,19 +218,20 @@ fn fs_blocked(in: VertexOut) -> @location(0) vec4<f32> {
     if p.x < 0.0 || p.y < 0.0 || p.x >= CARD_SIZE.x || p.y >= CARD_SIZE.y {
         return vec4<f32>(0.0, 0.0, 0.0, 1.0);
     }
+    // Rg8: premultiplied grey in r, coverage in g.
     let words = textureSampleLevel(window_layer, layer_sampler, p / CARD_SIZE, 0.0);
-    return vec4<f32>(blocked(p) * (1.0 - words.a) + words.rgb, 1.0);
+    return vec4<f32>(blocked(p) * (1.0 - words.g) + vec3<f32>(words.r), 1.0);
 }
 
 // Temporal modulation, blended as `this + frame · (1 − 2δ)` (blend constant): the value is
 // δ·(1 ± mask), so a Plus/Minus pair averages to the clean frame compressed into [δ, 1 − δ],
 // and each single frame carries the COPY / 사본 mask at ±δ. Its bind group puts the mask
-// (alpha, card-sized) in the `window_layer` slot.
+// (one channel, card-sized) in the `window_layer` slot.
 @fragment
 fn fs_modulate(in: VertexOut) -> @location(0) vec4<f32> {
     let p = to_design(in.position.xy);
     let inside = p.x >= 0.0 && p.y >= 0.0 && p.x < CARD_SIZE.x && p.y < CARD_SIZE.y;
-    let mask = textureSampleLevel(window_layer, layer_sampler, p / CARD_SIZE, 0.0).a;
+    let mask = textureSampleLevel(window_layer, layer_sampler, p / CARD_SIZE, 0.0).r;
     let v = select(0.0, card.state.z * (1.0 + card.state.y * mask), inside);
     return vec4<f32>(v, v, v, 1.0);
 }

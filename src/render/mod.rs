@@ -218,8 +218,21 @@ fn texture_2d(
 }
 
 fn upload_rgba(ctx: &GpuContext, label: &str, width: u32, height: u32, rgba: &[u8]) -> wgpu::Texture {
+    upload(ctx, TARGET_FORMAT, label, width, height, rgba)
+}
+
+/// A sampled texture of `format` (8 bits a channel) filled with `texels`, rows packed.
+fn upload(
+    ctx: &GpuContext,
+    format: wgpu::TextureFormat,
+    label: &str,
+    width: u32,
+    height: u32,
+    texels: &[u8],
+) -> wgpu::Texture {
     let usage = wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST;
-    let texture = texture_2d(ctx, TARGET_FORMAT, label, width, height, usage);
+    let texture = texture_2d(ctx, format, label, width, height, usage);
+    let bytes_per_texel = texels.len() as u32 / (width * height).max(1);
     ctx.queue.write_texture(
         wgpu::TexelCopyTextureInfo {
             texture: &texture,
@@ -227,10 +240,10 @@ fn upload_rgba(ctx: &GpuContext, label: &str, width: u32, height: u32, rgba: &[u
             origin: wgpu::Origin3d::ZERO,
             aspect: wgpu::TextureAspect::All,
         },
-        rgba,
+        texels,
         wgpu::TexelCopyBufferLayout {
             offset: 0,
-            bytes_per_row: Some(4 * width),
+            bytes_per_row: Some(bytes_per_texel * width),
             rows_per_image: Some(height),
         },
         wgpu::Extent3d {
@@ -473,13 +486,16 @@ impl CardRenderer {
         );
         // The blocked card binds this generic layer instead of the window layer, so no
         // personal data can reach a blocked frame.
+        // Two channels (premultiplied grey, coverage): the words are white and grey.
         let blocked_layer = painter.blocked_layer(width, height);
-        let blank = upload_rgba(
+        let blocked_texels: Vec<u8> = blocked_layer.pixels().flat_map(|p| [p[1], p[3]]).collect();
+        let blank = upload(
             ctx,
+            wgpu::TextureFormat::Rg8Unorm,
             "holoid capture-blocked text layer",
             blocked_layer.width(),
             blocked_layer.height(),
-            &blocked_layer,
+            &blocked_texels,
         );
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("holoid layer sampler"),
@@ -518,16 +534,25 @@ impl CardRenderer {
         let frame_bind = bind("holoid frame bind group", &frame_layout, &[&window_view]);
         let blank_view = blank.create_view(&Default::default());
         let blocked_bind = bind("holoid blocked-frame bind group", &frame_layout, &[&blank_view]);
+        // One channel: the mask's coverage.
         let mask = painter.copy_mask(width, height);
-        let mask_tex = upload_rgba(ctx, "holoid COPY mask", mask.width(), mask.height(), &mask);
+        let mask_texels: Vec<u8> = mask.pixels().map(|p| p[3]).collect();
+        let mask_tex = upload(
+            ctx,
+            wgpu::TextureFormat::R8Unorm,
+            "holoid COPY mask",
+            mask.width(),
+            mask.height(),
+            &mask_texels,
+        );
         let mask_view = mask_tex.create_view(&Default::default());
         let mask_bind = bind("holoid modulation bind group", &frame_layout, &[&mask_view]);
         let frame_bytes = 4 * u64::from(width) * u64::from(height);
         let gpu_bytes = 2 * frame_bytes
             + 4 * u64::from(portrait.width()) * u64::from(portrait.height())
             + 4 * u64::from(text_layer.width()) * u64::from(text_layer.height())
-            + 4 * u64::from(blocked_layer.width()) * u64::from(blocked_layer.height())
-            + 4 * u64::from(mask.width()) * u64::from(mask.height())
+            + 2 * u64::from(blocked_layer.width()) * u64::from(blocked_layer.height())
+            + u64::from(mask.width()) * u64::from(mask.height())
             + std::mem::size_of::<CardUniforms>() as u64
             + 8;
         Ok(CardRenderer {
