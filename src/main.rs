@@ -139,15 +139,20 @@ pub(crate) struct Wallet {
     pub portrait: Vec<u8>,
 }
 
+/// The portrait file a credential names, beside the credential file.
+fn portrait_beside(credential: &Path, c: &holoid::credential::Credential) -> PathBuf {
+    credential
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(&c.portrait.file)
+}
+
 pub(crate) fn load_wallet(credential: &Path, device_key: &Path) -> Result<Wallet, Failure> {
     let c = load_credential(credential)?.credential;
     let key = load_key(device_key, "device key", holoid::keys::DeviceKey::from_text)?;
     c.check_device_key(&key)
         .map_err(|e| usage(format!("device key `{}`: {e}", device_key.display())))?;
-    let portrait_path = credential
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(&c.portrait.file);
+    let portrait_path = portrait_beside(credential, &c);
     let portrait = read_limited(&portrait_path, "portrait", MAX_PORTRAIT_BYTES).map_err(usage)?;
     c.portrait.check(&portrait).map_err(usage)?;
     Ok(Wallet {
@@ -227,10 +232,7 @@ fn verify_credential(
         .map_err(|e| Failure::Invalid(e.to_string()))?;
     let portrait_path = match portrait {
         Some(p) => p.to_path_buf(),
-        None => credential
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(&c.portrait.file),
+        None => portrait_beside(credential, c),
     };
     let image = read_limited(&portrait_path, "portrait", MAX_PORTRAIT_BYTES).map_err(usage)?;
     c.portrait

@@ -427,7 +427,7 @@ fn render_writes_a_png_and_refuses_bad_input() {
     fs::write(&motion, csv).unwrap();
     let frames_dir = root.join("frames");
     let anim = root.join("anim.png");
-    let motion_args = [
+    let args = [
         "--at",
         "1795603792",
         "--frames",
@@ -436,9 +436,11 @@ fn render_writes_a_png_and_refuses_bad_input() {
         "4",
         "--size",
         "180x390",
+        "--motion",
+        p(&motion),
+        "--frames-dir",
+        p(&frames_dir),
     ];
-    let mut args = motion_args.to_vec();
-    args.extend(["--motion", p(&motion), "--frames-dir", p(&frames_dir)]);
     let o = render(&key, &anim, &args);
     assert!(o.status.success(), "{}", stderr(&o));
     let bytes = fs::read(&anim).unwrap();
