@@ -9,17 +9,21 @@
 //! - [`code`]: the machine-readable code (payload, Reed–Solomon, geometry);
 //! - [`layout`]: where everything sits on the card;
 //! - [`motion`]: accelerometer samples to tilt and shake events;
+//! - [`homography`]: projective maps between the card and a photo;
+//! - [`colour`]: the sRGB transfer function;
 //! - [`time`]: instants and calendar dates.
 //!
 //! At the edges: [`demo`] (a synthetic identity, PNG encoding) and [`files`] (file I/O).
 //! See `../shared/DESIGN.md` in the project for the system as a whole.
 
 pub mod code;
+pub mod colour;
 pub mod credential;
 pub mod demo;
 pub mod detect;
 pub mod encoding;
 pub mod files;
+pub mod homography;
 pub mod keys;
 pub mod layout;
 pub mod mac;

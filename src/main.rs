@@ -6,6 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
 
+mod check_cmd;
+mod eval_cmd;
+mod eval_plot;
 mod render_cmd;
 mod simulate_cmd;
 mod view_cmd;
@@ -20,7 +23,7 @@ use holoid::time::UnixMillis;
 use holoid::timekey::{AcceptPolicy, WindowPeriod};
 
 const EXIT_HELP: &str = "Exit status: 0 success, 1 the credential is not valid, 2 bad usage or \
-an unreadable file.";
+an unreadable file; `holoid check` also exits 3 for a forgery and 4 for an inconclusive check.";
 
 /// holoid: anti-forgery rendering and capture protection for ID cards on phone screens.
 #[derive(Parser)]
@@ -80,6 +83,8 @@ enum Command {
     Render(render_cmd::RenderCli),
     View(view_cmd::ViewCli),
     Simulate(simulate_cmd::SimulateCli),
+    Check(check_cmd::CheckCli),
+    Eval(eval_cmd::EvalCli),
     /// Shows the time window, pattern and code a card displays at a given time.
     ///
     /// Derives K_dev from the master key and the credential id, then the window seed, the
@@ -109,6 +114,9 @@ pub(crate) enum Failure {
     Invalid(String),
     /// Bad usage or an unreadable file (exit 2).
     Usage(String),
+    /// The command has printed its answer; exit with this status (`check`: 3 forgery,
+    /// 4 inconclusive).
+    Status(u8),
 }
 
 pub(crate) type Outcome = Result<(), Failure>;
@@ -140,7 +148,7 @@ pub(crate) struct Wallet {
 }
 
 /// The portrait file a credential names, beside the credential file.
-fn portrait_beside(credential: &Path, c: &holoid::credential::Credential) -> PathBuf {
+pub(crate) fn portrait_beside(credential: &Path, c: &holoid::credential::Credential) -> PathBuf {
     credential
         .parent()
         .unwrap_or(Path::new("."))
@@ -306,6 +314,8 @@ fn main() -> ExitCode {
         Command::Render(args) => render_cmd::run(args, now()),
         Command::View(args) => view_cmd::run(args),
         Command::Simulate(args) => simulate_cmd::run(args),
+        Command::Check(args) => check_cmd::run(args),
+        Command::Eval(args) => eval_cmd::run(args),
         Command::Window {
             credential,
             master_key,
@@ -323,5 +333,6 @@ fn main() -> ExitCode {
             eprintln!("holoid: error: {msg}");
             ExitCode::from(2)
         }
+        Err(Failure::Status(code)) => ExitCode::from(code),
     }
 }

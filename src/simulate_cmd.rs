@@ -2,6 +2,8 @@
 //! them) with a `manifest.jsonl`. Part of the `holoid` binary.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use holoid::demo::DemoIdentity;
 use holoid::encoding::to_hex;
@@ -16,7 +18,7 @@ use holoid::time::UnixMillis;
 use serde_json::json;
 
 use crate::render_cmd::Size;
-use crate::{Outcome, usage};
+use crate::{Failure, Outcome, usage};
 
 /// Writes a labelled dataset of simulated camera captures of the demo card: bona fide and
 /// every attack species, at every capture level, as bursts of JPEG frames, with
@@ -51,7 +53,74 @@ pub struct SimulateCli {
     /// Write into a directory that is not empty.
     #[arg(long)]
     force: bool,
+    /// Captures made at once. By default, one per core.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    jobs: Option<u32>,
 }
+
+/// Generates capture `n` of `sp` at `level`, writes its frames, and returns its manifest line.
+fn capture(
+    a: &SimulateCli,
+    root: &Rng,
+    sp: Species,
+    level: Level,
+    n: u32,
+    credential_id: &str,
+    renderers: Renderers<'_>,
+) -> Result<String, Failure> {
+    let dir = a.out.join(sp.name()).join(level.name());
+    let mut rng = root.derive(&format!("{}/{}", sp.name(), level.name()), u64::from(n));
+    let t = UnixMillis(EPOCH + rng.range(0.0, 86_400_000.0) as u64);
+    let cap = generate(
+        sp,
+        level,
+        t,
+        a.burst as usize,
+        (a.size.0, a.size.1),
+        renderers,
+        &mut rng,
+    )
+    .map_err(usage)?;
+    let mut files = Vec::new();
+    for (i, frame) in cap.frames.iter().enumerate() {
+        let name = format!("{n:04}-{i}.jpg");
+        let jpeg = encode_jpeg(frame, cap.cameras[i].jpeg_quality);
+        write_atomic(&dir.join(&name), &jpeg, false).map_err(usage)?;
+        files.push(json!({
+            "file": format!("{}/{}/{name}", sp.name(), level.name()),
+            "sha256": to_hex(&sha256(&[&jpeg])),
+        }));
+    }
+    let line = json!({
+        "id": format!("{}/{}/{n:04}", sp.name(), level.name()),
+        "species": sp.name(),
+        "attack": sp.is_attack(),
+        "level": level.name(),
+        "credential": credential_id,
+        "frames": files,
+        "capture_times_ms": cap.capture_times.iter().map(|t| t.0).collect::<Vec<_>>(),
+        "drawn_times_ms": cap.drawn_times.iter().map(|t| t.0).collect::<Vec<_>>(),
+        "still_replay": cap.still,
+        "poses": cap.poses.iter().map(|p| p.screen_corners).collect::<Vec<_>>(),
+        "cameras": cap.cameras.iter().map(|k| json!({
+            "width": k.width, "height": k.height, "blur_sigma": k.blur_sigma,
+            "noise_sigma": k.noise_sigma, "jpeg_quality": k.jpeg_quality,
+            "exposure": k.exposure, "white_balance": k.white_balance, "vignetting": k.vignetting,
+            "motion_blur": k.motion_blur.map(|(l, a)| json!({"length": l, "angle": a})),
+            "glare": k.glare.map(|g| json!({"u": g.u, "v": g.v, "radius": g.radius, "strength": g.strength})),
+        })).collect::<Vec<_>>(),
+        "display": cap.display.map(|d| json!({
+            "layout": format!("{:?}", d.layout), "fill": d.fill, "brightness": d.brightness,
+        })),
+        "print": cap.print.map(|p| json!({
+            "cell": p.cell, "angles": p.angles, "paper": p.paper, "texture": p.texture, "light": p.light,
+        })),
+    });
+    Ok(line.to_string())
+}
+
+/// How many other people's faces portrait swaps choose from.
+const SWAP_FACES: u64 = 8;
 
 /// The first capture time of a dataset: 2026-11-25T10:00:00Z.
 const EPOCH: u64 = 1_795_600_800_000;
@@ -88,7 +157,10 @@ pub fn run(a: &SimulateCli) -> Outcome {
     std::fs::create_dir_all(&identity_dir)
         .map_err(|e| usage(format!("cannot create `{}`: {e}", a.out.display())))?;
     let demo = DemoIdentity::generate(a.seed);
-    let other = DemoIdentity::generate(a.seed.wrapping_add(1_000_003));
+    // Portrait swaps show one of several other people's faces, chosen per capture.
+    let others: Vec<Vec<u8>> = (0..SWAP_FACES)
+        .map(|k| DemoIdentity::generate(a.seed.wrapping_add(1_000_003 + k)).portrait_png)
+        .collect();
     let c = &demo.credential.credential;
     let device_key = demo.master.device_key(&c.id);
     let identity: [(&str, Vec<u8>, bool); 5] = [
@@ -106,83 +178,79 @@ pub fn run(a: &SimulateCli) -> Outcome {
     let fake_key = DeviceKey::from_bytes(sha256(&[b"holoid/simulate/fake-app", &a.seed.to_be_bytes()]));
     let make =
         |key: &DeviceKey, portrait: &[u8]| CardRenderer::new(&gpu, c, key, portrait, options).map_err(usage);
-    let mut genuine = make(&device_key, &demo.portrait_png)?;
-    let mut fake = make(&fake_key, &demo.portrait_png)?;
-    let mut swapped = make(&device_key, &other.portrait_png)?;
-    let total = species.len() * levels.len() * a.count as usize;
-    let mut manifest = String::new();
-    let mut done = 0usize;
-    let root = Rng::new(a.seed);
-    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Every capture has its own seed (species, level, number), so the captures can be made in
+    // any order: one worker per core, each with its own renderers, takes the next capture.
+    let jobs: Vec<(Species, Level, u32)> = species
+        .iter()
+        .flat_map(|&sp| {
+            levels
+                .iter()
+                .flat_map(move |&l| (0..a.count).map(move |n| (sp, l, n)))
+        })
+        .collect();
     for &sp in &species {
         for &level in &levels {
             let dir = a.out.join(sp.name()).join(level.name());
             std::fs::create_dir_all(&dir)
                 .map_err(|e| usage(format!("cannot create `{}`: {e}", dir.display())))?;
-            for n in 0..a.count {
-                let mut rng = root.derive(&format!("{}/{}", sp.name(), level.name()), u64::from(n));
-                let t = UnixMillis(EPOCH + rng.range(0.0, 86_400_000.0) as u64);
-                let renderers = Renderers {
-                    genuine: &mut genuine,
-                    fake: &mut fake,
-                    swapped: &mut swapped,
-                };
-                let cap = generate(
-                    sp,
-                    level,
-                    t,
-                    a.burst as usize,
-                    (a.size.0, a.size.1),
-                    renderers,
-                    &mut rng,
-                )
-                .map_err(usage)?;
-                let mut files = Vec::new();
-                for (i, frame) in cap.frames.iter().enumerate() {
-                    let name = format!("{n:04}-{i}.jpg");
-                    let jpeg = encode_jpeg(frame, cap.cameras[i].jpeg_quality);
-                    write_atomic(&dir.join(&name), &jpeg, false).map_err(usage)?;
-                    files.push(json!({
-                        "file": format!("{}/{}/{name}", sp.name(), level.name()),
-                        "sha256": to_hex(&sha256(&[&jpeg])),
-                    }));
-                }
-                let line = json!({
-                    "id": format!("{}/{}/{n:04}", sp.name(), level.name()),
-                    "species": sp.name(),
-                    "attack": sp.is_attack(),
-                    "level": level.name(),
-                    "credential": c.id,
-                    "frames": files,
-                    "capture_times_ms": cap.capture_times.iter().map(|t| t.0).collect::<Vec<_>>(),
-                    "drawn_times_ms": cap.drawn_times.iter().map(|t| t.0).collect::<Vec<_>>(),
-                    "still_replay": cap.still,
-                    "poses": cap.poses.iter().map(|p| p.screen_corners).collect::<Vec<_>>(),
-                    "cameras": cap.cameras.iter().map(|k| json!({
-                        "width": k.width, "height": k.height, "blur_sigma": k.blur_sigma,
-                        "noise_sigma": k.noise_sigma, "jpeg_quality": k.jpeg_quality,
-                        "exposure": k.exposure, "white_balance": k.white_balance, "vignetting": k.vignetting,
-                        "motion_blur": k.motion_blur.map(|(l, a)| json!({"length": l, "angle": a})),
-                        "glare": k.glare.map(|g| json!({"u": g.u, "v": g.v, "radius": g.radius, "strength": g.strength})),
-                    })).collect::<Vec<_>>(),
-                    "display": cap.display.map(|d| json!({
-                        "layout": format!("{:?}", d.layout), "fill": d.fill, "brightness": d.brightness,
-                    })),
-                    "print": cap.print.map(|p| json!({
-                        "cell": p.cell, "angles": p.angles, "paper": p.paper, "texture": p.texture, "light": p.light,
-                    })),
-                });
-                manifest.push_str(&line.to_string());
-                manifest.push('\n');
-                done += 1;
-                if progress {
-                    eprint!("\rsimulating {done}/{total} captures");
-                } else if done.is_multiple_of((total / 10).max(1)) {
-                    eprintln!("simulated {done}/{total} captures");
-                }
-            }
         }
     }
+    let total = jobs.len();
+    let workers = a
+        .jobs
+        .map(|j| j as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let lines: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::with_capacity(total));
+    let root = Rng::new(a.seed);
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let outcome: Result<(), Failure> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers.min(total))
+            .map(|_| {
+                s.spawn(|| -> Result<(), Failure> {
+                    let mut genuine = make(&device_key, &demo.portrait_png)?;
+                    let mut fake = make(&fake_key, &demo.portrait_png)?;
+                    let mut swapped: Vec<Option<CardRenderer>> = (0..SWAP_FACES).map(|_| None).collect();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(sp, level, n)) = jobs.get(i) else {
+                            return Ok(());
+                        };
+                        let face = (root
+                            .derive(&format!("swap-face/{}/{}", sp.name(), level.name()), u64::from(n))
+                            .next_u64()
+                            % SWAP_FACES) as usize;
+                        let swap_renderer = match &mut swapped[face] {
+                            Some(r) => r,
+                            slot => slot.insert(make(&device_key, &others[face])?),
+                        };
+                        let renderers = Renderers {
+                            genuine: &mut genuine,
+                            fake: &mut fake,
+                            swapped: swap_renderer,
+                        };
+                        let line = capture(a, &root, sp, level, n, &c.id, renderers)?;
+                        lines.lock().expect("no panics while held").push((i, line));
+                        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        if progress {
+                            eprint!("\rsimulating {d}/{total} captures");
+                        } else if d.is_multiple_of((total / 10).max(1)) {
+                            eprintln!("simulated {d}/{total} captures");
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(usage("a simulation worker failed")))
+        })
+    });
+    outcome?;
+    let mut lines = lines.into_inner().expect("workers joined");
+    lines.sort_by_key(|(i, _)| *i);
+    let manifest: String = lines.into_iter().map(|(_, l)| l + "\n").collect();
     if progress {
         eprintln!();
     }

@@ -7,8 +7,8 @@
 
 use image::GrayImage;
 
-use crate::code::geometry::CodeGeometry;
-use crate::simulate::homography::Homography;
+use crate::code::geometry::{CodeGeometry, MarkKind};
+use crate::homography::Homography;
 
 /// A mark found in the photo.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -65,8 +65,9 @@ pub struct Located {
     pub marks: [FoundMark; 4],
 }
 
-/// Dark (`true`) where a pixel is darker than its neighbourhood's mean.
-fn binarize(img: &GrayImage) -> Vec<bool> {
+/// Dark (`true`) where a pixel is darker than `factor` times the mean of the square of
+/// half-side `radius` around it.
+pub fn binarize(img: &GrayImage, radius: usize, factor: f64) -> Vec<bool> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let mut integral = vec![0u64; (w + 1) * (h + 1)];
     for y in 0..h {
@@ -76,7 +77,7 @@ fn binarize(img: &GrayImage) -> Vec<bool> {
             integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
         }
     }
-    let r = (w.min(h) / 16).max(8);
+    let r = radius.max(2);
     let mut out = vec![false; w * h];
     for y in 0..h {
         let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
@@ -86,7 +87,7 @@ fn binarize(img: &GrayImage) -> Vec<bool> {
                 - integral[y0 * (w + 1) + x1]
                 - integral[y1 * (w + 1) + x0];
             let mean = sum as f64 / ((x1 - x0) * (y1 - y0)) as f64;
-            out[y * w + x] = f64::from(img.get_pixel(x as u32, y as u32)[0]) < mean * 0.92;
+            out[y * w + x] = f64::from(img.get_pixel(x as u32, y as u32)[0]) < mean * factor;
         }
     }
     out
@@ -222,48 +223,205 @@ fn scan(bin: &[bool], w: usize, h: usize, pattern: &[f64]) -> Vec<FoundMark> {
 }
 
 /// Orders three finders and an orientation mark as top-left, top-right, bottom-left,
-/// bottom-right, if they can be a card's marks; with a score (total confirmations).
+/// bottom-right, if they can be a card's marks; with a score (total confirmations, less the
+/// geometric misfit). Each finder is tried as the top-left one (under strong perspective the
+/// farthest from the orientation mark need not be it); the other two follow clockwise.
 fn arrange(three: [FoundMark; 3], o: FoundMark) -> Option<(f64, [FoundMark; 4])> {
     let dist = |a: &FoundMark, b: &FoundMark| (a.center[0] - b.center[0]).hypot(a.center[1] - b.center[1]);
-    let tl_index = (0..3).max_by(|&a, &b| dist(&three[a], &o).total_cmp(&dist(&three[b], &o)))?;
-    let tl = three[tl_index];
-    let others: Vec<FoundMark> = (0..3).filter(|&i| i != tl_index).map(|i| three[i]).collect();
-    let cross = |a: &FoundMark, b: &FoundMark| {
-        let (ax, ay) = (a.center[0] - tl.center[0], a.center[1] - tl.center[1]);
-        let (bx, by) = (b.center[0] - tl.center[0], b.center[1] - tl.center[1]);
-        ax * by - ay * bx
-    };
-    let (tr, bl) = if cross(&others[0], &others[1]) > 0.0 {
-        (others[0], others[1])
-    } else {
-        (others[1], others[0])
-    };
     let design = CodeGeometry::STANDARD.mark_centers();
     let design_ratio = f64::from(design[2][1] - design[0][1]) / f64::from(design[1][0] - design[0][0]);
-    let ratio = dist(&tl, &bl) / dist(&tl, &tr).max(1e-6);
-    let modules = [tl.module, tr.module, bl.module, o.module];
-    let (lo, hi) = modules
-        .iter()
-        .fold((f64::MAX, 0.0f64), |(l, h), &m| (l.min(m), h.max(m)));
-    // Module size against the card's size: the marks are 816 design units apart across.
-    let module_from_span = dist(&tl, &tr) / f64::from(design[1][0] - design[0][0]) * 24.0;
-    let plausible = (ratio / design_ratio - 1.0).abs() < 0.45
-        && hi / lo < 1.8
-        && (module_from_span / ((lo + hi) / 2.0) - 1.0).abs() < 0.5;
-    let score = f64::from(tl.hits + tr.hits + bl.hits + o.hits);
-    plausible.then_some((score, [tl, tr, bl, o]))
+    let mut best: Option<(f64, [FoundMark; 4])> = None;
+    for tl_index in 0..3 {
+        let tl = three[tl_index];
+        let others: Vec<FoundMark> = (0..3).filter(|&i| i != tl_index).map(|i| three[i]).collect();
+        let (ux, uy) = (
+            others[0].center[0] - tl.center[0],
+            others[0].center[1] - tl.center[1],
+        );
+        let (vx, vy) = (
+            others[1].center[0] - tl.center[0],
+            others[1].center[1] - tl.center[1],
+        );
+        let (tr, bl) = if ux * vy - uy * vx > 0.0 {
+            (others[0], others[1])
+        } else {
+            (others[1], others[0])
+        };
+        // The orientation mark lies across the card from the top-left finder.
+        let (dx, dy) = (o.center[0] - tl.center[0], o.center[1] - tl.center[1]);
+        let (ax, ay) = (tr.center[0] - tl.center[0], tr.center[1] - tl.center[1]);
+        let (bx, by) = (bl.center[0] - tl.center[0], bl.center[1] - tl.center[1]);
+        if ax * dy - ay * dx <= 0.0 || dx * by - dy * bx <= 0.0 {
+            continue;
+        }
+        // Under perspective one side of the card shrinks: compare both long sides with both
+        // short sides.
+        let across = (dist(&tl, &tr) + dist(&bl, &o)) / 2.0;
+        let ratio = (dist(&tl, &bl) + dist(&tr, &o)) / 2.0 / across.max(1e-6);
+        let modules = [tl.module, tr.module, bl.module, o.module];
+        let (lo, hi) = modules
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(l, h), &m| (l.min(m), h.max(m)));
+        // Module size against the card's size: the marks are 816 design units apart across.
+        let module_from_span = across / f64::from(design[1][0] - design[0][0]) * 24.0;
+        let misfit = (ratio / design_ratio - 1.0).abs() + (module_from_span / ((lo + hi) / 2.0) - 1.0).abs();
+        let plausible = (ratio / design_ratio - 1.0).abs() < 0.45
+            && hi / lo < 2.0
+            && (module_from_span / ((lo + hi) / 2.0) - 1.0).abs() < 0.5;
+        let score = f64::from(tl.hits + tr.hits + bl.hits + o.hits) - misfit;
+        if plausible && best.as_ref().is_none_or(|(s, _)| score > *s) {
+            best = Some((score, [tl, tr, bl, o]));
+        }
+    }
+    best
 }
+
+/// For every three finders that can be a card's top-left, top-right and bottom-left marks,
+/// the orientation mark found by matching its pattern around where the parallelogram of the
+/// three puts it (perspective moves it by a few modules at most).
+fn infer_orientation(img: &GrayImage, finders: &[FoundMark]) -> Vec<FoundMark> {
+    let design = CodeGeometry::STANDARD.mark_centers();
+    let (dx, dy) = (
+        f64::from(design[1][0] - design[0][0]),
+        f64::from(design[2][1] - design[0][1]),
+    );
+    let mut out = Vec::new();
+    for (i, a) in finders.iter().enumerate() {
+        for (j, b) in finders.iter().enumerate() {
+            for (k, c) in finders.iter().enumerate() {
+                if i == j || j == k || i == k {
+                    continue;
+                }
+                // a = top-left, b = top-right, c = bottom-left (clockwise: b then c).
+                let u = [b.center[0] - a.center[0], b.center[1] - a.center[1]];
+                let v = [c.center[0] - a.center[0], c.center[1] - a.center[1]];
+                let (lu, lv) = (u[0].hypot(u[1]), v[0].hypot(v[1]));
+                let cross = u[0] * v[1] - u[1] * v[0];
+                let cos = (u[0] * v[0] + u[1] * v[1]) / (lu * lv).max(1e-9);
+                if cross <= 0.0 || cos.abs() > 0.35 || ((lv / lu) / (dy / dx) - 1.0).abs() > 0.45 {
+                    continue;
+                }
+                // Module vectors: one module across and one down, from the two sides.
+                let mu = [u[0] / dx * 24.0, u[1] / dx * 24.0];
+                let mv = [v[0] / dy * 24.0, v[1] / dy * 24.0];
+                let module = (mu[0].hypot(mu[1]) + mv[0].hypot(mv[1])) / 2.0;
+                if (module / ((a.module + b.module + c.module) / 3.0) - 1.0).abs() > 0.5 {
+                    continue;
+                }
+                let guess = [a.center[0] + u[0] + v[0], a.center[1] + u[1] + v[1]];
+                if let Some(found) = match_orientation(img, guess, mu, mv) {
+                    out.push(found);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Searches ±2.5 modules around `guess` for the orientation mark's pattern (7 × 7 modules
+/// plus its light quiet zone), sampled through the module vectors `mu` (across) and `mv`
+/// (down); returns the best position if the pattern correlates clearly.
+fn match_orientation(img: &GrayImage, guess: [f64; 2], mu: [f64; 2], mv: [f64; 2]) -> Option<FoundMark> {
+    // Expected darkness at 2 × 2 points per module over 9 × 9 modules (quiet zone included).
+    let mut points = Vec::new();
+    for row in 0..9 {
+        for col in 0..9 {
+            let dark = (1..8).contains(&row)
+                && (1..8).contains(&col)
+                && MarkKind::Orientation.is_dark(col - 1, row - 1);
+            for s in 0..4 {
+                let fx = col as f64 + 0.25 + 0.5 * f64::from(s % 2) - 4.5;
+                let fy = row as f64 + 0.25 + 0.5 * f64::from(s / 2) - 4.5;
+                points.push((fx, fy, if dark { -1.0 } else { 1.0 }));
+            }
+        }
+    }
+    let mean_t = points.iter().map(|p| p.2).sum::<f64>() / points.len() as f64;
+    let module = (mu[0].hypot(mu[1]) + mv[0].hypot(mv[1])) / 2.0;
+    let reach = (module * 2.5).ceil() as i64;
+    let step = (module / 4.0).max(0.5);
+    let mut best: Option<(f64, [f64; 2])> = None;
+    let mut values = vec![0.0f64; points.len()];
+    let steps = (reach as f64 / step).ceil() as i64;
+    for sy in -steps..=steps {
+        for sx in -steps..=steps {
+            let c = [guess[0] + sx as f64 * step, guess[1] + sy as f64 * step];
+            let mut ok = true;
+            for (v, &(fx, fy, _)) in values.iter_mut().zip(&points) {
+                let x = c[0] + fx * mu[0] + fy * mv[0];
+                let y = c[1] + fx * mu[1] + fy * mv[1];
+                match crate::detect::sample::luma(img, x, y) {
+                    Some(l) => *v = f64::from(l),
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if !ok {
+                continue;
+            }
+            let mean_v = values.iter().sum::<f64>() / values.len() as f64;
+            let (mut vt, mut vv, mut tt) = (0.0, 0.0, 0.0);
+            for (v, p) in values.iter().zip(&points) {
+                let (a, b) = (v - mean_v, p.2 - mean_t);
+                vt += a * b;
+                vv += a * a;
+                tt += b * b;
+            }
+            let r = vt / (vv * tt).sqrt().max(1e-9);
+            if best.is_none_or(|(b, _)| r > b) {
+                best = Some((r, c));
+            }
+        }
+    }
+    let (r, center) = best?;
+    (r > 0.6).then_some(FoundMark {
+        center,
+        module,
+        hits: 0,
+    })
+}
+
+/// The binarisations tried in turn, as (radius as a share of the photo's shorter side,
+/// threshold factor): a wide window with a margin against noise first; then narrower,
+/// unbiased windows, which keep the one-module rings of a small, blurred mark apart.
+const BINARISATIONS: [(usize, f64); 3] = [(16, 0.92), (40, 1.0), (24, 0.97)];
 
 /// Finds the card's marks in a greyscale photo and the homography from design units.
 pub fn locate(img: &GrayImage) -> Result<Located, LocateError> {
+    let side = (img.width().min(img.height()) as usize).max(1);
+    let mut first_error = None;
+    for (share, factor) in BINARISATIONS {
+        let bin = binarize(img, (side / share).max(8), factor);
+        match locate_in(img, &bin) {
+            Ok(l) => return Ok(l),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.expect("at least one binarisation"))
+}
+
+fn locate_in(img: &GrayImage, bin: &[bool]) -> Result<Located, LocateError> {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let bin = binarize(img);
-    let finders = scan(&bin, w, h, &FINDER);
-    let orientation = scan(&bin, w, h, &ORIENTATION);
-    if finders.len() < 3 || orientation.is_empty() {
+    let finders = scan(bin, w, h, &FINDER);
+    let orientation = scan(bin, w, h, &ORIENTATION);
+    if finders.len() < 3 {
         return Err(LocateError::MarksNotFound {
-            finders: finders.len().min(3),
+            finders: finders.len(),
             orientation: orientation.len().min(1),
+        });
+    }
+    // The orientation mark's thin rings blur away first: where three finders form a card's
+    // corner, look for it where they say it should be.
+    let inferred: Vec<FoundMark> = infer_orientation(img, &finders[..finders.len().min(6)]);
+    let orientation: Vec<FoundMark> = orientation.into_iter().take(3).chain(inferred).collect();
+    if orientation.is_empty() {
+        return Err(LocateError::MarksNotFound {
+            finders: 3,
+            orientation: 0,
         });
     }
     // Other parts of the card (the code grid, the digits) can look like marks along a line:
@@ -272,7 +430,7 @@ pub fn locate(img: &GrayImage) -> Result<Located, LocateError> {
     // 2.5 times the short one, similar module sizes — preferring the most confirmed marks.
     let mut best: Option<(f64, [FoundMark; 4])> = None;
     let fs = &finders[..finders.len().min(8)];
-    for o in &orientation[..orientation.len().min(3)] {
+    for o in &orientation {
         for (i, a) in fs.iter().enumerate() {
             for (j, b) in fs.iter().enumerate().skip(i + 1) {
                 for c in fs.iter().skip(j + 1) {

@@ -237,12 +237,36 @@ impl TextPainter {
         self.paint(&items, width, height)
     }
 
+    /// One line or paragraph of text, `size` pixels high, wrapped at `width`, as a
+    /// premultiplied `width` × `height` image (for charts and labels outside the card).
+    pub fn label(
+        &mut self,
+        text: &str,
+        size: f32,
+        bold: bool,
+        rgb: [u8; 3],
+        width: u32,
+        height: u32,
+    ) -> RgbaImage {
+        let rect = Rect::new(0.0, 0.0, width as f32, height as f32);
+        self.raster(
+            &[item(text, rect, size, bold, rgb, Align::Left)],
+            width,
+            height,
+            1.0,
+        )
+    }
+
     fn paint(&mut self, items: &[Item<'_>], width: u32, height: u32) -> RgbaImage {
         let scale = (width as f32 / CARD_WIDTH).min(height as f32 / CARD_HEIGHT);
         let (w, h) = (
             ((CARD_WIDTH * scale).round() as u32).max(1),
             ((CARD_HEIGHT * scale).round() as u32).max(1),
         );
+        self.raster(items, w, h, scale)
+    }
+
+    fn raster(&mut self, items: &[Item<'_>], w: u32, h: u32, scale: f32) -> RgbaImage {
         let mut out = RgbaImage::new(w, h);
         for it in items {
             let metrics = Metrics::new(it.size * scale, it.size * scale * 1.2);

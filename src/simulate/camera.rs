@@ -6,8 +6,8 @@
 use image::{ImageEncoder, RgbImage};
 
 use super::display::{Display, LinearFrame, linear_to_srgb};
-use super::homography::Homography;
 use super::rng::Rng;
+use crate::homography::Homography;
 
 /// Capture difficulty, as in DESIGN.md's table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -261,3 +261,31 @@ pub fn generate(
         print,
     })
 }
+
+/// One camera frame of `card` shown on a phone panel at `level`, as the camera's JPEG
+/// decodes: a random panel, pose and camera from `rng`, photographed at `width` × `height`.
+pub fn photograph_screen(
+    card: &image::RgbaImage,
+    level: Level,
+    (width, height): (u32, u32),
+    rng: &mut Rng,
+) -> RgbImage {
+    let frame = LinearFrame::from_srgb(card);
+    let display = random_display(rng);
+    let pose = Pose::random(level, (width, height), (frame.width, frame.height), rng);
+    let cam = CameraParams::random(level, width, height, rng);
+    let shot = camera::photograph(
+        &Screen {
+            frame: &frame,
+            display,
+            bezel: BEZEL,
+        },
+        &pose,
+        &cam,
+        rng,
+    );
+    let jpeg = camera::encode_jpeg(&shot, cam.jpeg_quality);
+    image::load_from_memory(&jpeg)
+        .expect("the camera's own JPEG decodes")
+        .to_rgb8()
+}

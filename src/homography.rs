@@ -1,5 +1,5 @@
-//! Plane-to-plane projective maps (homographies), fitted from four point pairs. Used to
-//! place the phone in the camera frame; the detector will use the same to rectify.
+//! Plane-to-plane projective maps (homographies), fitted from four point pairs. The simulator
+//! places the phone in the camera frame with one; the detector rectifies the card with one.
 
 /// A 3 × 3 projective map, row-major, `h[8] = 1`.
 #[derive(Clone, Copy, Debug, PartialEq)]

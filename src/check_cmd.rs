@@ -1,0 +1,155 @@
+//! `holoid check`: the forgery check of photos of a phone screen against a credential.
+//! Part of the `holoid` binary.
+
+use std::path::{Path, PathBuf};
+
+use holoid::detect::input::{DEFAULT_MAX_PIXELS, decode_photo};
+use holoid::detect::{Capture, Decision, Detector, DetectorConfig, Trust};
+use holoid::files::read_limited;
+use holoid::keys::{DeviceKey, IssuerPublic, MasterKey};
+use holoid::time::UnixMillis;
+
+use crate::{Failure, MAX_PORTRAIT_BYTES, Outcome, load_credential, load_key, portrait_beside, usage};
+
+/// Exit statuses of `holoid check`.
+pub const CHECK_EXIT_HELP: &str = "Exit status: 0 genuine, 3 forgery, 4 inconclusive (retake the \
+photo), 1 the credential is not valid (bad issuer signature), 2 bad usage or an unreadable file \
+(a damaged or oversized image, a key that does not belong to the credential).";
+
+/// Checks photos of a phone screen (one, or a burst in the order taken) against a
+/// credential: genuine, forgery or inconclusive, with the reasons.
+///
+/// The card is found by its corner marks; its code must carry an authentic tag for a window
+/// the capture time accepts; its time sweep must show the capture time within the clock
+/// tolerance; its portrait must be the credential's; a burst must advance with its frame
+/// times.
+#[derive(clap::Args)]
+#[command(
+    after_help = format!("{CHECK_EXIT_HELP}\n\nExamples:\n  holoid check --credential id/credential.json \
+    --master-key id/master.key \\\n      --at 2026-11-25T10:49:52.250Z photo.jpg\n  holoid check \
+    --credential id/credential.json --master-key id/master.key --json \\\n      --at 1795603792.25 \
+    --frame-times 1795603792.5,1795603792.75 a.jpg b.jpg c.jpg")
+)]
+pub struct CheckCli {
+    /// The credential file (JSON); its portrait is read from beside it.
+    #[arg(long, value_name = "FILE")]
+    credential: PathBuf,
+    /// The pattern master key file (the verifier derives the device key from it).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "device_key",
+        conflicts_with = "device_key"
+    )]
+    master_key: Option<PathBuf>,
+    /// Or the credential's device key file.
+    #[arg(long, value_name = "FILE")]
+    device_key: Option<PathBuf>,
+    /// The issuer's public key: when given, the credential's signature is checked first.
+    #[arg(long, value_name = "FILE")]
+    issuer_pub: Option<PathBuf>,
+    /// When the (first) photo was taken: Unix seconds or RFC 3339.
+    #[arg(long, value_name = "TIME")]
+    at: UnixMillis,
+    /// When the second, third, ... photos were taken, comma-separated (one per photo after
+    /// the first).
+    #[arg(long, value_name = "T2,T3,...", value_delimiter = ',')]
+    frame_times: Vec<UnixMillis>,
+    /// How far the card's sweep may be from the capture time, milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = DetectorConfig::default().clock_tolerance_ms)]
+    clock_tolerance: u64,
+    /// The largest photo accepted, megapixels (checked before decoding).
+    #[arg(long, value_name = "MP", default_value_t = DEFAULT_MAX_PIXELS / 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1..=500))]
+    max_megapixels: u64,
+    /// Print the verdict as JSON (decision, score, reasons, window, frames, timings).
+    #[arg(long)]
+    json: bool,
+    /// The photos (JPEG or PNG), in the order taken.
+    #[arg(value_name = "IMAGE", required = true)]
+    images: Vec<PathBuf>,
+}
+
+/// The biggest photo file read: 64 MiB.
+const MAX_PHOTO_BYTES: u64 = 64 << 20;
+
+/// Reads a photo file, with its path in any error.
+pub(crate) fn load_photo(path: &Path, max_pixels: u64) -> Result<image::RgbImage, String> {
+    let bytes = read_limited(path, "photo", MAX_PHOTO_BYTES).map_err(|e| e.to_string())?;
+    decode_photo(&bytes, max_pixels).map_err(|e| format!("photo `{}`: {e}", path.display()))
+}
+
+/// The trust context from the command's files.
+pub(crate) fn load_trust(
+    credential: &Path,
+    master_key: Option<&Path>,
+    device_key: Option<&Path>,
+    issuer_pub: Option<&Path>,
+) -> Result<Trust, Failure> {
+    let signed = load_credential(credential)?;
+    if let Some(p) = issuer_pub {
+        let issuer = load_key(p, "issuer public key", IssuerPublic::from_text)?;
+        signed
+            .verify(&issuer)
+            .map_err(|e| Failure::Invalid(e.to_string()))?;
+    }
+    let c = &signed.credential;
+    let portrait_path = portrait_beside(credential, c);
+    let portrait = read_limited(&portrait_path, "portrait", MAX_PORTRAIT_BYTES).map_err(usage)?;
+    let key = match (master_key, device_key) {
+        (Some(m), _) => load_key(m, "master key", MasterKey::from_text)?.device_key(&c.id),
+        (None, Some(d)) => load_key(d, "device key", DeviceKey::from_text)?,
+        (None, None) => return Err(usage("give --master-key or --device-key")),
+    };
+    Trust::new(c, key, &portrait).map_err(|e| usage(format!("credential `{}`: {e}", credential.display())))
+}
+
+pub fn run(a: &CheckCli) -> Outcome {
+    if a.images.len() > 16 {
+        return Err(usage(format!("{} photos: a burst is at most 16", a.images.len())));
+    }
+    if a.frame_times.len() + 1 != a.images.len() && !(a.images.len() == 1 && a.frame_times.is_empty()) {
+        return Err(usage(format!(
+            "{} photos need {} --frame-times (one per photo after the first), got {}",
+            a.images.len(),
+            a.images.len() - 1,
+            a.frame_times.len()
+        )));
+    }
+    let trust = load_trust(
+        &a.credential,
+        a.master_key.as_deref(),
+        a.device_key.as_deref(),
+        a.issuer_pub.as_deref(),
+    )?;
+    let detector = Detector::builder(trust)
+        .clock_tolerance_ms(a.clock_tolerance)
+        .build()
+        .map_err(usage)?;
+    let max_pixels = a.max_megapixels * 1_000_000;
+    let photos = a
+        .images
+        .iter()
+        .map(|p| load_photo(p, max_pixels))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(usage)?;
+    let times: Vec<UnixMillis> = std::iter::once(a.at)
+        .chain(a.frame_times.iter().copied())
+        .collect();
+    let captures: Vec<Capture<'_>> = photos
+        .iter()
+        .zip(&times)
+        .map(|(image, &time)| Capture { image, time })
+        .collect();
+    let verdict = detector.check(&captures).map_err(usage)?;
+    if a.json {
+        println!("{}", verdict.to_json());
+    } else {
+        print!("{verdict}");
+    }
+    match verdict.decision {
+        Decision::Genuine => Ok(()),
+        Decision::Forgery => Err(Failure::Status(3)),
+        Decision::Inconclusive => Err(Failure::Status(4)),
+    }
+}

@@ -1,0 +1,212 @@
+//! The content check: does the portrait on the photographed card look like the portrait the
+//! credential names? A cloned device key makes valid tags, so a card with another face passes
+//! every cryptographic check; this is what catches it.
+//!
+//! The portrait region is cut into a coarse grid of cells (12 × 16); each cell's mean colour
+//! is taken from the photo (through the homography, averaging 4 × 4 points a cell) and from
+//! the credential's portrait image, and the two grids are compared per colour channel by
+//! normalised cross-correlation. Coarse cells make the comparison indifferent to camera blur,
+//! noise, moiré and JPEG; the per-channel normalisation makes it indifferent to exposure,
+//! white balance and display brightness (each a gain and offset per channel). Features of a
+//! face — hair outline, skin and clothes colours, where the face sits — survive; another face
+//! does not match.
+
+use image::RgbImage;
+
+use super::sample::rgb;
+use crate::colour::{linear_to_srgb, srgb_to_linear};
+use crate::homography::Homography;
+use crate::layout::{CardLayout, Rect};
+
+const COLS: usize = 12;
+const ROWS: usize = 16;
+const SUB: usize = 4;
+/// Margin inside the portrait rectangle left out (its frame and rounded corners), design units.
+const INSET: f32 = 18.0;
+
+fn cells() -> Rect {
+    let p = CardLayout::STANDARD.portrait;
+    Rect::new(p.x + INSET, p.y + INSET, p.w - 2.0 * INSET, p.h - 2.0 * INSET)
+}
+
+/// The `(x, y)` in design units of sub-sample `s` of cell `c`.
+fn point(c: usize, s: usize) -> [f64; 2] {
+    let r = cells();
+    let (cx, cy) = (c % COLS, c / COLS);
+    let (sx, sy) = (s % SUB, s / SUB);
+    let fx = (cx as f32 + (sx as f32 + 0.5) / SUB as f32) / COLS as f32;
+    let fy = (cy as f32 + (sy as f32 + 0.5) / SUB as f32) / ROWS as f32;
+    [f64::from(r.x + fx * r.w), f64::from(r.y + fy * r.h)]
+}
+
+/// Mean colour per cell, sampled by `at` (design units → colour); `None` if any point is
+/// outside.
+fn grid(at: impl Fn([f64; 2]) -> Option<[f32; 3]>) -> Option<Vec<[f32; 3]>> {
+    (0..COLS * ROWS)
+        .map(|c| {
+            let mut sum = [0.0f32; 3];
+            for s in 0..SUB * SUB {
+                let v = at(point(c, s))?;
+                (0..3).for_each(|k| sum[k] += v[k]);
+            }
+            Some(sum.map(|v| v / (SUB * SUB) as f32))
+        })
+        .collect()
+}
+
+/// The expected cell colours of a portrait image, as the renderer stretches it over the
+/// portrait rectangle.
+pub fn reference(portrait: &RgbImage) -> Vec<[f32; 3]> {
+    let p = CardLayout::STANDARD.portrait;
+    let (w, h) = (f64::from(portrait.width()), f64::from(portrait.height()));
+    grid(|[x, y]| {
+        let u = (x - f64::from(p.x)) / f64::from(p.w) * w - 0.5;
+        let v = (y - f64::from(p.y)) / f64::from(p.h) * h - 0.5;
+        rgb(portrait, u.clamp(0.0, w - 1.001), v.clamp(0.0, h - 1.001))
+    })
+    .expect("clamped points are inside")
+}
+
+/// How the photographed portrait compares with the credential's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PortraitComparison {
+    /// Normalised cross-correlation of the cells, mean over R, G and B, -1..1: the layout of
+    /// light and dark (any portrait photo has a similar one, so this alone cannot tell two
+    /// faces apart).
+    pub correlation: f32,
+    /// Share of cells, 0..1, whose colour differs from the expected one by more than
+    /// [`CELL_TOLERANCE`] once the camera's gain per channel is taken out.
+    pub cells_off: f32,
+}
+
+/// How far (sRGB units of 0..255, Euclidean over R, G, B) a cell's colour may be from the
+/// expected one and still count as the same.
+pub const CELL_TOLERANCE: f32 = 28.0;
+
+/// Compares the photographed portrait (through `to_image`) with the expected cells of
+/// [`reference`].
+///
+/// Colours are compared as light: a display and a camera multiply each channel's light by a
+/// gain (brightness, exposure, white balance, vignetting, all nearly constant over the
+/// portrait), so the gain per channel is estimated as the median ratio of seen to expected
+/// light over the cells and divided out; then each cell's colour is compared with the
+/// expected one. Another face differs in skin, hair and clothes colours that no gain per
+/// channel explains; glare (added light) spoils only the cells it covers.
+///
+/// `None` when the portrait is not wholly in the photo or shows no contrast.
+pub fn compare_portrait(
+    photo: &RgbImage,
+    to_image: &Homography,
+    expected: &[[f32; 3]],
+) -> Option<PortraitComparison> {
+    let seen = grid(|p| {
+        let [x, y] = to_image.apply(p);
+        rgb(photo, x, y)
+    })?;
+    let mut correlation = 0.0;
+    for k in 0..3 {
+        correlation += ncc(seen.iter().map(|c| c[k]), expected.iter().map(|c| c[k]))?;
+    }
+    let lin = |v: f32| srgb_to_linear(v / 255.0);
+    let mut gains = [1.0f32; 3];
+    for (k, gain) in gains.iter_mut().enumerate() {
+        let mut ratios: Vec<f32> = seen
+            .iter()
+            .zip(expected)
+            .filter(|(_, e)| lin(e[k]) > 0.03)
+            .map(|(s, e)| lin(s[k]) / lin(e[k]))
+            .collect();
+        if ratios.len() < 8 {
+            return None;
+        }
+        ratios.sort_by(f32::total_cmp);
+        *gain = ratios[ratios.len() / 2].max(1e-3);
+    }
+    let off = seen
+        .iter()
+        .zip(expected)
+        .filter(|(s, e)| {
+            let d2: f32 = (0..3)
+                .map(|k| {
+                    let corrected = linear_to_srgb(lin(s[k]) / gains[k]) * 255.0;
+                    (corrected - e[k]).powi(2)
+                })
+                .sum();
+            d2 > CELL_TOLERANCE * CELL_TOLERANCE
+        })
+        .count();
+    Some(PortraitComparison {
+        correlation: correlation / 3.0,
+        cells_off: off as f32 / seen.len() as f32,
+    })
+}
+
+fn ncc(a: impl Iterator<Item = f32> + Clone, b: impl Iterator<Item = f32> + Clone) -> Option<f32> {
+    let n = a.clone().count() as f32;
+    let (ma, mb) = (a.clone().sum::<f32>() / n, b.clone().sum::<f32>() / n);
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.zip(b) {
+        ab += (x - ma) * (y - mb);
+        aa += (x - ma) * (x - ma);
+        bb += (y - mb) * (y - mb);
+    }
+    (aa > 1e-3 && bb > 1e-3).then(|| ab / (aa * bb).sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn portrait(seed: u8) -> RgbImage {
+        RgbImage::from_fn(90, 120, |x, y| {
+            let v = ((x * u32::from(seed) + y * 3) % 97) as u8;
+            image::Rgb([v * 2, 255 - v, (x + y) as u8])
+        })
+    }
+
+    /// The card drawn top-down at `scale` px per design unit with `face` in the portrait.
+    fn card(face: &RgbImage, scale: f64) -> (RgbImage, Homography) {
+        let p = CardLayout::STANDARD.portrait;
+        let img = RgbImage::from_fn((1080.0 * scale) as u32, (2340.0 * scale) as u32, |x, y| {
+            let (dx, dy) = (f64::from(x) / scale, f64::from(y) / scale);
+            let u = (dx - f64::from(p.x)) / f64::from(p.w);
+            let v = (dy - f64::from(p.y)) / f64::from(p.h);
+            if (0.0..1.0).contains(&u) && (0.0..1.0).contains(&v) {
+                let px = face.get_pixel((u * 90.0) as u32, (v * 120.0) as u32);
+                // A darker, warmer camera: a gain per channel on the light.
+                let gains = [0.8, 0.65, 0.5];
+                image::Rgb(std::array::from_fn(|k| {
+                    (linear_to_srgb(srgb_to_linear(f32::from(px[k]) / 255.0) * gains[k]) * 255.0).round()
+                        as u8
+                }))
+            } else {
+                image::Rgb([230, 230, 230])
+            }
+        });
+        (img, Homography([scale, 0.0, 0.0, 0.0, scale, 0.0, 0.0, 0.0, 1.0]))
+    }
+
+    #[test]
+    fn the_same_face_matches_and_another_does_not() {
+        let (a, b) = (portrait(5), portrait(11));
+        let (photo, h) = card(&a, 0.5);
+        let same = compare_portrait(&photo, &h, &reference(&a)).unwrap();
+        let other = compare_portrait(&photo, &h, &reference(&b)).unwrap();
+        assert!(
+            same.correlation > 0.9 && same.cells_off < 0.05,
+            "same face: {same:?}"
+        );
+        assert!(
+            other.correlation < 0.5 && other.cells_off > 0.5,
+            "other face: {other:?}"
+        );
+    }
+
+    #[test]
+    fn a_portrait_outside_the_photo_is_not_compared() {
+        let a = portrait(5);
+        let (photo, _) = card(&a, 0.5);
+        let shifted = Homography([0.5, 0.0, -200.0, 0.0, 0.5, 0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(compare_portrait(&photo, &shifted, &reference(&a)), None);
+    }
+}

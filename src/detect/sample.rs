@@ -1,0 +1,66 @@
+//! Bilinear sampling of photos at sub-pixel positions, for reading the card through a
+//! homography.
+
+use image::{GrayImage, RgbImage};
+
+/// The four neighbours of (`x`, `y`) and the fractional offsets, or `None` unless all four
+/// lie inside a `width` × `height` image.
+fn cell(width: u32, height: u32, x: f64, y: f64) -> Option<(u32, u32, f32, f32)> {
+    if !(x >= 0.0 && y >= 0.0 && x + 1.0 < f64::from(width) && y + 1.0 < f64::from(height)) {
+        return None;
+    }
+    let (fx, fy) = (x.floor(), y.floor());
+    Some((fx as u32, fy as u32, (x - fx) as f32, (y - fy) as f32))
+}
+
+fn mix(a: f32, b: f32, c: f32, d: f32, fx: f32, fy: f32) -> f32 {
+    let top = a + (b - a) * fx;
+    let bottom = c + (d - c) * fx;
+    top + (bottom - top) * fy
+}
+
+/// Bilinear luma at (`x`, `y`), or `None` outside the image (or at a NaN position).
+pub fn luma(img: &GrayImage, x: f64, y: f64) -> Option<f32> {
+    let (x0, y0, fx, fy) = cell(img.width(), img.height(), x, y)?;
+    let p = |x, y| f32::from(img.get_pixel(x, y)[0]);
+    Some(mix(
+        p(x0, y0),
+        p(x0 + 1, y0),
+        p(x0, y0 + 1),
+        p(x0 + 1, y0 + 1),
+        fx,
+        fy,
+    ))
+}
+
+/// Bilinear colour at (`x`, `y`), 0..255 per channel, or `None` outside the image.
+pub fn rgb(img: &RgbImage, x: f64, y: f64) -> Option<[f32; 3]> {
+    let (x0, y0, fx, fy) = cell(img.width(), img.height(), x, y)?;
+    let p = |x, y, c: usize| f32::from(img.get_pixel(x, y)[c]);
+    Some(std::array::from_fn(|c| {
+        mix(
+            p(x0, y0, c),
+            p(x0 + 1, y0, c),
+            p(x0, y0 + 1, c),
+            p(x0 + 1, y0 + 1, c),
+            fx,
+            fy,
+        )
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolates_inside_and_refuses_outside() {
+        let img = GrayImage::from_fn(4, 4, |x, _| image::Luma([(x * 10) as u8]));
+        assert_eq!(luma(&img, 1.5, 1.0), Some(15.0));
+        assert_eq!(luma(&img, 3.0, 1.0), None);
+        assert_eq!(luma(&img, -0.1, 1.0), None);
+        assert_eq!(luma(&img, f64::NAN, 1.0), None);
+        let c = RgbImage::from_fn(4, 4, |x, y| image::Rgb([(x * 10) as u8, (y * 20) as u8, 7]));
+        assert_eq!(rgb(&c, 0.5, 0.5), Some([5.0, 10.0, 7.0]));
+    }
+}

@@ -1,0 +1,396 @@
+//! `holoid eval`: runs the detector over a dataset written by `holoid simulate` (or any
+//! dataset with the same manifest) and reports it the ISO/IEC 30107-3 way. Part of the
+//! `holoid` binary.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use holoid::detect::input::DEFAULT_MAX_PIXELS;
+use holoid::detect::{Capture, Decision, Detector, Verdict};
+use holoid::files::{read_text, write_atomic};
+use holoid::simulate::camera::Level;
+use holoid::simulate::species::Species;
+use holoid::time::UnixMillis;
+use serde_json::{Value, json};
+
+use crate::check_cmd::{load_photo, load_trust};
+use crate::{Outcome, usage};
+
+/// Runs the detector on a dataset and prints, per species and level, APCER (attacks called
+/// genuine) or BPCER (bona fide not called genuine), the rates of each decision, the code
+/// decode rate and the time per capture; writes the same as JSON, and a chart.
+///
+/// DIR holds manifest.jsonl and identity/ (credential.json, portrait.png, master.key), as
+/// `holoid simulate` writes them. Captures whose files are missing or damaged are counted
+/// as errors and the run goes on.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Example:\n  holoid simulate --out /tmp/ds --count 20 --seed 2\n  holoid eval /tmp/ds \
+    --json /tmp/ds-eval.json --plot /tmp/ds-eval.png"
+)]
+pub struct EvalCli {
+    /// The dataset directory.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// Also write the report as JSON (per group and per capture).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Also draw a chart (PNG): error rates per species and level, and a DET curve.
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
+    /// Captures checked at once. By default, one per core.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    jobs: Option<u32>,
+}
+
+/// One capture of the manifest and what the detector made of it.
+struct Row {
+    id: String,
+    species: Species,
+    level: Level,
+    result: Result<Verdict, String>,
+}
+
+/// A manifest entry: id, species, level, and each frame's file and capture time.
+type Entry = (String, Species, Level, Vec<(PathBuf, UnixMillis)>);
+
+fn parse_line(dir: &Path, line: &str) -> Result<Entry, String> {
+    let v: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    let text = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("no `{k}`"))
+    };
+    let id = text("id")?.to_string();
+    let species: Species = text("species")?.parse()?;
+    let level: Level = text("level")?.parse()?;
+    let files: Vec<&str> = v
+        .get("frames")
+        .and_then(Value::as_array)
+        .ok_or("no `frames`")?
+        .iter()
+        .map(|f| {
+            f.get("file")
+                .and_then(Value::as_str)
+                .ok_or("a frame without `file`")
+        })
+        .collect::<Result<_, _>>()?;
+    let times: Vec<u64> = v
+        .get("capture_times_ms")
+        .and_then(Value::as_array)
+        .ok_or("no `capture_times_ms`")?
+        .iter()
+        .map(|t| t.as_u64().ok_or("a capture time that is not a whole number"))
+        .collect::<Result<_, _>>()?;
+    if files.is_empty() || files.len() != times.len() {
+        return Err(format!(
+            "{} frames but {} capture times",
+            files.len(),
+            times.len()
+        ));
+    }
+    for f in &files {
+        if Path::new(f)
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(format!("frame path `{f}` leaves the dataset directory"));
+        }
+    }
+    Ok((
+        id,
+        species,
+        level,
+        files
+            .iter()
+            .zip(times)
+            .map(|(f, t)| (dir.join(f), UnixMillis(t)))
+            .collect(),
+    ))
+}
+
+/// Per species and level.
+#[derive(Default)]
+struct Group {
+    n: usize,
+    genuine: usize,
+    forgery: usize,
+    inconclusive: usize,
+    errors: usize,
+    decoded: usize,
+    times_us: Vec<u64>,
+}
+
+impl Group {
+    fn add(&mut self, r: &Row) {
+        self.n += 1;
+        match &r.result {
+            Err(_) => self.errors += 1,
+            Ok(v) => {
+                match v.decision {
+                    Decision::Genuine => self.genuine += 1,
+                    Decision::Forgery => self.forgery += 1,
+                    Decision::Inconclusive => self.inconclusive += 1,
+                }
+                if v.frames.iter().any(|f| f.corrected_bytes.is_some()) {
+                    self.decoded += 1;
+                }
+                self.times_us.push(v.timings.total_us);
+            }
+        }
+    }
+
+    fn rate(&self, k: usize) -> f64 {
+        if self.n == 0 {
+            0.0
+        } else {
+            k as f64 / self.n as f64
+        }
+    }
+
+    /// APCER (attack accepted) or BPCER (bona fide not accepted; errors count against).
+    fn error_rate(&self, species: Species) -> f64 {
+        if species.is_attack() {
+            self.rate(self.genuine)
+        } else {
+            self.rate(self.n - self.genuine)
+        }
+    }
+
+    fn mean_ms(&self) -> f64 {
+        if self.times_us.is_empty() {
+            return 0.0;
+        }
+        self.times_us.iter().sum::<u64>() as f64 / self.times_us.len() as f64 / 1000.0
+    }
+
+    fn p95_ms(&self) -> f64 {
+        let mut t = self.times_us.clone();
+        if t.is_empty() {
+            return 0.0;
+        }
+        t.sort_unstable();
+        t[((t.len() as f64 * 0.95).ceil() as usize).clamp(1, t.len()) - 1] as f64 / 1000.0
+    }
+
+    fn to_json(&self, species: Species, level: Option<Level>) -> Value {
+        let metric = if species.is_attack() { "apcer" } else { "bpcer" };
+        json!({
+            "species": species.name(),
+            "level": level.map(Level::name),
+            "attack": species.is_attack(),
+            "n": self.n,
+            metric: self.error_rate(species),
+            "genuine": self.rate(self.genuine),
+            "forgery": self.rate(self.forgery),
+            "inconclusive": self.rate(self.inconclusive),
+            "errors": self.errors,
+            "decode_rate": self.rate(self.decoded),
+            "mean_ms": (self.mean_ms() * 10.0).round() / 10.0,
+            "p95_ms": (self.p95_ms() * 10.0).round() / 10.0,
+        })
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+pub fn run(a: &EvalCli) -> Outcome {
+    let manifest_path = a.dir.join("manifest.jsonl");
+    let manifest = read_text(&manifest_path, "manifest", 256 << 20).map_err(usage)?;
+    let identity = a.dir.join("identity");
+    let trust = load_trust(
+        &identity.join("credential.json"),
+        Some(&identity.join("master.key")),
+        None,
+        None,
+    )?;
+    let detector = Detector::builder(trust).build().map_err(usage)?;
+    let mut bad_lines = Vec::new();
+    let mut work = Vec::new();
+    for (i, line) in manifest.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        match parse_line(&a.dir, line) {
+            Ok(w) => work.push(w),
+            Err(e) => bad_lines.push(format!("manifest line {}: {e}", i + 1)),
+        }
+    }
+    if work.is_empty() {
+        return Err(usage(format!(
+            "`{}` lists no usable captures{}",
+            manifest_path.display(),
+            bad_lines.first().map(|e| format!(" ({e})")).unwrap_or_default()
+        )));
+    }
+    let jobs = a
+        .jobs
+        .map(|j| j as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let rows: Mutex<Vec<(usize, Row)>> = Mutex::new(Vec::with_capacity(work.len()));
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(work.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((id, species, level, frames)) = work.get(i) else {
+                        break;
+                    };
+                    let result = frames
+                        .iter()
+                        .map(|(p, _)| load_photo(p, DEFAULT_MAX_PIXELS))
+                        .collect::<Result<Vec<_>, _>>()
+                        .and_then(|photos| {
+                            let captures: Vec<Capture<'_>> = photos
+                                .iter()
+                                .zip(frames)
+                                .map(|(image, (_, time))| Capture { image, time: *time })
+                                .collect();
+                            detector.check(&captures).map_err(|e| e.to_string())
+                        });
+                    let row = Row {
+                        id: id.clone(),
+                        species: *species,
+                        level: *level,
+                        result,
+                    };
+                    rows.lock().expect("no panics while held").push((i, row));
+                    let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if progress {
+                        eprint!("\rchecking {d}/{} captures", work.len());
+                    }
+                }
+            });
+        }
+    });
+    if progress {
+        eprintln!();
+    }
+    let mut rows = rows.into_inner().expect("threads joined");
+    rows.sort_by_key(|(i, _)| *i);
+    let rows: Vec<Row> = rows.into_iter().map(|(_, r)| r).collect();
+    report(a, &rows, &bad_lines)
+}
+
+fn report(a: &EvalCli, rows: &[Row], bad_lines: &[String]) -> Outcome {
+    let mut groups: BTreeMap<(usize, usize), Group> = BTreeMap::new();
+    let mut per_species: BTreeMap<usize, Group> = BTreeMap::new();
+    let index = |s: Species| Species::ALL.iter().position(|&x| x == s).unwrap_or(0);
+    let level_index = |l: Level| Level::ALL.iter().position(|&x| x == l).unwrap_or(0);
+    for r in rows {
+        groups
+            .entry((index(r.species), level_index(r.level)))
+            .or_default()
+            .add(r);
+        per_species.entry(index(r.species)).or_default().add(r);
+    }
+    println!(
+        "{:<19} {:<7} {:>5}  {:<13} {:>8} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8}",
+        "species",
+        "level",
+        "n",
+        "error rate",
+        "genuine",
+        "forgery",
+        "inconcl",
+        "errors",
+        "decode",
+        "mean ms",
+        "p95 ms"
+    );
+    let line = |name: &str, level: &str, g: &Group, sp: Species| {
+        let metric = if sp.is_attack() { "APCER" } else { "BPCER" };
+        println!(
+            "{:<19} {:<7} {:>5}  {metric} {:>7} {:>8} {:>8} {:>8} {:>6} {:>7} {:>8.1} {:>8.1}",
+            name,
+            level,
+            g.n,
+            pct(g.error_rate(sp)),
+            pct(g.rate(g.genuine)),
+            pct(g.rate(g.forgery)),
+            pct(g.rate(g.inconclusive)),
+            g.errors,
+            pct(g.rate(g.decoded)),
+            g.mean_ms(),
+            g.p95_ms()
+        );
+    };
+    for (&(s, l), g) in &groups {
+        line(Species::ALL[s].name(), Level::ALL[l].name(), g, Species::ALL[s]);
+    }
+    println!();
+    for (&s, g) in &per_species {
+        line(Species::ALL[s].name(), "all", g, Species::ALL[s]);
+    }
+    let errors: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.result.as_ref().err().map(|e| format!("{}: {e}", r.id)))
+        .chain(bad_lines.iter().cloned())
+        .collect();
+    if !errors.is_empty() {
+        println!("\n{} captures could not be checked:", errors.len());
+        for e in errors.iter().take(10) {
+            println!("  {e}");
+        }
+        if errors.len() > 10 {
+            println!("  ... and {} more (all in the JSON report)", errors.len() - 10);
+        }
+    }
+    if let Some(path) = &a.json {
+        let report = json!({
+            "dataset": a.dir.display().to_string(),
+            "groups": groups.iter().map(|(&(s, l), g)| g.to_json(Species::ALL[s], Some(Level::ALL[l]))).collect::<Vec<_>>(),
+            "species": per_species.iter().map(|(&s, g)| g.to_json(Species::ALL[s], None)).collect::<Vec<_>>(),
+            "errors": errors,
+            "captures": rows.iter().map(|r| match &r.result {
+                Ok(v) => json!({
+                    "id": r.id, "species": r.species.name(), "level": r.level.name(),
+                    "decision": v.decision.as_str(), "score": v.score,
+                    "reasons": v.reasons.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(),
+                    "total_us": v.timings.total_us,
+                    "frames": v.to_json()["frames"],
+                }),
+                Err(e) => json!({"id": r.id, "species": r.species.name(), "level": r.level.name(), "error": e}),
+            }).collect::<Vec<_>>(),
+        });
+        let text = serde_json::to_string_pretty(&report).map_err(usage)?;
+        write_atomic(path, text.as_bytes(), false).map_err(usage)?;
+        println!("\nwrote {}", path.display());
+    }
+    if let Some(path) = &a.plot {
+        let png = crate::eval_plot::draw(&groups_for_plot(&groups), &det_points(rows)).map_err(usage)?;
+        write_atomic(path, &png, false).map_err(usage)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// (species, level, error rate, inconclusive rate) per group.
+fn groups_for_plot(groups: &BTreeMap<(usize, usize), Group>) -> Vec<(Species, Level, f64, f64)> {
+    groups
+        .iter()
+        .map(|(&(s, l), g)| {
+            let sp = Species::ALL[s];
+            (sp, Level::ALL[l], g.error_rate(sp), g.rate(g.inconclusive))
+        })
+        .collect()
+}
+
+/// Scores of bona fide and attack captures, for the DET curve.
+fn det_points(rows: &[Row]) -> (Vec<f32>, Vec<f32>) {
+    let (mut bona, mut attack) = (Vec::new(), Vec::new());
+    for r in rows {
+        if let Ok(v) = &r.result {
+            if r.species.is_attack() {
+                attack.push(v.score);
+            } else {
+                bona.push(v.score);
+            }
+        }
+    }
+    (bona, attack)
+}

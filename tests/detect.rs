@@ -1,0 +1,253 @@
+//! The detector end to end: cards drawn by the GPU renderer (lavapipe in CI), photographed
+//! by the simulated camera, checked against the credential. Fails when no GPU adapter is
+//! found, unless HOLOID_SKIP_GPU_TESTS=1 says to skip.
+
+use std::sync::{Mutex, OnceLock};
+
+use holoid::demo::DemoIdentity;
+use holoid::detect::{Capture, Decision, DetectError, Detector, ReasonCode, Trust, Verdict};
+use holoid::keys::DeviceKey;
+use holoid::mac::sha256;
+use holoid::render::{CardRenderer, FrameParams, GpuContext, RendererOptions};
+use holoid::simulate::camera::Level;
+use holoid::simulate::rng::Rng;
+use holoid::simulate::species::photograph_screen;
+use holoid::time::UnixMillis;
+use image::RgbImage;
+
+/// 2026-11-25T10:49:52.250Z, 2.25 s into a 5 s window.
+const T0: UnixMillis = UnixMillis(1_795_603_792_250);
+
+struct Setup {
+    demo: DemoIdentity,
+    genuine: Mutex<CardRenderer>,
+    fake: Mutex<CardRenderer>,
+    /// Another face with the same hair style (a shirt and skin of other colours).
+    swapped: Mutex<CardRenderer>,
+    /// Another face with long hair.
+    swapped_long_hair: Mutex<CardRenderer>,
+}
+
+fn setup() -> Option<&'static Setup> {
+    static SETUP: OnceLock<Option<Setup>> = OnceLock::new();
+    SETUP
+        .get_or_init(|| {
+            if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
+                eprintln!("HOLOID_SKIP_GPU_TESTS=1: SKIPPING the detector tests (they need the renderer)");
+                return None;
+            }
+            let gpu = match GpuContext::headless() {
+                Ok(g) => Box::leak(Box::new(g)),
+                Err(e) => panic!("{e}\n(set HOLOID_SKIP_GPU_TESTS=1 to skip the GPU tests on purpose)"),
+            };
+            let demo = DemoIdentity::generate(21);
+            let other = DemoIdentity::generate(22);
+            let long_hair = DemoIdentity::generate(23);
+            let c = &demo.credential.credential;
+            let key = demo.master.device_key(&c.id);
+            let fake_key = DeviceKey::from_bytes(sha256(&[b"a look-alike app"]));
+            let options = RendererOptions::default();
+            let make = |k: &DeviceKey, portrait: &[u8]| {
+                Mutex::new(CardRenderer::new(gpu, c, k, portrait, options).expect("renderer"))
+            };
+            Some(Setup {
+                genuine: make(&key, &demo.portrait_png),
+                fake: make(&fake_key, &demo.portrait_png),
+                swapped: make(&key, &other.portrait_png),
+                swapped_long_hair: make(&key, &long_hair.portrait_png),
+                demo,
+            })
+        })
+        .as_ref()
+}
+
+impl Setup {
+    fn detector(&self) -> Detector {
+        let c = &self.demo.credential.credential;
+        let trust = Trust::from_master(c, &self.demo.master, &self.demo.portrait_png).unwrap();
+        Detector::builder(trust).build().unwrap()
+    }
+
+    /// A photo of the card `r` drew for `drawn`, at `level`.
+    fn photo(&self, r: &Mutex<CardRenderer>, drawn: UnixMillis, level: Level, seed: u64) -> RgbImage {
+        let card = r
+            .lock()
+            .unwrap()
+            .render_to_image(&FrameParams {
+                time: drawn,
+                ..Default::default()
+            })
+            .unwrap();
+        photograph_screen(&card, level, (720, 1280), &mut Rng::new(seed))
+    }
+
+    /// Checks photos taken at `captured` of cards drawn at `drawn`.
+    fn check(
+        &self,
+        r: &Mutex<CardRenderer>,
+        drawn: &[u64],
+        captured: &[u64],
+        level: Level,
+        seed: u64,
+    ) -> Verdict {
+        let photos: Vec<RgbImage> = drawn
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| self.photo(r, UnixMillis(d), level, seed * 10 + i as u64))
+            .collect();
+        let captures: Vec<Capture<'_>> = photos
+            .iter()
+            .zip(captured)
+            .map(|(image, &t)| Capture {
+                image,
+                time: UnixMillis(t),
+            })
+            .collect();
+        self.detector().check(&captures).unwrap()
+    }
+}
+
+fn codes(v: &Verdict) -> Vec<&'static str> {
+    v.reasons.iter().map(|r| r.code.as_str()).collect()
+}
+
+fn has(v: &Verdict, code: ReasonCode) -> bool {
+    v.reasons.iter().any(|r| r.code == code)
+}
+
+#[test]
+fn a_live_card_is_genuine_and_its_sweep_shows_the_capture_time() {
+    let Some(s) = setup() else { return };
+    for (level, seed) in [(Level::Easy, 1), (Level::Normal, 2)] {
+        let times = [T0.0, T0.0 + 240];
+        let v = s.check(&s.genuine, &times, &times, level, seed);
+        assert_eq!(v.decision, Decision::Genuine, "{level:?}: {v}");
+        for code in [
+            ReasonCode::TagValid,
+            ReasonCode::SweepInTime,
+            ReasonCode::PortraitMatch,
+            ReasonCode::BurstAdvances,
+        ] {
+            assert!(has(&v, code), "{level:?}: no {code} in {:?}", codes(&v));
+        }
+        assert!(v.score > 0.5 && v.score <= 1.0, "score {}", v.score);
+        for f in &v.frames {
+            let lag = f.lag_ms.expect("sweep read");
+            assert!(lag.abs() < 150, "{level:?}: sweep read {lag} ms off");
+        }
+        assert!(v.window.is_some());
+        let json = v.to_json();
+        assert_eq!(json["decision"], "genuine");
+        assert!(json["reasons"][0]["code"].is_string() && json["reasons"][0]["message"].is_string());
+    }
+}
+
+#[test]
+fn replays_are_forgeries_by_window_or_by_sweep() {
+    let Some(s) = setup() else { return };
+    // Minutes old: the tag's window is stale.
+    let v = s.check(&s.genuine, &[T0.0 - 185_000], &[T0.0], Level::Normal, 3);
+    assert_eq!(v.decision, Decision::Forgery, "{v}");
+    assert!(has(&v, ReasonCode::StaleWindow), "{:?}", codes(&v));
+    let stale = v
+        .reasons
+        .iter()
+        .find(|r| r.code == ReasonCode::StaleWindow)
+        .unwrap();
+    assert!(stale.message.contains("3 min before"), "{}", stale.message);
+    // 2.5 s old: the window is accepted, the sweep lags.
+    let v = s.check(&s.genuine, &[T0.0 - 2_500], &[T0.0], Level::Easy, 4);
+    assert_eq!(v.decision, Decision::Forgery, "{v}");
+    assert!(has(&v, ReasonCode::SweepLag), "{:?}", codes(&v));
+    let lag = v.frames[0].lag_ms.unwrap();
+    assert!((lag - 2_500).abs() < 150, "lag read as {lag} ms");
+    // A screenshot taken 0.3 s ago, photographed three times 300 ms apart: each frame alone
+    // is within the clock tolerance, but the burst does not move.
+    let drawn = [T0.0 - 300; 3];
+    let captured = [T0.0, T0.0 + 300, T0.0 + 600];
+    let v = s.check(&s.genuine, &drawn, &captured, Level::Easy, 5);
+    assert_eq!(v.decision, Decision::Forgery, "{v}");
+    assert!(has(&v, ReasonCode::BurstNotAdvancing), "{:?}", codes(&v));
+}
+
+#[test]
+fn a_look_alike_and_another_face_are_forgeries() {
+    let Some(s) = setup() else { return };
+    let v = s.check(&s.fake, &[T0.0], &[T0.0], Level::Normal, 6);
+    assert_eq!(v.decision, Decision::Forgery, "{v}");
+    assert!(has(&v, ReasonCode::InvalidTag), "{:?}", codes(&v));
+    assert_eq!(v.score, 0.0);
+    let v = s.check(&s.swapped_long_hair, &[T0.0], &[T0.0], Level::Normal, 7);
+    assert_eq!(v.decision, Decision::Forgery, "{v}");
+    assert!(has(&v, ReasonCode::PortraitMismatch), "{:?}", codes(&v));
+    assert!(
+        has(&v, ReasonCode::TagValid),
+        "the cloned key makes a valid tag: {:?}",
+        codes(&v)
+    );
+    // A face with the same outline and other colours is never accepted: a forgery, or at
+    // least a retake (the thresholds leave a band between match and mismatch).
+    let v = s.check(
+        &s.swapped,
+        &[T0.0, T0.0 + 250],
+        &[T0.0, T0.0 + 250],
+        Level::Normal,
+        8,
+    );
+    assert_ne!(v.decision, Decision::Genuine, "{v}");
+    assert!(
+        has(&v, ReasonCode::PortraitMismatch) || has(&v, ReasonCode::PortraitUnclear),
+        "{:?}",
+        codes(&v)
+    );
+}
+
+#[test]
+fn a_photo_without_a_card_is_inconclusive_with_a_retake_reason() {
+    let Some(s) = setup() else { return };
+    let d = s.detector();
+    let blank = RgbImage::from_pixel(720, 1280, image::Rgb([128, 128, 128]));
+    let v = d
+        .check(&[Capture {
+            image: &blank,
+            time: T0,
+        }])
+        .unwrap();
+    assert_eq!(v.decision, Decision::Inconclusive);
+    assert_eq!(codes(&v), ["card_not_found"]);
+    assert!(
+        v.reasons[0].message.contains("retake"),
+        "{}",
+        v.reasons[0].message
+    );
+    assert!(matches!(d.check(&[]), Err(DetectError::NoCaptures)));
+    let out_of_order = [
+        Capture {
+            image: &blank,
+            time: T0,
+        },
+        Capture {
+            image: &blank,
+            time: UnixMillis(T0.0 - 1),
+        },
+    ];
+    assert!(matches!(
+        d.check(&out_of_order),
+        Err(DetectError::TimesOutOfOrder { frame: 0 })
+    ));
+}
+
+#[test]
+fn trust_refuses_a_key_or_portrait_of_another_credential() {
+    let demo = DemoIdentity::generate(21);
+    let other = DemoIdentity::generate(22);
+    let c = &demo.credential.credential;
+    assert!(matches!(
+        Trust::from_master(c, &other.master, &demo.portrait_png),
+        Err(DetectError::KeyMismatch(_))
+    ));
+    assert!(matches!(
+        Trust::from_master(c, &demo.master, &other.portrait_png),
+        Err(DetectError::Portrait(_))
+    ));
+}
