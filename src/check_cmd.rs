@@ -25,8 +25,8 @@ photo), 1 the credential is not valid (bad issuer signature), 2 bad usage or an 
 /// times.
 #[derive(clap::Args)]
 #[command(
-    after_help = format!("{CHECK_EXIT_HELP}\n\nExamples:\n  holoid check --credential id/credential.json \
-    --master-key id/master.key \\\n      --at 2026-11-25T10:49:52.250Z photo.jpg\n  holoid check \
+    after_help = format!("{CHECK_EXIT_HELP}\n\nExample:\n  holoid check --credential id/credential.json \
+    --master-key id/master.key \\\n      --at 2026-11-25T10:49:52.250Z photo.jpg\n\nExample with a burst of three photos:\n  holoid check \
     --credential id/credential.json --master-key id/master.key --json \\\n      --at 1795603792.25 \
     --frame-times 1795603792.5,1795603792.75 a.jpg b.jpg c.jpg")
 )]

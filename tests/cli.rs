@@ -349,6 +349,8 @@ fn every_command_has_help_with_an_example() {
         "render",
         "view",
         "simulate",
+        "check",
+        "eval",
     ] {
         let o = holoid(&[cmd, "--help"]);
         assert!(o.status.success());
@@ -550,4 +552,205 @@ fn a_closed_pipe_ends_output_without_a_panic() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// A small dataset of bona fide, stale replay and fake app captures at easy, 720x1280.
+fn check_dataset(root: &Path) -> PathBuf {
+    let out = root.join("ds");
+    let o = holoid(&[
+        "simulate",
+        "--out",
+        p(&out),
+        "--count",
+        "1",
+        "--seed",
+        "9",
+        "--species",
+        "bona_fide,stale_replay,fake_app",
+        "--levels",
+        "easy",
+        "--burst",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    out
+}
+
+#[test]
+fn check_and_eval_answer_with_exit_codes_and_refuse_bad_input() {
+    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
+        eprintln!(
+            "HOLOID_SKIP_GPU_TESTS=1: SKIPPING the `holoid check` test (its photos need a GPU adapter)"
+        );
+        return;
+    }
+    let root = scratch("cli-check");
+    let ds = check_dataset(&root);
+    let manifest: Vec<serde_json::Value> = fs::read_to_string(ds.join("manifest.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let cred = ds.join("identity/credential.json");
+    let master = ds.join("identity/master.key");
+    let check = |species: &str, extra: &[&str]| {
+        let line = manifest.iter().find(|l| l["species"] == species).unwrap();
+        let times: Vec<String> = line["capture_times_ms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| format!("{:.3}", t.as_u64().unwrap() as f64 / 1000.0))
+            .collect();
+        let files: Vec<String> = line["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| ds.join(f["file"].as_str().unwrap()).display().to_string())
+            .collect();
+        let mut args: Vec<String> = [
+            "check",
+            "--credential",
+            p(&cred),
+            "--master-key",
+            p(&master),
+            "--at",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(times[0].clone());
+        args.push("--frame-times".into());
+        args.push(times[1..].join(","));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(files);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        holoid(&refs)
+    };
+    // Genuine: exit 0, a readable verdict.
+    let o = check("bona_fide", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).starts_with("GENUINE"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("tag_valid"));
+    // Forgeries: exit 3; JSON with the documented fields.
+    let o = check("stale_replay", &["--json"]);
+    assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["decision"], "forgery");
+    assert!(v["score"].as_f64().unwrap() < 0.5);
+    assert!(v["window"].is_u64());
+    assert!(
+        v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "stale_window")
+    );
+    let o = check("fake_app", &["--json"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stdout(&o).contains("invalid_tag"));
+    // Inconclusive: a photo without a card, exit 4.
+    let blank = root.join("blank.png");
+    image::RgbImage::from_pixel(720, 1280, image::Rgb([120, 120, 120]))
+        .save(&blank)
+        .unwrap();
+    let base = [
+        "check",
+        "--credential",
+        p(&cred),
+        "--master-key",
+        p(&master),
+        "--at",
+        "1795603792",
+    ];
+    let with = |extra: &[&str]| {
+        let mut a: Vec<&str> = base.to_vec();
+        a.extend_from_slice(extra);
+        holoid(&a)
+    };
+    let o = with(&[p(&blank)]);
+    assert_eq!(o.status.code(), Some(4), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("card_not_found"));
+    // Bad input: each a clear error and exit 2, never a panic.
+    let empty = root.join("empty.jpg");
+    fs::write(&empty, b"").unwrap();
+    let text = root.join("notes.jpg");
+    fs::write(&text, b"this is not an image").unwrap();
+    let truncated = root.join("truncated.jpg");
+    let real = fs::read(ds.join(manifest[0]["frames"][0]["file"].as_str().unwrap())).unwrap();
+    fs::write(&truncated, &real[..real.len() / 3]).unwrap();
+    let bomb = root.join("bomb.png");
+    let mut png = Vec::new();
+    image::RgbImage::new(64, 64)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    png[16..20].copy_from_slice(&60_000u32.to_be_bytes());
+    png[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    fs::write(&bomb, &png).unwrap();
+    for (file, says) in [
+        (&empty, "empty"),
+        (&text, "not a JPEG or PNG"),
+        (&truncated, "damaged or truncated"),
+        (&bomb, "over the limit"),
+        (&root.join("missing.jpg"), "missing.jpg"),
+    ] {
+        let o = with(&[p(file)]);
+        assert_eq!(o.status.code(), Some(2), "{}: {}", file.display(), stderr(&o));
+        assert!(stderr(&o).contains(says), "{}: {}", file.display(), stderr(&o));
+        assert!(!stderr(&o).contains("panicked"));
+    }
+    let o = with(&[p(&blank), p(&blank)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--frame-times"), "{}", stderr(&o));
+    let other = demo(&root, 3);
+    let o = holoid(&[
+        "check",
+        "--credential",
+        p(&cred),
+        "--master-key",
+        p(&other.join("master.key")),
+        "--at",
+        "1795603792",
+        p(&blank),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does not belong"), "{}", stderr(&o));
+    // Eval: the table, JSON and chart; a damaged frame is counted as an error, not fatal.
+    fs::write(
+        ds.join(manifest[0]["frames"][1]["file"].as_str().unwrap()),
+        b"garbage",
+    )
+    .unwrap();
+    let json = root.join("eval.json");
+    let plot = root.join("eval.png");
+    let o = holoid(&["eval", p(&ds), "--json", p(&json), "--plot", p(&plot)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("APCER") && out.contains("BPCER"), "{out}");
+    assert!(out.contains("1 captures could not be checked"), "{out}");
+    let report: serde_json::Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+    let groups = report["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 3);
+    for g in groups.iter().filter(|g| g["attack"] == true) {
+        assert_eq!(g["apcer"].as_f64(), Some(0.0), "{g}");
+    }
+    let chart = image::open(&plot).unwrap();
+    assert!(chart.width() > 1000);
+    let o = holoid(&["eval", p(&root.join("nowhere"))]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 == 1 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
 }

@@ -77,6 +77,11 @@ pub fn decode_photo(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, InputErro
     if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png) {
         return Err(InputError::NotAnImage);
     }
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(InputError::Corrupt {
+            detail: "the JPEG ends before its end-of-image marker".into(),
+        });
+    }
     let reader = || ImageReader::with_format(Cursor::new(bytes), format);
     let corrupt = |e: image::ImageError| InputError::Corrupt {
         detail: e.to_string(),
@@ -98,6 +103,18 @@ pub fn decode_photo(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, InputErro
     let mut r = reader();
     r.limits(limits);
     Ok(r.decode().map_err(corrupt)?.to_rgb8())
+}
+
+/// Whether an end-of-image marker follows the last start-of-scan marker. Decoders fill a
+/// cut-off JPEG with grey rather than fail; this tells a truncated file. (Inside scan data
+/// a 0xFF byte is always followed by 0x00 or a restart marker, so neither marker can appear
+/// there by chance; an embedded thumbnail's markers come before the main scan.)
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_scan {
+        Some(i) => bytes[i..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +166,19 @@ mod tests {
                 height: 40
             })
         );
+    }
+
+    #[test]
+    fn a_cut_off_jpeg_is_refused() {
+        let img = RgbImage::from_fn(96, 96, |x, y| image::Rgb([x as u8, y as u8, 90]));
+        let mut jpeg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .unwrap();
+        assert!(decode_photo(&jpeg, DEFAULT_MAX_PIXELS).is_ok());
+        assert!(matches!(
+            decode_photo(&jpeg[..jpeg.len() * 2 / 3], DEFAULT_MAX_PIXELS),
+            Err(InputError::Corrupt { .. })
+        ));
     }
 
     #[test]

@@ -65,29 +65,105 @@ pub struct Located {
     pub marks: [FoundMark; 4],
 }
 
+impl Located {
+    /// This location with each mark re-centred on the photo `img` by matching its pattern
+    /// within a module of where it is (for a location found in a smaller copy of the
+    /// photo). Marks that do not match clearly keep their place.
+    pub fn refined(&self, img: &GrayImage) -> Located {
+        let geometry = CodeGeometry::STANDARD;
+        let design = geometry.mark_centers();
+        let mut marks = self.marks;
+        for (i, m) in marks.iter_mut().enumerate() {
+            let [x, y] = design[i].map(f64::from);
+            let c = self.to_image.apply([x, y]);
+            let right = self.to_image.apply([x + 24.0, y]);
+            let down = self.to_image.apply([x, y + 24.0]);
+            let mu = [right[0] - c[0], right[1] - c[1]];
+            let mv = [down[0] - c[0], down[1] - c[1]];
+            // Coarse to fine: quarter-module steps, then twelfths around the best.
+            let kind = geometry.marks[i].kind;
+            if let Some(coarse) = match_mark(img, kind, c, mu, mv, 0.75, 0.25)
+                && let Some(fine) = match_mark(img, kind, coarse.center, mu, mv, 0.25, 1.0 / 12.0)
+            {
+                m.center = fine.center;
+            }
+        }
+        let from = design.map(|p| p.map(f64::from));
+        match Homography::from_points(from, marks.map(|m| m.center)) {
+            Some(to_image) => Located { to_image, marks },
+            None => self.clone(),
+        }
+    }
+
+    /// This location in a photo `scale` times larger (a pyramid level's result on the full
+    /// photo): pixel centres map as `scale · p + (scale − 1) / 2`.
+    pub fn scaled(&self, scale: f64) -> Located {
+        let o = (scale - 1.0) / 2.0;
+        let h = self.to_image.0;
+        let to_image = Homography([
+            scale * h[0] + o * h[6],
+            scale * h[1] + o * h[7],
+            scale * h[2] + o * h[8],
+            scale * h[3] + o * h[6],
+            scale * h[4] + o * h[7],
+            scale * h[5] + o * h[8],
+            h[6],
+            h[7],
+            h[8],
+        ]);
+        let marks = self.marks.map(|m| FoundMark {
+            center: [scale * m.center[0] + o, scale * m.center[1] + o],
+            module: scale * m.module,
+            hits: m.hits,
+        });
+        Located { to_image, marks }
+    }
+}
+
+/// Half the photo's size, each pixel the mean of a 2 × 2 block.
+pub fn half(img: &GrayImage) -> GrayImage {
+    let (w, h) = (img.width() / 2, img.height() / 2);
+    let src = img.as_raw();
+    let stride = img.width() as usize;
+    GrayImage::from_fn(w, h, |x, y| {
+        let i = 2 * y as usize * stride + 2 * x as usize;
+        let sum = u32::from(src[i])
+            + u32::from(src[i + 1])
+            + u32::from(src[i + stride])
+            + u32::from(src[i + stride + 1]);
+        image::Luma([((sum + 2) / 4) as u8])
+    })
+}
+
 /// Dark (`true`) where a pixel is darker than `factor` times the mean of the square of
 /// half-side `radius` around it.
 pub fn binarize(img: &GrayImage, radius: usize, factor: f64) -> Vec<bool> {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let mut integral = vec![0u64; (w + 1) * (h + 1)];
+    let px = img.as_raw();
+    // Summed-area table in wrapping 32-bit arithmetic: a photo's total may pass 2^32, but
+    // every window's sum is far below it, and modular sums of differences stay exact.
+    let mut integral = vec![0u32; (w + 1) * (h + 1)];
     for y in 0..h {
-        let mut row = 0u64;
+        let mut row = 0u32;
         for x in 0..w {
-            row += u64::from(img.get_pixel(x as u32, y as u32)[0]);
-            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
+            row = row.wrapping_add(u32::from(px[y * w + x]));
+            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1].wrapping_add(row);
         }
     }
     let r = radius.max(2);
+    let scaled = (factor * 1024.0).round() as u64;
     let mut out = vec![false; w * h];
     for y in 0..h {
         let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+        let (top, bottom) = (&integral[y0 * (w + 1)..], &integral[y1 * (w + 1)..]);
         for x in 0..w {
             let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
-            let sum = integral[y1 * (w + 1) + x1] + integral[y0 * (w + 1) + x0]
-                - integral[y0 * (w + 1) + x1]
-                - integral[y1 * (w + 1) + x0];
-            let mean = sum as f64 / ((x1 - x0) * (y1 - y0)) as f64;
-            out[y * w + x] = f64::from(img.get_pixel(x as u32, y as u32)[0]) < mean * factor;
+            let sum = bottom[x1]
+                .wrapping_add(top[x0])
+                .wrapping_sub(top[x1])
+                .wrapping_sub(bottom[x0]);
+            let area = ((x1 - x0) * (y1 - y0)) as u64;
+            out[y * w + x] = u64::from(px[y * w + x]) * area * 1024 < u64::from(sum) * scaled;
         }
     }
     out
@@ -163,12 +239,15 @@ fn column_runs(
     Some((runs, (start + end) as f64 / 2.0))
 }
 
-fn scan(bin: &[bool], w: usize, h: usize, pattern: &[f64]) -> Vec<FoundMark> {
-    let n = pattern.len();
-    let mut found: Vec<FoundMark> = Vec::new();
+/// Scans every row once for both patterns; returns the finders and the orientation marks,
+/// each confirmed along its column and merged across rows.
+fn scan(bin: &[bool], w: usize, h: usize) -> (Vec<FoundMark>, Vec<FoundMark>) {
+    let mut found: [Vec<FoundMark>; 2] = [Vec::new(), Vec::new()];
+    let mut runs: Vec<(bool, usize, usize)> = Vec::with_capacity(w); // (dark, start, length)
+    let mut lengths = [0usize; 8];
     for y in 0..h {
         let row = &bin[y * w..(y + 1) * w];
-        let mut runs: Vec<(bool, usize, usize)> = Vec::new(); // (dark, start, length)
+        runs.clear();
         let mut start = 0;
         for x in 1..=w {
             if x == w || row[x] != row[start] {
@@ -176,50 +255,64 @@ fn scan(bin: &[bool], w: usize, h: usize, pattern: &[f64]) -> Vec<FoundMark> {
                 start = x;
             }
         }
-        for win in runs.windows(n) {
-            if !win[0].0 {
-                continue;
-            }
-            let lengths: Vec<usize> = win.iter().map(|r| r.2).collect();
-            let Some(unit) = matches(&lengths, pattern) else {
-                continue;
-            };
-            let mid_run = win[n / 2];
-            let cx = mid_run.1 as f64 + mid_run.2 as f64 / 2.0;
-            let Some((vr, cy)) = column_runs(bin, w, h, cx as usize, y, n) else {
-                continue;
-            };
-            let Some(vunit) = matches(&vr, pattern) else {
-                continue;
-            };
-            if (vunit / unit - 1.0).abs() > 0.5 {
-                continue;
-            }
-            let module = (unit + vunit) / 2.0;
-            match found
-                .iter_mut()
-                .find(|m| (m.center[0] - cx).hypot(m.center[1] - cy) < 2.0 * module)
-            {
-                Some(m) => {
-                    let k = f64::from(m.hits);
-                    m.center = [
-                        (m.center[0] * k + cx) / (k + 1.0),
-                        (m.center[1] * k + cy) / (k + 1.0),
-                    ];
-                    m.module = (m.module * k + module) / (k + 1.0);
-                    m.hits += 1;
+        for (kind, pattern) in [&FINDER[..], &ORIENTATION[..]].into_iter().enumerate() {
+            let n = pattern.len();
+            for win in runs.windows(n) {
+                if !win[0].0 {
+                    continue;
                 }
-                None => found.push(FoundMark {
-                    center: [cx, cy],
-                    module,
-                    hits: 1,
-                }),
+                for (l, r) in lengths.iter_mut().zip(win) {
+                    *l = r.2;
+                }
+                let Some(unit) = matches(&lengths[..n], pattern) else {
+                    continue;
+                };
+                let mid_run = win[n / 2];
+                let cx = mid_run.1 as f64 + mid_run.2 as f64 / 2.0;
+                let Some((vr, cy)) = column_runs(bin, w, h, cx as usize, y, n) else {
+                    continue;
+                };
+                let Some(vunit) = matches(&vr, pattern) else {
+                    continue;
+                };
+                if (vunit / unit - 1.0).abs() > 0.5 {
+                    continue;
+                }
+                let module = (unit + vunit) / 2.0;
+                merge(&mut found[kind], [cx, cy], module);
             }
         }
     }
-    found.retain(|m| f64::from(m.hits) >= (m.module * 0.8).max(2.0));
-    found.sort_by_key(|m| std::cmp::Reverse(m.hits));
-    found
+    let [finders, orientation] = found.map(|mut f| {
+        f.retain(|m| f64::from(m.hits) >= (m.module * 0.8).max(2.0));
+        f.sort_by_key(|m| std::cmp::Reverse(m.hits));
+        f
+    });
+    (finders, orientation)
+}
+
+/// Adds one row's sighting of a mark: averaged into a mark already seen within two modules,
+/// or a new mark.
+fn merge(found: &mut Vec<FoundMark>, [cx, cy]: [f64; 2], module: f64) {
+    match found
+        .iter_mut()
+        .find(|m| (m.center[0] - cx).hypot(m.center[1] - cy) < 2.0 * module)
+    {
+        Some(m) => {
+            let k = f64::from(m.hits);
+            m.center = [
+                (m.center[0] * k + cx) / (k + 1.0),
+                (m.center[1] * k + cy) / (k + 1.0),
+            ];
+            m.module = (m.module * k + module) / (k + 1.0);
+            m.hits += 1;
+        }
+        None => found.push(FoundMark {
+            center: [cx, cy],
+            module,
+            hits: 1,
+        }),
+    }
 }
 
 /// Orders three finders and an orientation mark as top-left, top-right, bottom-left,
@@ -322,27 +415,37 @@ fn infer_orientation(img: &GrayImage, finders: &[FoundMark]) -> Vec<FoundMark> {
 /// plus its light quiet zone), sampled through the module vectors `mu` (across) and `mv`
 /// (down); returns the best position if the pattern correlates clearly.
 fn match_orientation(img: &GrayImage, guess: [f64; 2], mu: [f64; 2], mv: [f64; 2]) -> Option<FoundMark> {
-    // Expected darkness at 2 × 2 points per module over 9 × 9 modules (quiet zone included).
+    match_mark(img, MarkKind::Orientation, guess, mu, mv, 2.5, 0.25)
+}
+
+/// Searches ±`reach` modules around `guess`, in steps of `step` modules, for the pattern of
+/// a `kind` mark (7 × 7 modules plus its light quiet zone) sampled through the module
+/// vectors `mu` (across) and `mv` (down); returns the best position if the pattern
+/// correlates clearly.
+fn match_mark(
+    img: &GrayImage,
+    kind: MarkKind,
+    guess: [f64; 2],
+    mu: [f64; 2],
+    mv: [f64; 2],
+    reach: f64,
+    step: f64,
+) -> Option<FoundMark> {
+    // Expected darkness at each module's centre over 9 × 9 modules (quiet zone included).
     let mut points = Vec::new();
     for row in 0..9 {
         for col in 0..9 {
-            let dark = (1..8).contains(&row)
-                && (1..8).contains(&col)
-                && MarkKind::Orientation.is_dark(col - 1, row - 1);
-            for s in 0..4 {
-                let fx = col as f64 + 0.25 + 0.5 * f64::from(s % 2) - 4.5;
-                let fy = row as f64 + 0.25 + 0.5 * f64::from(s / 2) - 4.5;
-                points.push((fx, fy, if dark { -1.0 } else { 1.0 }));
-            }
+            let dark = (1..8).contains(&row) && (1..8).contains(&col) && kind.is_dark(col - 1, row - 1);
+            points.push((col as f64 - 4.0, row as f64 - 4.0, if dark { -1.0 } else { 1.0 }));
         }
     }
     let mean_t = points.iter().map(|p| p.2).sum::<f64>() / points.len() as f64;
     let module = (mu[0].hypot(mu[1]) + mv[0].hypot(mv[1])) / 2.0;
-    let reach = (module * 2.5).ceil() as i64;
-    let step = (module / 4.0).max(0.5);
+    let reach = module * reach;
+    let step = (module * step).max(0.25);
     let mut best: Option<(f64, [f64; 2])> = None;
     let mut values = vec![0.0f64; points.len()];
-    let steps = (reach as f64 / step).ceil() as i64;
+    let steps = (reach / step).ceil() as i64;
     for sy in -steps..=steps {
         for sx in -steps..=steps {
             let c = [guess[0] + sx as f64 * step, guess[1] + sy as f64 * step];
@@ -404,36 +507,13 @@ pub fn locate(img: &GrayImage) -> Result<Located, LocateError> {
     Err(first_error.expect("at least one binarisation"))
 }
 
-fn locate_in(img: &GrayImage, bin: &[bool]) -> Result<Located, LocateError> {
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let finders = scan(bin, w, h, &FINDER);
-    let orientation = scan(bin, w, h, &ORIENTATION);
-    if finders.len() < 3 {
-        return Err(LocateError::MarksNotFound {
-            finders: finders.len(),
-            orientation: orientation.len().min(1),
-        });
-    }
-    // The orientation mark's thin rings blur away first: where three finders form a card's
-    // corner, look for it where they say it should be.
-    let inferred: Vec<FoundMark> = infer_orientation(img, &finders[..finders.len().min(6)]);
-    let orientation: Vec<FoundMark> = orientation.into_iter().take(3).chain(inferred).collect();
-    if orientation.is_empty() {
-        return Err(LocateError::MarksNotFound {
-            finders: 3,
-            orientation: 0,
-        });
-    }
-    // Other parts of the card (the code grid, the digits) can look like marks along a line:
-    // choose the finders and orientation mark that form a card — the top-left finder farthest
-    // from the orientation mark, top-right clockwise from bottom-left, the long side about
-    // 2.5 times the short one, similar module sizes — preferring the most confirmed marks.
+/// The best-scoring card among three of `finders` and one of `orientation`.
+fn best_arrangement(finders: &[FoundMark], orientation: &[FoundMark]) -> Option<(f64, [FoundMark; 4])> {
     let mut best: Option<(f64, [FoundMark; 4])> = None;
-    let fs = &finders[..finders.len().min(8)];
-    for o in &orientation {
-        for (i, a) in fs.iter().enumerate() {
-            for (j, b) in fs.iter().enumerate().skip(i + 1) {
-                for c in fs.iter().skip(j + 1) {
+    for o in orientation {
+        for (i, a) in finders.iter().enumerate() {
+            for (j, b) in finders.iter().enumerate().skip(i + 1) {
+                for c in finders.iter().skip(j + 1) {
                     if let Some((score, marks)) = arrange([*a, *b, *c], *o)
                         && best.as_ref().is_none_or(|(s, _)| score > *s)
                     {
@@ -443,7 +523,36 @@ fn locate_in(img: &GrayImage, bin: &[bool]) -> Result<Located, LocateError> {
             }
         }
     }
+    best
+}
+
+fn locate_in(img: &GrayImage, bin: &[bool]) -> Result<Located, LocateError> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let (finders, orientation) = scan(bin, w, h);
+    if finders.len() < 3 {
+        return Err(LocateError::MarksNotFound {
+            finders: finders.len(),
+            orientation: orientation.len().min(1),
+        });
+    }
+    // Other parts of the card (the code grid, the digits) can look like marks along a line:
+    // choose the finders and orientation mark that form a card (see `arrange`), preferring
+    // the most confirmed marks.
+    let fs = &finders[..finders.len().min(8)];
+    let mut best = best_arrangement(fs, &orientation[..orientation.len().min(3)]);
+    if best.is_none() {
+        // The orientation mark's thin rings blur away first: where three finders form a
+        // card's corner, look for it where they say it should be.
+        let inferred = infer_orientation(img, &finders[..finders.len().min(6)]);
+        best = best_arrangement(fs, &inferred);
+    }
     let Some((_, [tl, tr, bl, o])) = best else {
+        if orientation.is_empty() {
+            return Err(LocateError::MarksNotFound {
+                finders: 3,
+                orientation: 0,
+            });
+        }
         return Err(LocateError::BadGeometry);
     };
     let design = CodeGeometry::STANDARD.mark_centers();

@@ -34,17 +34,18 @@ pub mod verdict;
 use std::fmt;
 use std::time::Instant;
 
-use image::RgbImage;
+use image::{GrayImage, RgbImage};
 
 pub use modules::read_modules;
 pub use verdict::{Decision, FrameReport, Outcome, Reason, ReasonCode, Timings, Verdict};
 
-use crate::code::{Locator, TagCheck, decode};
+use crate::code::{CodeError, Decoded, Locator, TagCheck, decode};
 use crate::credential::{Credential, CredentialError};
 use crate::keys::{DeviceKey, MasterKey};
 use crate::pattern::Pattern;
 use crate::time::UnixMillis;
 use crate::timekey::{AcceptPolicy, Window, WindowPeriod};
+use locate::{LocateError, Located};
 use verdict::{clock_time, human_duration};
 
 /// Why a check could not be made at all (as opposed to a verdict of "inconclusive").
@@ -486,9 +487,9 @@ impl Detector {
             });
         };
         let clock = Instant::now();
-        let grey = image::imageops::grayscale(capture.image);
-        let located = locate::locate(&grey);
+        let grey = sample::grey(capture.image);
         timings.locate_us += clock.elapsed().as_micros() as u64;
+        let (located, decoded) = find_code(&grey, timings);
         let located = match located {
             Ok(l) => l,
             Err(e) => {
@@ -499,7 +500,6 @@ impl Detector {
         out.report.located = true;
 
         let clock = Instant::now();
-        let decoded = decode(&read_modules(&grey, &located.to_image));
         let tag = decoded.as_ref().ok().map(|d| {
             let accepted = self.config.accept.accepted(d.payload.period, capture.time);
             d.payload.check(&self.trust.device_key, capture.time, accepted)
@@ -671,6 +671,56 @@ fn fail(mut out: FrameResult) -> FrameResult {
     out.state = FrameState::Fail;
     out.report.score = 0.0;
     out
+}
+
+/// The smallest side a pyramid level may have: below it the marks of a card that fills only
+/// half the frame get too small to scan.
+const MIN_LEVEL_SIDE: u32 = 360;
+
+/// Finds the card and reads its code: first in the smallest copy of the photo (halved while
+/// its shorter side stays at least [`MIN_LEVEL_SIDE`]), where a card that fills much of the
+/// frame is found quickly, then in each larger copy up to the photo itself, until the code
+/// decodes. Returns the last location found (or why none was) and the decoding.
+pub fn find_code(
+    grey: &GrayImage,
+    timings: &mut Timings,
+) -> (Result<Located, LocateError>, Result<Decoded, CodeError>) {
+    let mut levels = vec![None];
+    while let Some(smaller) = levels.last().and_then(|l: &Option<GrayImage>| {
+        let img = l.as_ref().unwrap_or(grey);
+        (img.width().min(img.height()) / 2 >= MIN_LEVEL_SIDE).then(|| locate::half(img))
+    }) {
+        levels.push(Some(smaller));
+    }
+    let mut result = (
+        Err(LocateError::MarksNotFound {
+            finders: 0,
+            orientation: 0,
+        }),
+        Err(CodeError::Unreadable { erased_bytes: 0 }),
+    );
+    for (k, level) in levels.iter().enumerate().rev() {
+        let clock = Instant::now();
+        let found = locate::locate(level.as_ref().unwrap_or(grey)).map(|l| match k {
+            0 => l,
+            _ => l.scaled(f64::from(1u32 << k)).refined(grey),
+        });
+        timings.locate_us += clock.elapsed().as_micros() as u64;
+        let clock = Instant::now();
+        let decoded = match &found {
+            Ok(l) => decode(&read_modules(grey, &l.to_image)),
+            Err(_) => Err(CodeError::Unreadable { erased_bytes: 0 }),
+        };
+        timings.decode_us += clock.elapsed().as_micros() as u64;
+        let done = decoded.is_ok();
+        if found.is_ok() || result.0.is_err() {
+            result = (found, decoded);
+        }
+        if done {
+            break;
+        }
+    }
+    result
 }
 
 /// The time a sweep `phase` stands for in `window`, and, when the reading lies within 2 %

@@ -19,6 +19,17 @@ fn mix(a: f32, b: f32, c: f32, d: f32, fx: f32, fy: f32) -> f32 {
     top + (bottom - top) * fy
 }
 
+/// The photo's luma (Rec. 601 weights, integer arithmetic): what the locator, the code
+/// reader and the sweep reader work on.
+pub fn grey(img: &RgbImage) -> GrayImage {
+    let raw = img.as_raw();
+    let mut data = vec![0u8; raw.len() / 3];
+    for (g, p) in data.iter_mut().zip(raw.chunks_exact(3)) {
+        *g = ((77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2]) + 128) >> 8) as u8;
+    }
+    GrayImage::from_raw(img.width(), img.height(), data).expect("one byte per pixel")
+}
+
 /// Bilinear luma at (`x`, `y`), or `None` outside the image (or at a NaN position).
 pub fn luma(img: &GrayImage, x: f64, y: f64) -> Option<f32> {
     let (x0, y0, fx, fy) = cell(img.width(), img.height(), x, y)?;
