@@ -369,13 +369,19 @@ fn report(a: &EvalCli, rows: &[Row], bad_lines: &[String]) -> Outcome {
     Ok(())
 }
 
-/// (species, level, error rate, inconclusive rate) per group.
+/// (species, level, solid bar, inconclusive rate) per group.
 fn groups_for_plot(groups: &BTreeMap<(usize, usize), Group>) -> Vec<(Species, Level, f64, f64)> {
     groups
         .iter()
         .map(|(&(s, l), g)| {
             let sp = Species::ALL[s];
-            (sp, Level::ALL[l], g.error_rate(sp), g.rate(g.inconclusive))
+            // Bona fide: called forgery (solid) and inconclusive (pale) add up to the BPCER.
+            let solid = if sp.is_attack() {
+                g.error_rate(sp)
+            } else {
+                g.rate(g.forgery + g.errors)
+            };
+            (sp, Level::ALL[l], solid, g.rate(g.inconclusive))
         })
         .collect()
 }

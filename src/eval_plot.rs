@@ -1,5 +1,6 @@
-//! The chart `holoid eval --plot` draws: per species and level, the error rate (APCER for
-//! attacks, BPCER for bona fide) with the inconclusive rate stacked above it; and the DET
+//! The chart `holoid eval --plot` draws: per species and level, the APCER of attacks or the
+//! share of bona fide called forgery, with the inconclusive rate stacked above it (for bona
+//! fide the two add up to the BPCER); and the DET
 //! curve (BPCER against APCER as the score threshold moves). Drawn on the CPU with the
 //! bundled font. Part of the `holoid` binary.
 
@@ -44,7 +45,27 @@ fn paste(img: &mut RgbImage, label: &RgbaImage, x: i64, y: i64) {
 }
 
 fn text(img: &mut RgbImage, t: &mut TextPainter, s: &str, size: f32, bold: bool, x: i64, y: i64) {
-    let label = t.label(s, size, bold, INK, 400, (size * 1.5) as u32);
+    wrapped(img, t, s, size, bold, (x, y), (900, 1));
+}
+
+/// Text wrapped at `width` pixels over at most `lines` lines.
+fn wrapped(
+    img: &mut RgbImage,
+    t: &mut TextPainter,
+    s: &str,
+    size: f32,
+    bold: bool,
+    (x, y): (i64, i64),
+    (width, lines): (u32, u32),
+) {
+    let label = t.label(
+        s,
+        size,
+        bold,
+        INK,
+        width,
+        (size * 1.3 * lines as f32 + size * 0.4) as u32,
+    );
     paste(img, &label, x, y);
 }
 
@@ -80,7 +101,7 @@ pub fn draw(groups: &[(Species, Level, f64, f64)], scores: &(Vec<f32>, Vec<f32>)
     text(
         &mut img,
         &mut t,
-        "Error rate per species and level (APCER for attacks, BPCER for bona fide); pale: inconclusive",
+        "Per species and level: APCER of attacks, or bona fide called forgery; pale above: inconclusive",
         17.0,
         true,
         left,
@@ -133,7 +154,15 @@ pub fn draw(groups: &[(Species, Level, f64, f64)], scores: &(Vec<f32>, Vec<f32>)
             );
         }
         let name = sp.name().replace('_', " ");
-        text(&mut img, &mut t, &name, 13.0, false, x0 + 10, bottom + 8);
+        wrapped(
+            &mut img,
+            &mut t,
+            &name,
+            13.0,
+            false,
+            (x0 + 10, bottom + 8),
+            ((slot - 14) as u32, 2),
+        );
     }
     fill(&mut img, left, bottom, right, bottom + 1, Rgb(INK));
     for (li, level) in Level::ALL.into_iter().enumerate() {

@@ -4,12 +4,11 @@
 //!
 //! The portrait region is cut into a coarse grid of cells (12 × 16); each cell's mean colour
 //! is taken from the photo (through the homography, averaging 4 × 4 points a cell) and from
-//! the credential's portrait image, and the two grids are compared per colour channel by
-//! normalised cross-correlation. Coarse cells make the comparison indifferent to camera blur,
-//! noise, moiré and JPEG; the per-channel normalisation makes it indifferent to exposure,
-//! white balance and display brightness (each a gain and offset per channel). Features of a
-//! face — hair outline, skin and clothes colours, where the face sits — survive; another face
-//! does not match.
+//! the credential's portrait image, and the two are compared (see [`compare_portrait`]).
+//! Coarse cells make the comparison indifferent to noise, moiré and JPEG. The camera's blur is
+//! unknown (it smears the cells along every edge of the face), so the expected cells are made
+//! from the portrait blurred by each of several amounts ([`BLURS`]) and the closest is used:
+//! no blur turns another face's skin, hair and clothes into the credential's.
 
 use image::RgbImage;
 
@@ -54,9 +53,79 @@ fn grid(at: impl Fn([f64; 2]) -> Option<[f32; 3]>) -> Option<Vec<[f32; 3]>> {
         .collect()
 }
 
-/// The expected cell colours of a portrait image, as the renderer stretches it over the
-/// portrait rectangle.
-pub fn reference(portrait: &RgbImage) -> Vec<[f32; 3]> {
+/// Gaussian blurs (σ, design units) the expected cells are made at: from none to what a
+/// 3-pixel optics blur is on the smallest card the capture levels allow (~0.25 px per unit).
+pub const BLURS: [f32; 5] = [0.0, 3.0, 6.0, 10.0, 15.0];
+
+/// The expected cell colours of the credential's portrait, at each of [`BLURS`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    grids: Vec<Vec<[f32; 3]>>,
+}
+
+/// The expected cells of a portrait image, as the renderer stretches it over the portrait
+/// rectangle, blurred as a camera's optics would (in light, not in sRGB values).
+pub fn reference(portrait: &RgbImage) -> Reference {
+    let units_per_px = CardLayout::STANDARD.portrait.w / portrait.width().max(1) as f32;
+    Reference {
+        grids: BLURS
+            .iter()
+            .map(|&sigma| reference_grid(&blurred(portrait, sigma / units_per_px)))
+            .collect(),
+    }
+}
+
+/// `img` blurred by a Gaussian of `sigma` pixels, in linear light, edges clamped.
+fn blurred(img: &RgbImage, sigma: f32) -> RgbImage {
+    if sigma < 0.3 {
+        return img.clone();
+    }
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let radius = (3.0 * sigma).ceil() as isize;
+    let kernel: Vec<f32> = (-radius..=radius)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
+    let total: f32 = kernel.iter().sum();
+    let kernel: Vec<f32> = kernel.iter().map(|k| k / total).collect();
+    let mut a: Vec<f32> = img
+        .as_raw()
+        .iter()
+        .map(|&v| srgb_to_linear(f32::from(v) / 255.0))
+        .collect();
+    let mut b = vec![0.0f32; a.len()];
+    // Horizontal pass a -> b, vertical pass b -> a.
+    for y in 0..h {
+        for x in 0..w {
+            for c in 0..3 {
+                let mut acc = 0.0;
+                for (k, wgt) in kernel.iter().enumerate() {
+                    let sx = (x as isize + k as isize - radius).clamp(0, w as isize - 1) as usize;
+                    acc += wgt * a[(y * w + sx) * 3 + c];
+                }
+                b[(y * w + x) * 3 + c] = acc;
+            }
+        }
+    }
+    for y in 0..h {
+        for x in 0..w {
+            for c in 0..3 {
+                let mut acc = 0.0;
+                for (k, wgt) in kernel.iter().enumerate() {
+                    let sy = (y as isize + k as isize - radius).clamp(0, h as isize - 1) as usize;
+                    acc += wgt * b[(sy * w + x) * 3 + c];
+                }
+                a[(y * w + x) * 3 + c] = acc;
+            }
+        }
+    }
+    let data = a
+        .iter()
+        .map(|&v| (linear_to_srgb(v) * 255.0).round() as u8)
+        .collect();
+    RgbImage::from_raw(w as u32, h as u32, data).expect("same size")
+}
+
+fn reference_grid(portrait: &RgbImage) -> Vec<[f32; 3]> {
     let p = CardLayout::STANDARD.portrait;
     let (w, h) = (f64::from(portrait.width()), f64::from(portrait.height()));
     grid(|[x, y]| {
@@ -91,18 +160,31 @@ pub const CELL_TOLERANCE: f32 = 28.0;
 /// portrait), so the gain per channel is estimated as the median ratio of seen to expected
 /// light over the cells and divided out; then each cell's colour is compared with the
 /// expected one. Another face differs in skin, hair and clothes colours that no gain per
-/// channel explains; glare (added light) spoils only the cells it covers.
+/// channel explains; glare (added light) spoils only the cells it covers. This is done
+/// against each blur of the [`Reference`], and the closest is kept.
 ///
 /// `None` when the portrait is not wholly in the photo or shows no contrast.
 pub fn compare_portrait(
     photo: &RgbImage,
     to_image: &Homography,
-    expected: &[[f32; 3]],
+    expected: &Reference,
 ) -> Option<PortraitComparison> {
     let seen = grid(|p| {
         let [x, y] = to_image.apply(p);
         rgb(photo, x, y)
     })?;
+    let mut best: Option<PortraitComparison> = None;
+    for grid in &expected.grids {
+        let c = compare_cells(&seen, grid)?;
+        if best.is_none_or(|b| c.cells_off < b.cells_off) {
+            best = Some(c);
+        }
+    }
+    best
+}
+
+/// Compares seen cells with one expected grid.
+fn compare_cells(seen: &[[f32; 3]], expected: &[[f32; 3]]) -> Option<PortraitComparison> {
     let mut correlation = 0.0;
     for k in 0..3 {
         correlation += ncc(seen.iter().map(|c| c[k]), expected.iter().map(|c| c[k]))?;

@@ -92,7 +92,7 @@ pub struct Trust {
     credential: Credential,
     device_key: DeviceKey,
     locator: Locator,
-    portrait_cells: Vec<[f32; 3]>,
+    portrait_cells: content::Reference,
 }
 
 impl Trust {
@@ -163,7 +163,7 @@ pub struct DetectorConfig {
     /// for the portrait to match. Default 0.18.
     pub portrait_match_max_off: f32,
     /// The share of portrait cells off colour from which the portrait is another face.
-    /// Default 0.28; between the two the check asks for a retake.
+    /// Default 0.25; between the two the check asks for a retake.
     pub portrait_mismatch_min_off: f32,
     /// The correlation of the portrait's light and dark with the credential's that a match
     /// needs; a mismatch needs less (glare lowers it a little, another face a lot; below
@@ -179,7 +179,7 @@ impl Default for DetectorConfig {
             burst_tolerance_ms: 400,
             min_sweep_confidence: 0.5,
             portrait_match_max_off: 0.18,
-            portrait_mismatch_min_off: 0.28,
+            portrait_mismatch_min_off: 0.25,
             portrait_min_correlation: 0.93,
         }
     }
@@ -341,9 +341,10 @@ impl Detector {
                 .fold(0.0, f32::max);
             (Decision::Genuine, best.min(whole).max(0.5))
         } else {
+            // Not accepted: below the boundary, above the forgeries where the evidence allows.
             (
                 Decision::Inconclusive,
-                frame_scores.fold(whole, f32::min).clamp(0.4, 0.6),
+                frame_scores.fold(whole, f32::min).clamp(0.3, 0.499),
             )
         };
         let window = results.iter().find_map(|r| r.report.window);
@@ -377,7 +378,7 @@ impl Detector {
         let drift = (shown - captured).unsigned_abs();
         let tol = self.config.burst_tolerance_ms;
         let score = (1.0 - 0.5 * drift as f32 / tol as f32).clamp(0.0, 1.0);
-        let span = format!("frames {} to {}", i + 1, j + 1);
+        let span = format!("frames {} and {}", i + 1, j + 1);
         reasons.push(if drift > tol {
             Reason {
                 code: ReasonCode::BurstNotAdvancing,

@@ -174,8 +174,8 @@ pub struct Timings {
 pub struct Verdict {
     /// Genuine, forgery or inconclusive.
     pub decision: Decision,
-    /// 0..1, higher is more genuine; 0.5 is the boundary between the two (inconclusive
-    /// verdicts score what their evidence allows, 0.5 with none).
+    /// 0..1, higher is more genuine: at least 0.5 exactly when the decision is genuine
+    /// (inconclusive verdicts score 0.3..0.5, what their evidence allows).
     pub score: f32,
     /// The findings, failures first.
     pub reasons: Vec<Reason>,
