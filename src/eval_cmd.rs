@@ -23,8 +23,9 @@ use crate::{Outcome, usage};
 /// decode rate and the time per capture; writes the same as JSON, and a chart.
 ///
 /// DIR holds manifest.jsonl and identity/ (credential.json, portrait.png, master.key), as
-/// `holoid simulate` writes them. Captures whose files are missing or damaged are counted
-/// as errors and the run goes on.
+/// `holoid simulate` writes them. A capture whose files are missing or damaged stops the run
+/// with an error naming the file; with --keep-going such captures are counted as errors,
+/// listed, and the run goes on.
 #[derive(clap::Args)]
 #[command(
     after_help = "Example:\n  holoid simulate --out /tmp/ds --count 20 --seed 2\n  holoid eval /tmp/ds \
@@ -43,6 +44,10 @@ pub struct EvalCli {
     /// Captures checked at once. By default, one per core.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
     jobs: Option<u32>,
+    /// Go on past captures whose files are missing or damaged (and manifest lines that cannot
+    /// be read), counting them as errors.
+    #[arg(long)]
+    keep_going: bool,
 }
 
 /// One capture of the manifest and what the detector made of it.
@@ -217,6 +222,12 @@ pub fn run(a: &EvalCli) -> Outcome {
             Err(e) => bad_lines.push(format!("manifest line {}: {e}", i + 1)),
         }
     }
+    if let (false, Some(first)) = (a.keep_going, bad_lines.first()) {
+        return Err(usage(format!(
+            "{first} (in `{}`; pass --keep-going to skip such lines)",
+            manifest_path.display()
+        )));
+    }
     if work.is_empty() {
         return Err(usage(format!(
             "`{}` lists no usable captures{}",
@@ -273,6 +284,20 @@ pub fn run(a: &EvalCli) -> Outcome {
     let mut rows = rows.into_inner().expect("threads joined");
     rows.sort_by_key(|(i, _)| *i);
     let rows: Vec<Row> = rows.into_iter().map(|(_, r)| r).collect();
+    if !a.keep_going {
+        let failed: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.result.as_ref().err().map(|e| format!("{}: {e}", r.id)))
+            .collect();
+        if let Some(first) = failed.first() {
+            return Err(usage(format!(
+                "{} of {} captures could not be checked, the first: {first} (pass --keep-going to \
+                 count them as errors and report the rest)",
+                failed.len(),
+                rows.len()
+            )));
+        }
+    }
     report(a, &rows, &bad_lines)
 }
 

@@ -497,6 +497,10 @@ fn simulate_writes_a_reproducible_dataset_with_a_manifest() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 3);
+    // The manifest round-trips: each line, parsed and written again, is the same text.
+    for (line, value) in manifest.lines().zip(&lines) {
+        assert_eq!(serde_json::to_string(value).unwrap(), line);
+    }
     for line in &lines {
         let frames = line["frames"].as_array().unwrap();
         assert_eq!(frames.len(), 2);
@@ -723,7 +727,24 @@ fn check_and_eval_answer_with_exit_codes_and_refuse_bad_input() {
     .unwrap();
     let json = root.join("eval.json");
     let plot = root.join("eval.png");
-    let o = holoid(&["eval", p(&ds), "--json", p(&json), "--plot", p(&plot)]);
+    let bad_file = manifest[0]["frames"][1]["file"].as_str().unwrap();
+    let o = holoid(&["eval", p(&ds)]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains(bad_file),
+        "the error names the file: {}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("--keep-going"), "{}", stderr(&o));
+    let o = holoid(&[
+        "eval",
+        p(&ds),
+        "--keep-going",
+        "--json",
+        p(&json),
+        "--plot",
+        p(&plot),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("APCER") && out.contains("BPCER"), "{out}");
