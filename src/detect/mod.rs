@@ -160,7 +160,7 @@ pub struct DetectorConfig {
     /// Default 0.5.
     pub min_sweep_confidence: f32,
     /// The largest share of portrait cells off colour (see [`content::compare_portrait`])
-    /// for the portrait to match. Default 0.18.
+    /// for the portrait to match. Default 0.12.
     pub portrait_match_max_off: f32,
     /// The share of portrait cells off colour from which the portrait is another face.
     /// Default 0.25; between the two the check asks for a retake.
@@ -178,7 +178,7 @@ impl Default for DetectorConfig {
             accept: AcceptPolicy::default(),
             burst_tolerance_ms: 400,
             min_sweep_confidence: 0.5,
-            portrait_match_max_off: 0.18,
+            portrait_match_max_off: 0.12,
             portrait_mismatch_min_off: 0.25,
             portrait_min_correlation: 0.93,
         }
