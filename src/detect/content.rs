@@ -94,30 +94,25 @@ fn blurred(img: &RgbImage, sigma: f32) -> RgbImage {
         .collect();
     let mut b = vec![0.0f32; a.len()];
     // Horizontal pass a -> b, vertical pass b -> a.
-    for y in 0..h {
-        for x in 0..w {
-            for c in 0..3 {
-                let mut acc = 0.0;
-                for (k, wgt) in kernel.iter().enumerate() {
-                    let sx = (x as isize + k as isize - radius).clamp(0, w as isize - 1) as usize;
-                    acc += wgt * a[(y * w + sx) * 3 + c];
+    let pass = |src: &[f32], dst: &mut [f32], along_x: bool| {
+        let (n, step) = if along_x { (w, 3) } else { (h, 3 * w) };
+        for y in 0..h {
+            for x in 0..w {
+                let at = if along_x { x } else { y };
+                let base = (y * w + x) * 3 - at * step;
+                for c in 0..3 {
+                    let mut acc = 0.0;
+                    for (k, wgt) in kernel.iter().enumerate() {
+                        let i = (at as isize + k as isize - radius).clamp(0, n as isize - 1) as usize;
+                        acc += wgt * src[base + i * step + c];
+                    }
+                    dst[(y * w + x) * 3 + c] = acc;
                 }
-                b[(y * w + x) * 3 + c] = acc;
             }
         }
-    }
-    for y in 0..h {
-        for x in 0..w {
-            for c in 0..3 {
-                let mut acc = 0.0;
-                for (k, wgt) in kernel.iter().enumerate() {
-                    let sy = (y as isize + k as isize - radius).clamp(0, h as isize - 1) as usize;
-                    acc += wgt * b[(sy * w + x) * 3 + c];
-                }
-                a[(y * w + x) * 3 + c] = acc;
-            }
-        }
-    }
+    };
+    pass(&a, &mut b, true);
+    pass(&b, &mut a, false);
     let data = a
         .iter()
         .map(|&v| (linear_to_srgb(v) * 255.0).round() as u8)
