@@ -332,7 +332,7 @@ impl Detector {
         let whole = burst.unwrap_or(1.0).min(portrait.map_or(1.0, |p| p.0));
         let portrait_matches = portrait.is_some_and(|p| p.1);
         let (decision, score) = if failed {
-            (Decision::Forgery, frame_scores.fold(whole, f32::min).min(0.499))
+            (Decision::Forgery, frame_scores.fold(whole, f32::min).min(0.49))
         } else if portrait_matches && results.iter().any(|r| r.state == FrameState::Pass) {
             let best = results
                 .iter()
@@ -344,7 +344,7 @@ impl Detector {
             // Not accepted: below the boundary, above the forgeries where the evidence allows.
             (
                 Decision::Inconclusive,
-                frame_scores.fold(whole, f32::min).clamp(0.3, 0.499),
+                frame_scores.fold(whole, f32::min).clamp(0.3, 0.49),
             )
         };
         let window = results.iter().find_map(|r| r.report.window);

@@ -175,7 +175,7 @@ pub struct Verdict {
     /// Genuine, forgery or inconclusive.
     pub decision: Decision,
     /// 0..1, higher is more genuine: at least 0.5 exactly when the decision is genuine
-    /// (inconclusive verdicts score 0.3..0.5, what their evidence allows).
+    /// (inconclusive verdicts score 0.3..0.49, what their evidence allows; forgeries at most 0.49).
     pub score: f32,
     /// The findings, failures first.
     pub reasons: Vec<Reason>,
