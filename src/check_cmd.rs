@@ -108,7 +108,7 @@ pub fn run(a: &CheckCli) -> Outcome {
     if a.images.len() > 16 {
         return Err(usage(format!("{} photos: a burst is at most 16", a.images.len())));
     }
-    if a.frame_times.len() + 1 != a.images.len() && !(a.images.len() == 1 && a.frame_times.is_empty()) {
+    if a.frame_times.len() + 1 != a.images.len() {
         return Err(usage(format!(
             "{} photos need {} --frame-times (one per photo after the first), got {}",
             a.images.len(),

@@ -85,6 +85,17 @@ fn line(img: &mut RgbImage, a: [f64; 2], b: [f64; 2], c: Rgb<u8>, width: i64) {
     }
 }
 
+/// APCER (attacks scoring at least `threshold`) and BPCER (bona fide scoring below it).
+fn error_rates(bona: &[f32], attack: &[f32], threshold: f32) -> (f64, f64) {
+    let share = |scores: &[f32], hit: &dyn Fn(f32) -> bool| {
+        scores.iter().filter(|&&s| hit(s)).count() as f64 / scores.len().max(1) as f64
+    };
+    (
+        share(attack, &|s| s >= threshold),
+        share(bona, &|s| s < threshold),
+    )
+}
+
 /// Draws the chart as PNG bytes. `groups`: (species, level, error rate, inconclusive rate);
 /// `scores`: bona fide and attack scores.
 pub fn draw(groups: &[(Species, Level, f64, f64)], scores: &(Vec<f32>, Vec<f32>)) -> Result<Vec<u8>, String> {
@@ -225,8 +236,7 @@ pub fn draw(groups: &[(Species, Level, f64, f64)], scores: &(Vec<f32>, Vec<f32>)
         thresholds.dedup();
         let mut prev: Option<[f64; 2]> = None;
         for th in thresholds {
-            let apcer = attack.iter().filter(|&&s| s >= th).count() as f64 / attack.len() as f64;
-            let bpcer = bona.iter().filter(|&&s| s < th).count() as f64 / bona.len() as f64;
+            let (apcer, bpcer) = error_rates(bona, attack, th);
             let p = [
                 dl as f64 + (dr - dl) as f64 * apcer,
                 db as f64 - (db - dt) as f64 * bpcer,
@@ -236,10 +246,7 @@ pub fn draw(groups: &[(Species, Level, f64, f64)], scores: &(Vec<f32>, Vec<f32>)
             }
             prev = Some(p);
         }
-        let at_half = (
-            attack.iter().filter(|&&s| s >= 0.5).count() as f64 / attack.len() as f64,
-            bona.iter().filter(|&&s| s < 0.5).count() as f64 / bona.len() as f64,
-        );
+        let at_half = error_rates(bona, attack, 0.5);
         let (px, py) = (
             dl + ((dr - dl) as f64 * at_half.0) as i64,
             db - ((db - dt) as f64 * at_half.1) as i64,

@@ -686,12 +686,14 @@ pub fn find_code(
     grey: &GrayImage,
     timings: &mut Timings,
 ) -> (Result<Located, LocateError>, Result<Decoded, CodeError>) {
-    let mut levels = vec![None];
-    while let Some(smaller) = levels.last().and_then(|l: &Option<GrayImage>| {
-        let img = l.as_ref().unwrap_or(grey);
-        (img.width().min(img.height()) / 2 >= MIN_LEVEL_SIDE).then(|| locate::half(img))
-    }) {
-        levels.push(Some(smaller));
+    // smaller[i] is the photo halved i + 1 times.
+    let mut smaller: Vec<GrayImage> = Vec::new();
+    loop {
+        let img = smaller.last().unwrap_or(grey);
+        if img.width().min(img.height()) / 2 < MIN_LEVEL_SIDE {
+            break;
+        }
+        smaller.push(locate::half(img));
     }
     let mut result = (
         Err(LocateError::MarksNotFound {
@@ -700,9 +702,10 @@ pub fn find_code(
         }),
         Err(CodeError::Unreadable { erased_bytes: 0 }),
     );
-    for (k, level) in levels.iter().enumerate().rev() {
+    for k in (0..=smaller.len()).rev() {
+        let level = if k == 0 { grey } else { &smaller[k - 1] };
         let clock = Instant::now();
-        let found = locate::locate(level.as_ref().unwrap_or(grey)).map(|l| match k {
+        let found = locate::locate(level).map(|l| match k {
             0 => l,
             _ => l.scaled(f64::from(1u32 << k)).refined(grey),
         });

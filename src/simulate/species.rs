@@ -184,18 +184,12 @@ pub fn generate(
             ..Default::default()
         })?;
         let frame = LinearFrame::from_srgb(&card);
-        let mut arng = rng.derive("attacker", 0);
-        let pose = Pose::random(Level::Easy, (1080, 1920), (frame.width, frame.height), &mut arng);
-        let cam = CameraParams::random(Level::Easy, 1080, 1920, &mut arng);
-        let shot = camera::photograph(
-            &Screen {
-                frame: &frame,
-                display,
-                bezel: BEZEL,
-            },
-            &pose,
-            &cam,
-            &mut arng,
+        let (shot, _) = shoot(
+            &frame,
+            display,
+            Level::Easy,
+            (1080, 1920),
+            &mut rng.derive("attacker", 0),
         );
         Some(LinearFrame::reshown(&shot, 1080, 1920))
     } else {
@@ -262,6 +256,25 @@ pub fn generate(
     })
 }
 
+/// `frame` shown on `display` in a phone, photographed from a random pose with a random
+/// camera at `level` (before JPEG); with the camera's settings.
+fn shoot(
+    frame: &LinearFrame,
+    display: Display,
+    level: Level,
+    (width, height): (u32, u32),
+    rng: &mut Rng,
+) -> (RgbImage, CameraParams) {
+    let pose = Pose::random(level, (width, height), (frame.width, frame.height), rng);
+    let cam = CameraParams::random(level, width, height, rng);
+    let screen = Screen {
+        frame,
+        display,
+        bezel: BEZEL,
+    };
+    (camera::photograph(&screen, &pose, &cam, rng), cam)
+}
+
 /// One camera frame of `card` shown on a phone panel at `level`, as the camera's JPEG
 /// decodes: a random panel, pose and camera from `rng`, photographed at `width` × `height`.
 pub fn photograph_screen(
@@ -272,18 +285,7 @@ pub fn photograph_screen(
 ) -> RgbImage {
     let frame = LinearFrame::from_srgb(card);
     let display = random_display(rng);
-    let pose = Pose::random(level, (width, height), (frame.width, frame.height), rng);
-    let cam = CameraParams::random(level, width, height, rng);
-    let shot = camera::photograph(
-        &Screen {
-            frame: &frame,
-            display,
-            bezel: BEZEL,
-        },
-        &pose,
-        &cam,
-        rng,
-    );
+    let (shot, cam) = shoot(&frame, display, level, (width, height), rng);
     let jpeg = camera::encode_jpeg(&shot, cam.jpeg_quality);
     image::load_from_memory(&jpeg)
         .expect("the camera's own JPEG decodes")
