@@ -16,7 +16,7 @@ use holoid::time::UnixMillis;
 use serde_json::{Value, json};
 
 use crate::check_cmd::{load_photo, load_trust};
-use crate::{Outcome, usage};
+use crate::{Failure, Outcome, usage};
 
 /// Runs the detector on a dataset and prints, per species and level, APCER (attacks called
 /// genuine) or BPCER (bona fide not called genuine), the rates of each decision, the code
@@ -51,11 +51,11 @@ pub struct EvalCli {
 }
 
 /// One capture of the manifest and what the detector made of it.
-struct Row {
-    id: String,
-    species: Species,
-    level: Level,
-    result: Result<Verdict, String>,
+pub(crate) struct Row {
+    pub id: String,
+    pub species: Species,
+    pub level: Level,
+    pub result: Result<Verdict, String>,
 }
 
 /// A manifest entry: id, species, level, and each frame's file and capture time.
@@ -118,13 +118,13 @@ fn parse_line(dir: &Path, line: &str) -> Result<Entry, String> {
 
 /// Per species and level.
 #[derive(Default)]
-struct Group {
-    n: usize,
-    genuine: usize,
-    forgery: usize,
-    inconclusive: usize,
-    errors: usize,
-    decoded: usize,
+pub(crate) struct Group {
+    pub n: usize,
+    pub genuine: usize,
+    pub forgery: usize,
+    pub inconclusive: usize,
+    pub errors: usize,
+    pub decoded: usize,
     times_us: Vec<u64>,
 }
 
@@ -147,7 +147,12 @@ impl Group {
         }
     }
 
-    fn rate(&self, k: usize) -> f64 {
+    /// `APCER` for an attack species, `BPCER` for bona fide.
+    pub(crate) fn metric(species: Species) -> &'static str {
+        if species.is_attack() { "APCER" } else { "BPCER" }
+    }
+
+    pub(crate) fn rate(&self, k: usize) -> f64 {
         if self.n == 0 {
             0.0
         } else {
@@ -156,7 +161,20 @@ impl Group {
     }
 
     /// APCER (attack accepted) or BPCER (bona fide not accepted; errors count against).
-    fn error_rate(&self, species: Species) -> f64 {
+    /// Error rate (APCER or BPCER), genuine, forgery, inconclusive and code decode rates, as
+    /// percentages with one decimal.
+    pub(crate) fn percentages(&self, species: Species) -> [String; 5] {
+        [
+            self.error_rate(species),
+            self.rate(self.genuine),
+            self.rate(self.forgery),
+            self.rate(self.inconclusive),
+            self.rate(self.decoded),
+        ]
+        .map(pct)
+    }
+
+    pub(crate) fn error_rate(&self, species: Species) -> f64 {
         if species.is_attack() {
             self.rate(self.genuine)
         } else {
@@ -164,7 +182,7 @@ impl Group {
         }
     }
 
-    fn mean_ms(&self) -> f64 {
+    pub(crate) fn mean_ms(&self) -> f64 {
         if self.times_us.is_empty() {
             return 0.0;
         }
@@ -204,9 +222,25 @@ fn pct(x: f64) -> String {
 }
 
 pub fn run(a: &EvalCli) -> Outcome {
-    let manifest_path = a.dir.join("manifest.jsonl");
+    let jobs = a
+        .jobs
+        .map(|j| j as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let (rows, bad_lines) = evaluate(&a.dir, jobs, a.keep_going)?;
+    report(a, &rows, &bad_lines)
+}
+
+/// Runs the detector over the dataset in `dir` with `jobs` threads: one row per capture of
+/// the manifest, and the manifest lines that could not be read. Without `keep_going`, a bad
+/// line or a capture that cannot be checked is an error naming it.
+pub(crate) fn evaluate(
+    dir: &Path,
+    jobs: usize,
+    keep_going: bool,
+) -> Result<(Vec<Row>, Vec<String>), Failure> {
+    let manifest_path = dir.join("manifest.jsonl");
     let manifest = read_text(&manifest_path, "manifest", 256 << 20).map_err(usage)?;
-    let identity = a.dir.join("identity");
+    let identity = dir.join("identity");
     let trust = load_trust(
         &identity.join("credential.json"),
         Some(&identity.join("master.key")),
@@ -217,12 +251,12 @@ pub fn run(a: &EvalCli) -> Outcome {
     let mut bad_lines = Vec::new();
     let mut work = Vec::new();
     for (i, line) in manifest.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        match parse_line(&a.dir, line) {
+        match parse_line(dir, line) {
             Ok(w) => work.push(w),
             Err(e) => bad_lines.push(format!("manifest line {}: {e}", i + 1)),
         }
     }
-    if let (false, Some(first)) = (a.keep_going, bad_lines.first()) {
+    if let (false, Some(first)) = (keep_going, bad_lines.first()) {
         return Err(usage(format!(
             "{first} (in `{}`; pass --keep-going to skip such lines)",
             manifest_path.display()
@@ -235,16 +269,12 @@ pub fn run(a: &EvalCli) -> Outcome {
             bad_lines.first().map(|e| format!(" ({e})")).unwrap_or_default()
         )));
     }
-    let jobs = a
-        .jobs
-        .map(|j| j as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let rows: Mutex<Vec<(usize, Row)>> = Mutex::new(Vec::with_capacity(work.len()));
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     std::thread::scope(|s| {
-        for _ in 0..jobs.min(work.len()) {
+        for _ in 0..jobs.clamp(1, work.len()) {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -284,7 +314,7 @@ pub fn run(a: &EvalCli) -> Outcome {
     let mut rows = rows.into_inner().expect("threads joined");
     rows.sort_by_key(|(i, _)| *i);
     let rows: Vec<Row> = rows.into_iter().map(|(_, r)| r).collect();
-    if !a.keep_going {
+    if !keep_going {
         let failed: Vec<String> = rows
             .iter()
             .filter_map(|r| r.result.as_ref().err().map(|e| format!("{}: {e}", r.id)))
@@ -298,59 +328,89 @@ pub fn run(a: &EvalCli) -> Outcome {
             )));
         }
     }
-    report(a, &rows, &bad_lines)
+    Ok((rows, bad_lines))
 }
 
-fn report(a: &EvalCli, rows: &[Row], bad_lines: &[String]) -> Outcome {
-    let mut groups: BTreeMap<(usize, usize), Group> = BTreeMap::new();
-    let mut per_species: BTreeMap<usize, Group> = BTreeMap::new();
-    let index = |s: Species| Species::ALL.iter().position(|&x| x == s).unwrap_or(0);
-    let level_index = |l: Level| Level::ALL.iter().position(|&x| x == l).unwrap_or(0);
-    for r in rows {
-        groups
-            .entry((index(r.species), level_index(r.level)))
-            .or_default()
-            .add(r);
-        per_species.entry(index(r.species)).or_default().add(r);
+/// The rows counted per species and level, and per species over all levels; keyed by the
+/// positions in `Species::ALL` and `Level::ALL`, so they iterate in that order.
+pub(crate) struct Summary {
+    pub groups: BTreeMap<(usize, usize), Group>,
+    pub per_species: BTreeMap<usize, Group>,
+}
+
+impl Summary {
+    pub(crate) fn of(rows: &[Row]) -> Summary {
+        let mut groups: BTreeMap<(usize, usize), Group> = BTreeMap::new();
+        let mut per_species: BTreeMap<usize, Group> = BTreeMap::new();
+        let index = |s: Species| Species::ALL.iter().position(|&x| x == s).unwrap_or(0);
+        let level_index = |l: Level| Level::ALL.iter().position(|&x| x == l).unwrap_or(0);
+        for r in rows {
+            groups
+                .entry((index(r.species), level_index(r.level)))
+                .or_default()
+                .add(r);
+            per_species.entry(index(r.species)).or_default().add(r);
+        }
+        Summary { groups, per_species }
     }
-    println!(
-        "{:<19} {:<7} {:>5}  {:<13} {:>8} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8}",
-        "species",
-        "level",
-        "n",
-        "error rate",
-        "genuine",
-        "forgery",
-        "inconcl",
-        "errors",
-        "decode",
-        "mean ms",
-        "p95 ms"
-    );
-    let line = |name: &str, level: &str, g: &Group, sp: Species| {
-        let metric = if sp.is_attack() { "APCER" } else { "BPCER" };
+
+    /// The table's lines in order: each species at each level, then each species over all
+    /// levels (level [`ALL_LEVELS`]).
+    pub(crate) fn lines(&self) -> impl Iterator<Item = (Species, &'static str, &Group)> {
+        let per_level = self
+            .groups
+            .iter()
+            .map(|(&(s, l), g)| (Species::ALL[s], Level::ALL[l].name(), g));
+        let overall = self
+            .per_species
+            .iter()
+            .map(|(&s, g)| (Species::ALL[s], ALL_LEVELS, g));
+        per_level.chain(overall)
+    }
+
+    /// The table `holoid eval` prints: a line per species and level, then per species.
+    pub(crate) fn print_table(&self) {
         println!(
-            "{:<19} {:<7} {:>5}  {metric} {:>7} {:>8} {:>8} {:>8} {:>6} {:>7} {:>8.1} {:>8.1}",
-            name,
-            level,
-            g.n,
-            pct(g.error_rate(sp)),
-            pct(g.rate(g.genuine)),
-            pct(g.rate(g.forgery)),
-            pct(g.rate(g.inconclusive)),
-            g.errors,
-            pct(g.rate(g.decoded)),
-            g.mean_ms(),
-            g.p95_ms()
+            "{:<19} {:<7} {:>5}  {:<13} {:>8} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8}",
+            "species",
+            "level",
+            "n",
+            "error rate",
+            "genuine",
+            "forgery",
+            "inconcl",
+            "errors",
+            "decode",
+            "mean ms",
+            "p95 ms"
         );
-    };
-    for (&(s, l), g) in &groups {
-        line(Species::ALL[s].name(), Level::ALL[l].name(), g, Species::ALL[s]);
+        let mut first_overall = true;
+        for (sp, level, g) in self.lines() {
+            if level == ALL_LEVELS && std::mem::take(&mut first_overall) {
+                println!();
+            }
+            let [error, genuine, forgery, inconclusive, decoded] = g.percentages(sp);
+            println!(
+                "{:<19} {level:<7} {:>5}  {} {error:>7} {genuine:>8} {forgery:>8} {inconclusive:>8} {:>6} \
+                 {decoded:>7} {:>8.1} {:>8.1}",
+                sp.name(),
+                g.n,
+                Group::metric(sp),
+                g.errors,
+                g.mean_ms(),
+                g.p95_ms()
+            );
+        }
     }
-    println!();
-    for (&s, g) in &per_species {
-        line(Species::ALL[s].name(), "all", g, Species::ALL[s]);
-    }
+}
+
+/// The level name of a species' line over all levels.
+pub(crate) const ALL_LEVELS: &str = "all";
+
+fn report(a: &EvalCli, rows: &[Row], bad_lines: &[String]) -> Outcome {
+    let summary = Summary::of(rows);
+    summary.print_table();
+    let Summary { groups, per_species } = &summary;
     let errors: Vec<String> = rows
         .iter()
         .filter_map(|r| r.result.as_ref().err().map(|e| format!("{}: {e}", r.id)))
@@ -387,7 +447,7 @@ fn report(a: &EvalCli, rows: &[Row], bad_lines: &[String]) -> Outcome {
         println!("\nwrote {}", path.display());
     }
     if let Some(path) = &a.plot {
-        let png = crate::eval_plot::draw(&groups_for_plot(&groups), &det_points(rows)).map_err(usage)?;
+        let png = crate::eval_plot::draw(&groups_for_plot(groups), &det_points(rows)).map_err(usage)?;
         write_atomic(path, &png, false).map_err(usage)?;
         println!("wrote {}", path.display());
     }

@@ -7,6 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Parser, Subcommand};
 
 mod check_cmd;
+mod demo_cmd;
+mod demo_report;
 mod eval_cmd;
 mod eval_plot;
 mod render_cmd;
@@ -35,6 +37,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Demo(demo_cmd::DemoCli),
     /// Writes a synthetic demo identity: keys, a signed credential and a portrait.
     ///
     /// Files written into DIR: credential.json, portrait.png, issuer.key, issuer.pub,
@@ -179,7 +182,7 @@ pub(crate) fn load_key<K>(
     parse(&text).map_err(|e| usage(format!("{what} `{}`: {e}", path.display())))
 }
 
-fn demo_credential(out: &Path, seed: u64, force: bool) -> Outcome {
+pub(crate) fn demo_credential(out: &Path, seed: u64, force: bool) -> Outcome {
     let demo = DemoIdentity::generate(seed);
     let files: [(&str, Vec<u8>, bool); 6] = [
         ("credential.json", demo.credential.to_json().into_bytes(), false),
@@ -299,6 +302,7 @@ fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let cli = Cli::parse();
     let outcome = match &cli.command {
+        Command::Demo(args) => demo_cmd::run(args, now()),
         Command::DemoCredential { out, seed, force } => demo_credential(out, *seed, *force),
         Command::VerifyCredential {
             credential,

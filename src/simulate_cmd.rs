@@ -31,31 +31,31 @@ use crate::{Failure, Outcome, usage};
 pub struct SimulateCli {
     /// Directory to write into (created; must be empty unless --force).
     #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Captures per species and level.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    count: u32,
+    pub(crate) count: u32,
     /// Seed of the whole dataset (identity, times, poses, cameras, noise).
     #[arg(long, default_value_t = 1)]
-    seed: u64,
+    pub(crate) seed: u64,
     /// Species to generate, comma-separated. By default, all.
     #[arg(long, value_delimiter = ',')]
-    species: Vec<Species>,
+    pub(crate) species: Vec<Species>,
     /// Capture levels, comma-separated. By default, all four.
     #[arg(long, value_delimiter = ',')]
-    levels: Vec<Level>,
+    pub(crate) levels: Vec<Level>,
     /// Frames per capture (a burst).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=8))]
-    burst: u32,
+    pub(crate) burst: u32,
     /// Camera frame size.
     #[arg(long, value_name = "WxH", default_value = "720x1280")]
-    size: Size,
+    pub(crate) size: Size,
     /// Write into a directory that is not empty.
     #[arg(long)]
-    force: bool,
+    pub(crate) force: bool,
     /// Captures made at once. By default, one per core.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
-    jobs: Option<u32>,
+    pub(crate) jobs: Option<u32>,
 }
 
 /// Generates capture `n` of `sp` at `level`, writes its frames, and returns its manifest line.

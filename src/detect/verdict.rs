@@ -44,6 +44,17 @@ pub enum Outcome {
     Retake,
 }
 
+impl Outcome {
+    /// `pass`, `fail` or `retake`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Retake => "retake",
+        }
+    }
+}
+
 macro_rules! reason_codes {
     ($($(#[$doc:meta])* $name:ident = $code:literal, $outcome:ident;)*) => {
         /// A reason's stable code (its `as_str` never changes once released).
@@ -201,11 +212,7 @@ impl Verdict {
             "score": (f64::from(self.score) * 1000.0).round() / 1000.0,
             "reasons": self.reasons.iter().map(|r| json!({
                 "code": r.code.as_str(),
-                "outcome": match r.code.outcome() {
-                    Outcome::Pass => "pass",
-                    Outcome::Fail => "fail",
-                    Outcome::Retake => "retake",
-                },
+                "outcome": r.code.outcome().as_str(),
                 "message": r.message,
                 "frame": r.frame,
             })).collect::<Vec<_>>(),

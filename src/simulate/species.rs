@@ -67,6 +67,21 @@ impl Species {
         }
     }
 
+    /// What the verifier's camera sees, in one sentence (the module's table).
+    pub fn description(self) -> &'static str {
+        match self {
+            Species::BonaFide => "The live card, drawn at each capture time, on the holder's phone.",
+            Species::StaleReplay => "The card as drawn minutes to days earlier, replayed on another phone.",
+            Species::SameWindowReplay => {
+                "The card as drawn 1.5 to 4 s earlier (inside the accepted windows), replayed."
+            }
+            Species::ScreenPhoto => "A photo of the card, shown on another screen.",
+            Species::Print => "The card printed on paper and photographed.",
+            Species::FakeApp => "A look-alike card drawn without the device key (a fake app).",
+            Species::PortraitSwap => "A card with a valid pattern but another person's portrait.",
+        }
+    }
+
     /// Whether this is an attack (a presentation attack in ISO/IEC 30107-3 terms).
     pub fn is_attack(self) -> bool {
         self != Species::BonaFide

@@ -1,0 +1,444 @@
+//! `holoid demo`: the whole story on the embedded defaults, in one command. It issues a demo
+//! credential, draws the card on the GPU, photographs it as a verifier's camera would (one
+//! capture of every species), checks each photo, runs a small ISO/IEC 30107-3 evaluation and
+//! writes a self-contained HTML report. Part of the `holoid` binary.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use holoid::credential::Credential;
+use holoid::demo::DemoIdentity;
+use holoid::detect::input::{DEFAULT_MAX_PIXELS, decode_photo};
+use holoid::detect::{Capture, Decision, Detector, Trust, Verdict};
+use holoid::files::write_atomic;
+use holoid::keys::DeviceKey;
+use holoid::mac::sha256;
+use holoid::motion::Tilt;
+use holoid::render::{
+    CaptureState, CardRenderer, FrameParams, GpuContext, Modulation, RendererOptions, output,
+};
+use holoid::simulate::camera::{Level, encode_jpeg};
+use holoid::simulate::rng::Rng;
+use holoid::simulate::species::{Renderers, Species, generate};
+use holoid::time::UnixMillis;
+use image::RgbaImage;
+
+use crate::eval_cmd::{Summary, evaluate};
+use crate::render_cmd::Size;
+use crate::simulate_cmd::SimulateCli;
+use crate::{Failure, Outcome, demo_report, usage};
+
+/// Runs the end-to-end demo and writes DIR/report.html: a demo identity, the card drawn on
+/// the GPU (live, animated with a tilt sweep and a shake, capture-blocked, modulated), one
+/// verifier's photo of every attack species and of the live card, the detector's verdict on
+/// each, and a small ISO/IEC 30107-3 evaluation.
+///
+/// Every file it writes goes into DIR (created): report.html (self-contained, images
+/// inlined), identity/, card.png, card-animation.png, card-blocked.png, card-copy-0.png,
+/// card-copy-1.png, captures/*.jpg, verdicts.json and eval-dataset/. A DIR that holds
+/// anything but an earlier demo is refused unless --force is given.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  holoid demo\n  holoid demo --out /tmp/demo --level hard\n  \
+    holoid demo --at 2026-11-25T10:49:52Z --seed 3 --eval-count 0   # reproducible, no evaluation"
+)]
+pub struct DemoCli {
+    /// Directory to write the report and its files into.
+    #[arg(long, value_name = "DIR", default_value = "holoid-demo")]
+    out: PathBuf,
+    /// How hard the verifier's photos are: easy, normal, hard or harsh (DESIGN.md).
+    #[arg(long, default_value = "normal")]
+    level: Level,
+    /// Seed of the demo identity and of the poses, cameras and attacks.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The verifier's clock: Unix seconds or RFC 3339. By default, now; a fixed time makes
+    /// the whole demo reproducible.
+    #[arg(long, value_name = "TIME")]
+    at: Option<UnixMillis>,
+    /// Frames per verifier capture (a burst).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=8))]
+    burst: u32,
+    /// Captures per species and level in the small evaluation; 0 skips it.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=50))]
+    eval_count: u32,
+    /// Write into a directory that holds other files.
+    #[arg(long)]
+    force: bool,
+}
+
+/// What the demo made, for the report.
+pub(crate) struct DemoRun {
+    pub at: UnixMillis,
+    pub level: Level,
+    pub seed: u64,
+    pub adapter: String,
+    pub credential: Credential,
+    pub pictures: CardPictures,
+    pub checks: Vec<CheckedCapture>,
+    pub eval: Option<(Summary, u32)>,
+}
+
+/// One verifier capture and its verdict.
+pub(crate) struct CheckedCapture {
+    pub species: Species,
+    /// The frames' JPEG bytes, in the order taken.
+    pub jpegs: Vec<Vec<u8>>,
+    pub capture_times: Vec<UnixMillis>,
+    pub verdict: Verdict,
+}
+
+/// The file a finished demo leaves, by which a later run recognises its own directory.
+const REPORT: &str = "report.html";
+const STEPS: usize = 6;
+
+fn step(n: usize, what: &str) {
+    println!("[{n}/{STEPS}] {what}");
+}
+
+/// Refuses a DIR that holds files of something other than an earlier demo.
+fn check_out_dir(out: &Path, force: bool) -> Outcome {
+    if out.exists() && !out.is_dir() {
+        return Err(usage(format!(
+            "`{}` exists and is not a directory",
+            out.display()
+        )));
+    }
+    let mut entries = match std::fs::read_dir(out) {
+        Ok(d) => d,
+        Err(_) => return Ok(()),
+    };
+    let non_empty = entries.next().is_some();
+    if non_empty && !force && !out.join(REPORT).exists() {
+        return Err(usage(format!(
+            "`{}` holds other files: choose a new --out, or pass --force to write into it",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+fn png(img: &RgbaImage) -> Result<Vec<u8>, Failure> {
+    output::png(img).map_err(usage)
+}
+
+fn write(out: &Path, name: &str, bytes: &[u8]) -> Outcome {
+    write_atomic(&out.join(name), bytes, false).map_err(usage)
+}
+
+/// The per-pixel mean of two frames: what the eye integrates from the modulated pair.
+fn mean_of(a: &RgbaImage, b: &RgbaImage) -> RgbaImage {
+    let mut m = a.clone();
+    for (p, q) in m.pixels_mut().zip(b.pixels()) {
+        for c in 0..4 {
+            p.0[c] = (u16::from(p.0[c]) + u16::from(q.0[c])).div_ceil(2) as u8;
+        }
+    }
+    m
+}
+
+/// Frames of the animation, their rate and size.
+const ANIMATION_FRAMES: u32 = 30;
+const ANIMATION_FPS: f32 = 10.0;
+const ANIMATION_SIZE: (u32, u32) = (270, 585);
+/// Width of the card pictures in the report (the files beside it are full size).
+const REPORT_WIDTH: u32 = 432;
+
+/// The card pictures, as PNG bytes at the report's size.
+#[derive(Default)]
+pub(crate) struct CardPictures {
+    pub live: Vec<u8>,
+    /// An APNG.
+    pub animation: Vec<u8>,
+    pub blocked: Vec<u8>,
+    pub copy_pair: [Vec<u8>; 2],
+    /// The mean of the modulated pair: what the eye sees.
+    pub copy_seen: Vec<u8>,
+}
+
+/// Draws the card: live (tilted a little), an animation with a tilt sweep and a shake
+/// halfway, the capture-blocked card, and the two frames of the modulation. Writes each at
+/// full size into `out` and returns them at the report's size.
+fn draw_card(
+    gpu: &GpuContext,
+    demo: &DemoIdentity,
+    at: UnixMillis,
+    out: &Path,
+) -> Result<CardPictures, Failure> {
+    let mut full = CardRenderer::for_demo(gpu, demo, RendererOptions::default()).map_err(usage)?;
+    let mut draw = |capture, modulation| {
+        full.render_to_image(&FrameParams {
+            time: at,
+            tilt: Tilt {
+                x: (-15f32).to_radians(),
+                y: 10f32.to_radians(),
+            },
+            shake_started: None,
+            capture,
+            modulation,
+        })
+        .map_err(usage)
+    };
+    let live = draw(CaptureState::None, Modulation::Off)?;
+    let blocked = draw(CaptureState::Recording, Modulation::Off)?;
+    let copy = [
+        draw(CaptureState::None, Modulation::for_frame(0))?,
+        draw(CaptureState::None, Modulation::for_frame(1))?,
+    ];
+    let seen = mean_of(&copy[0], &copy[1]);
+    let small = |name: &str, img: &RgbaImage| -> Result<Vec<u8>, Failure> {
+        write(out, name, &png(img)?)?;
+        let h = (u64::from(img.height()) * u64::from(REPORT_WIDTH) / u64::from(img.width().max(1))) as u32;
+        png(&image::imageops::resize(
+            img,
+            REPORT_WIDTH,
+            h.max(1),
+            image::imageops::FilterType::Triangle,
+        ))
+    };
+    let mut pictures = CardPictures {
+        live: small("card.png", &live)?,
+        blocked: small("card-blocked.png", &blocked)?,
+        copy_pair: [
+            small("card-copy-0.png", &copy[0])?,
+            small("card-copy-1.png", &copy[1])?,
+        ],
+        copy_seen: small("card-copy-seen.png", &seen)?,
+        animation: Vec::new(),
+    };
+
+    let (width, height) = ANIMATION_SIZE;
+    let options = RendererOptions {
+        width,
+        height,
+        ..Default::default()
+    };
+    let mut anim = CardRenderer::for_demo(gpu, demo, options).map_err(usage)?;
+    let shake = UnixMillis(at.0 + 1500);
+    let mut frames = Vec::with_capacity(ANIMATION_FRAMES as usize);
+    for n in 0..ANIMATION_FRAMES {
+        let phase = std::f32::consts::TAU * n as f32 / ANIMATION_FRAMES as f32;
+        let time = UnixMillis(at.0 + (f64::from(n) * 1000.0 / f64::from(ANIMATION_FPS)).round() as u64);
+        frames.push(
+            anim.render_to_image(&FrameParams {
+                time,
+                tilt: Tilt {
+                    x: 0.45 * phase.sin(),
+                    y: 0.35 * phase.cos(),
+                },
+                shake_started: Some(shake),
+                ..Default::default()
+            })
+            .map_err(usage)?,
+        );
+    }
+    pictures.animation = output::apng(&frames, ANIMATION_FPS).map_err(usage)?;
+    write(out, "card-animation.png", &pictures.animation)?;
+    Ok(pictures)
+}
+
+/// One capture of every species at the verifier's clock, photographed and checked.
+fn photograph_and_check(
+    gpu: &GpuContext,
+    demo: &DemoIdentity,
+    a: &DemoCli,
+    at: UnixMillis,
+) -> Result<Vec<CheckedCapture>, Failure> {
+    let c = &demo.credential.credential;
+    let device_key = demo.master.device_key(&c.id);
+    let options = RendererOptions::default();
+    let mut genuine = CardRenderer::for_demo(gpu, demo, options).map_err(usage)?;
+    let fake_key = DeviceKey::from_bytes(sha256(&[b"holoid/demo/fake-app", &a.seed.to_be_bytes()]));
+    let mut fake = CardRenderer::new(gpu, c, &fake_key, &demo.portrait_png, options).map_err(usage)?;
+    let other_face = DemoIdentity::generate(a.seed.wrapping_add(1_000_003)).portrait_png;
+    let mut swapped = CardRenderer::new(gpu, c, &device_key, &other_face, options).map_err(usage)?;
+    let trust = Trust::new(c, device_key, &demo.portrait_png).map_err(usage)?;
+    let detector = Detector::builder(trust).build().map_err(usage)?;
+    let root = Rng::new(a.seed);
+    let mut checks = Vec::with_capacity(Species::ALL.len());
+    for (i, &sp) in Species::ALL.iter().enumerate() {
+        let started = Instant::now();
+        let capture = generate(
+            sp,
+            a.level,
+            at,
+            a.burst as usize,
+            (720, 1280),
+            Renderers {
+                genuine: &mut genuine,
+                fake: &mut fake,
+                swapped: &mut swapped,
+            },
+            &mut root.derive(&format!("demo/{}", sp.name()), 0),
+        )
+        .map_err(usage)?;
+        let jpegs: Vec<Vec<u8>> = capture
+            .frames
+            .iter()
+            .zip(&capture.cameras)
+            .map(|(f, cam)| encode_jpeg(f, cam.jpeg_quality))
+            .collect();
+        // The detector sees what a verifier's app would: the camera's JPEGs, decoded.
+        let photos = jpegs
+            .iter()
+            .map(|j| decode_photo(j, DEFAULT_MAX_PIXELS))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(usage)?;
+        let captures: Vec<Capture<'_>> = photos
+            .iter()
+            .zip(&capture.capture_times)
+            .map(|(image, &time)| Capture { image, time })
+            .collect();
+        let verdict = detector.check(&captures).map_err(usage)?;
+        println!(
+            "      {}/{} {:<19} photographed and checked in {:.1} s",
+            i + 1,
+            Species::ALL.len(),
+            sp.name(),
+            started.elapsed().as_secs_f32()
+        );
+        checks.push(CheckedCapture {
+            species: sp,
+            jpegs,
+            capture_times: capture.capture_times,
+            verdict,
+        });
+    }
+    Ok(checks)
+}
+
+/// The verdict table: species, decision, score, main reason, time taken.
+fn print_verdicts(checks: &[CheckedCapture]) {
+    println!(
+        "\n      {:<19} {:<13} {:>5} {:>8}  main reason",
+        "species", "decision", "score", "time"
+    );
+    for c in checks {
+        let v = &c.verdict;
+        let main = v
+            .reasons
+            .first()
+            .map(|r| format!("{}: {}", r.code.as_str(), r.message))
+            .unwrap_or_default();
+        println!(
+            "      {:<19} {:<13} {:>5.2} {:>5.1} ms  {main}",
+            c.species.name(),
+            v.decision.as_str(),
+            v.score,
+            v.timings.total_us as f64 / 1000.0
+        );
+    }
+    println!();
+}
+
+/// Whether each capture got the decision it should: genuine for the live card, forgery for
+/// every attack.
+pub(crate) fn as_expected(c: &CheckedCapture) -> bool {
+    let want = if c.species.is_attack() {
+        Decision::Forgery
+    } else {
+        Decision::Genuine
+    };
+    c.verdict.decision == want
+}
+
+pub fn run(a: &DemoCli, now: UnixMillis) -> Outcome {
+    check_out_dir(&a.out, a.force)?;
+    std::fs::create_dir_all(a.out.join("captures"))
+        .map_err(|e| usage(format!("cannot create `{}`: {e}", a.out.display())))?;
+    let at = a.at.unwrap_or(now);
+    let started = Instant::now();
+
+    step(1, "issuing a demo credential and its device key");
+    crate::demo_credential(&a.out.join("identity"), a.seed, true)?;
+    let identity = DemoIdentity::generate(a.seed);
+
+    let gpu = GpuContext::headless().map_err(usage)?;
+    step(2, &format!("drawing the card at {at} on {}", gpu.describe()));
+    let mut run = DemoRun {
+        at,
+        level: a.level,
+        seed: a.seed,
+        adapter: gpu.describe(),
+        credential: identity.credential.credential.clone(),
+        pictures: draw_card(&gpu, &identity, at, &a.out)?,
+        checks: Vec::new(),
+        eval: None,
+    };
+
+    step(
+        3,
+        &format!(
+            "photographing the card as a verifier would ({} level, bursts of {}), and every attack",
+            a.level.name(),
+            a.burst
+        ),
+    );
+    run.checks = photograph_and_check(&gpu, &identity, a, at)?;
+    for c in &run.checks {
+        for (i, j) in c.jpegs.iter().enumerate() {
+            write(&a.out, &format!("captures/{}-{i}.jpg", c.species.name()), j)?;
+        }
+    }
+
+    step(4, "the detector's verdicts");
+    print_verdicts(&run.checks);
+    let verdicts = serde_json::Value::Array(
+        run.checks
+            .iter()
+            .map(|c| {
+                let mut v = c.verdict.to_json();
+                v["species"] = c.species.name().into();
+                v["capture_times"] = c.capture_times.iter().map(|t| t.to_rfc3339()).collect();
+                v
+            })
+            .collect(),
+    );
+    let text = serde_json::to_string_pretty(&verdicts).map_err(usage)?;
+    write(&a.out, "verdicts.json", text.as_bytes())?;
+
+    if a.eval_count > 0 {
+        step(
+            5,
+            &format!(
+                "a small ISO/IEC 30107-3 evaluation: {} capture(s) per species and level",
+                a.eval_count
+            ),
+        );
+        let dataset = a.out.join("eval-dataset");
+        crate::simulate_cmd::run(&SimulateCli {
+            out: dataset.clone(),
+            count: a.eval_count,
+            seed: a.seed,
+            species: Vec::new(),
+            levels: Vec::new(),
+            burst: 2,
+            size: Size(720, 1280),
+            force: true,
+            jobs: None,
+        })?;
+        let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let (rows, _) = evaluate(&dataset, jobs, false)?;
+        let summary = Summary::of(&rows);
+        summary.print_table();
+        println!();
+        run.eval = Some((summary, a.eval_count));
+    } else {
+        step(5, "the evaluation is skipped (--eval-count 0)");
+    }
+
+    step(6, "writing the report");
+    let html = demo_report::html(&run);
+    let report = a.out.join(REPORT);
+    write_atomic(&report, html.as_bytes(), false).map_err(usage)?;
+    let expected = run.checks.iter().filter(|c| as_expected(c)).count();
+    println!(
+        "{expected} of {} captures called as expected (live card genuine, every attack a forgery); \
+         {:.0} s in all",
+        run.checks.len(),
+        started.elapsed().as_secs_f32()
+    );
+    let shown = std::fs::canonicalize(&report).unwrap_or(report);
+    println!("report: {}", shown.display());
+    Ok(())
+}
