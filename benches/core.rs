@@ -6,9 +6,12 @@
 //! A short mode for CI: `cargo bench --bench core -- --warm-up-time 0.3 --measurement-time 1`.
 
 use std::hint::black_box;
-use std::path::PathBuf;
+
+#[path = "support/estimates.rs"]
+mod estimates;
 
 use criterion::Criterion;
+use estimates::{criterion_dir, mean_ns};
 use holoid::code::{Codeword, Locator, Payload, decode};
 use holoid::keys::MasterKey;
 use holoid::mac::hmac_sha256;
@@ -91,20 +94,6 @@ fn benches(c: &mut Criterion) {
                 .expect("valid sample")
         })
     });
-}
-
-fn criterion_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "target".into());
-    target.join("criterion")
-}
-
-/// Mean time in nanoseconds of a finished benchmark, from criterion's estimates file.
-fn mean_ns(id: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(criterion_dir().join(id).join("new/estimates.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["mean"]["point_estimate"].as_f64()
 }
 
 fn print_table() {

@@ -4,10 +4,13 @@
 //! Prints a table with the frame / blit ratios and the GPU memory the renderer holds.
 //! Set HOLOID_SKIP_GPU_TESTS=1 to skip it on a machine with no adapter at all.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+#[path = "support/estimates.rs"]
+mod estimates;
+
 use criterion::Criterion;
+use estimates::mean_ms;
 use holoid::demo::DemoIdentity;
 use holoid::render::{CardRenderer, FrameParams, GpuContext, RendererOptions};
 use holoid::time::UnixMillis;
@@ -18,15 +21,6 @@ const T0: u64 = 1_795_603_790_100;
 
 fn id(kind: &str, (w, h): (u32, u32)) -> String {
     format!("render_{kind}_{w}x{h}")
-}
-
-fn mean_ms(id: &str) -> Option<f64> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "target".into());
-    let text = std::fs::read_to_string(target.join("criterion").join(id).join("new/estimates.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["mean"]["point_estimate"].as_f64().map(|ns| ns / 1e6)
 }
 
 fn main() {

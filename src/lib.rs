@@ -13,7 +13,8 @@
 //! - [`colour`]: the sRGB transfer function;
 //! - [`time`]: instants and calendar dates.
 //!
-//! At the edges: [`demo`] (a synthetic identity, PNG encoding) and [`files`] (file I/O).
+//! At the edges: [`demo`] (a synthetic identity, PNG encoding), [`files`] (file I/O) and
+//! [`ffi`] (the C ABI for wallet apps, `include/holoid.h`).
 //! See `../shared/DESIGN.md` in the project for the system as a whole.
 
 pub mod code;
@@ -22,6 +23,7 @@ pub mod credential;
 pub mod demo;
 pub mod detect;
 pub mod encoding;
+pub mod ffi;
 pub mod files;
 pub mod homography;
 pub mod keys;

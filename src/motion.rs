@@ -212,6 +212,52 @@ impl MotionFilter {
     }
 }
 
+/// The phone as the renderer sees it: the filter, with the tilt taken relative to the way
+/// the holder first held the phone (that counts as no tilt) and the time of the last shake.
+#[derive(Clone, Debug)]
+pub struct HeldPhone {
+    filter: MotionFilter,
+    rest: Option<Tilt>,
+    tilt: Tilt,
+    last_shake: Option<f64>,
+}
+
+impl HeldPhone {
+    /// A phone that has reported nothing yet: no tilt, no shake.
+    pub fn new(config: MotionConfig) -> Self {
+        HeldPhone {
+            filter: MotionFilter::new(config),
+            rest: None,
+            tilt: Tilt::default(),
+            last_shake: None,
+        }
+    }
+
+    /// Feeds one sample; a refused sample leaves the state as it was.
+    pub fn push(&mut self, s: Sample) -> Result<(), MotionError> {
+        let u = self.filter.push(s)?;
+        let rest = *self.rest.get_or_insert(u.tilt);
+        self.tilt = Tilt {
+            x: u.tilt.x - rest.x,
+            y: u.tilt.y - rest.y,
+        };
+        if let Some(t) = u.shake_started {
+            self.last_shake = Some(t);
+        }
+        Ok(())
+    }
+
+    /// The tilt relative to the first reading.
+    pub fn tilt(&self) -> Tilt {
+        self.tilt
+    }
+
+    /// When the last shake started, on the samples' clock.
+    pub fn last_shake(&self) -> Option<f64> {
+        self.last_shake
+    }
+}
+
 /// Why a motion CSV text was refused.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MotionCsvError {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use holoid::motion::{MotionConfig, MotionFilter, Tilt};
+use holoid::motion::{HeldPhone, MotionConfig, Tilt};
 use holoid::render::output;
 use holoid::render::{CaptureState, CardRenderer, FrameParams, GpuContext, Modulation, RendererOptions};
 use holoid::time::UnixMillis;
@@ -105,32 +105,24 @@ pub struct RenderCli {
 
 const MAX_MOTION_BYTES: u64 = 64 << 20;
 
-/// Tilt and shakes over time from accelerometer samples, relative to the first reading
-/// (the way the holder first holds the phone counts as no tilt).
+/// Tilt and shakes over time from accelerometer samples (their times in seconds from --at).
 struct MotionTrack {
     samples: Vec<holoid::motion::Sample>,
-    filter: MotionFilter,
+    phone: HeldPhone,
     next: usize,
-    rest: Option<Tilt>,
-    tilt: Tilt,
-    shake: Option<UnixMillis>,
 }
 
 impl MotionTrack {
     fn advance(&mut self, start: UnixMillis, t_secs: f64) -> Result<(Tilt, Option<UnixMillis>), String> {
         while let Some(s) = self.samples.get(self.next).filter(|s| s.t <= t_secs) {
-            let u = self.filter.push(*s).map_err(|e| e.to_string())?;
-            let rest = *self.rest.get_or_insert(u.tilt);
-            self.tilt = Tilt {
-                x: u.tilt.x - rest.x,
-                y: u.tilt.y - rest.y,
-            };
-            if let Some(at) = u.shake_started {
-                self.shake = Some(UnixMillis(start.0 + (at.max(0.0) * 1000.0).round() as u64));
-            }
+            self.phone.push(*s).map_err(|e| e.to_string())?;
             self.next += 1;
         }
-        Ok((self.tilt, self.shake))
+        let shake = self
+            .phone
+            .last_shake()
+            .map(|at| UnixMillis(start.0 + (at.max(0.0) * 1000.0).round() as u64));
+        Ok((self.phone.tilt(), shake))
     }
 }
 
@@ -161,11 +153,8 @@ pub fn run(a: &RenderCli, now: UnixMillis) -> Outcome {
                 holoid::motion::parse_csv(&text).map_err(|e| usage(format!("`{}`: {e}", path.display())))?;
             Some(MotionTrack {
                 samples,
-                filter: MotionFilter::new(MotionConfig::default()),
+                phone: HeldPhone::new(MotionConfig::default()),
                 next: 0,
-                rest: None,
-                tilt: Tilt::default(),
-                shake: None,
             })
         }
         None => None,

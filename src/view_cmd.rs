@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use holoid::keys::DeviceKey;
 use holoid::motion::Tilt;
+use holoid::render::surface::{Drawn, SurfaceCard};
 use holoid::render::{CaptureState, CardRenderer, FrameParams, GpuContext, Modulation, RendererOptions};
 use holoid::time::UnixMillis;
 use holoid::timekey::WindowPeriod;
@@ -53,9 +54,8 @@ struct Viewer {
     exit_after: Option<Duration>,
     started: Instant,
     window: Option<Arc<Window>>,
-    surface: Option<wgpu::Surface<'static>>,
+    card: Option<SurfaceCard>,
     gpu: Option<GpuContext>,
-    renderer: Option<CardRenderer>,
     tilt: Tilt,
     dragging: Option<(f64, f64)>,
     cursor: (f64, f64),
@@ -98,7 +98,7 @@ impl Viewer {
             .map_err(|e| format!("cannot draw into the window: {e}"))?;
         let gpu = GpuContext::from_instance(&instance, Some(&surface)).map_err(|e| e.to_string())?;
         self.window = Some(window);
-        self.surface = Some(surface);
+        self.card = Some(SurfaceCard::new(surface));
         self.gpu = Some(gpu);
         self.resize();
         Ok(())
@@ -106,41 +106,22 @@ impl Viewer {
 
     /// (Re)configures the surface and the renderer for the window's size.
     fn resize(&mut self) {
-        let (Some(window), Some(surface), Some(gpu)) = (&self.window, &self.surface, &self.gpu) else {
+        let (Some(window), Some(card), Some(gpu)) = (&self.window, &mut self.card, &self.gpu) else {
             return;
         };
         let size = window.inner_size();
         if size.width == 0 || size.height == 0 {
             return;
         }
-        let caps = surface.get_capabilities(&gpu.adapter);
-        let Some(format) = holoid::render::SUPPORTED_FORMATS
-            .into_iter()
-            .find(|f| caps.formats.contains(f))
-        else {
-            self.error = Some(format!(
-                "the window offers no 8-bit non-sRGB format (it offers {:?})",
-                caps.formats
-            ));
-            return;
-        };
-        let Some(mut config) = surface.get_default_config(&gpu.adapter, size.width, size.height) else {
-            self.error = Some("the window surface is not supported by the adapter".to_string());
-            return;
-        };
-        config.format = format;
-        config.present_mode = wgpu::PresentMode::Fifo;
-        surface.configure(&gpu.device, &config);
-        let options = RendererOptions {
-            width: size.width,
-            height: size.height,
+        let base = RendererOptions {
             period: self.period,
-            format,
             ..Default::default()
         };
-        match CardRenderer::new(gpu, &self.credential, &self.device_key, &self.portrait, options) {
-            Ok(r) => self.renderer = Some(r),
-            Err(e) => self.error = Some(e.to_string()),
+        let (credential, key, portrait) = (&self.credential, &self.device_key, &self.portrait);
+        if let Err(e) = card.configure(gpu, (size.width, size.height), base, |options| {
+            CardRenderer::new(gpu, credential, key, portrait, options)
+        }) {
+            self.error = Some(e.to_string());
         }
     }
 
@@ -148,20 +129,12 @@ impl Viewer {
         if let Some(e) = self.error.take() {
             return self.fail(event_loop, e);
         }
-        let (Some(surface), Some(renderer), Some(window), Some(gpu)) =
-            (&self.surface, &mut self.renderer, &self.window, &self.gpu)
-        else {
+        let (Some(card), Some(window), Some(gpu)) = (&mut self.card, &self.window, &self.gpu) else {
             return;
         };
-        let texture = match surface.get_current_texture() {
-            wgpu::CurrentSurfaceTexture::Success(t) | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
-            wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
-                self.resize();
-                return;
-            }
-            _ => return,
-        };
-        let view = texture.texture.create_view(&Default::default());
+        if card.size().is_none() {
+            return;
+        }
         let modulation = if self.modulate {
             Modulation::for_frame(self.frames)
         } else {
@@ -174,9 +147,11 @@ impl Viewer {
             capture: self.capture,
             modulation,
         };
-        renderer.render_to_view(&frame, &view);
-        window.pre_present_notify();
-        gpu.queue.present(texture);
+        match card.draw(gpu, &frame, || window.pre_present_notify()) {
+            Ok(Drawn::Presented) => {}
+            Ok(Drawn::Reconfigured | Drawn::Skipped) => return,
+            Err(e) => return self.fail(event_loop, e.to_string()),
+        }
         // Frame time: the interval between presented frames, smoothed.
         let now_i = Instant::now();
         if let Some(last) = self.last_present.replace(now_i) {
@@ -291,9 +266,8 @@ pub fn run(a: &ViewCli) -> Outcome {
         exit_after,
         started: Instant::now(),
         window: None,
-        surface: None,
+        card: None,
         gpu: None,
-        renderer: None,
         tilt: Tilt::default(),
         dragging: None,
         cursor: (0.0, 0.0),

@@ -25,6 +25,8 @@ pub enum RenderError {
     Portrait(String),
     /// Reading the frame back from the GPU failed.
     Readback(String),
+    /// A window surface could not be made, configured or drawn into.
+    Surface(String),
 }
 
 impl fmt::Display for RenderError {
@@ -48,6 +50,7 @@ impl fmt::Display for RenderError {
             ),
             RenderError::Portrait(e) => write!(f, "cannot use the portrait image: {e}"),
             RenderError::Readback(e) => write!(f, "cannot read the frame back from the GPU: {e}"),
+            RenderError::Surface(e) => write!(f, "cannot draw into the window surface: {e}"),
         }
     }
 }

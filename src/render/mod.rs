@@ -15,6 +15,7 @@ pub mod gpu;
 pub mod output;
 pub mod readback;
 pub mod shaders;
+pub mod surface;
 pub mod text;
 pub mod uniforms;
 
@@ -711,11 +712,25 @@ impl CardRenderer {
     /// Draws one frame and reads it back as an RGBA image.
     pub fn render_to_image(&mut self, frame: &FrameParams) -> Result<image::RgbaImage, RenderError> {
         self.render(frame);
+        let (ctx, target, readback) = self.readback_parts();
+        readback.read(ctx, target)
+    }
+
+    /// Draws one frame and reads it back into `out` as tightly packed RGBA rows (width × height
+    /// × 4 bytes, exactly); the caller owns the memory.
+    pub fn render_into(&mut self, frame: &FrameParams, out: &mut [u8]) -> Result<(), RenderError> {
+        self.render(frame);
+        let (ctx, target, readback) = self.readback_parts();
+        readback.read_into(ctx, target, out)
+    }
+
+    /// The device, the target and the read-back buffer (made on first use).
+    fn readback_parts(&mut self) -> (&GpuContext, &wgpu::Texture, &readback::Readback) {
         let (ctx, options) = (&self.ctx, &self.options);
         let readback = self.readback.get_or_insert_with(|| {
             readback::Readback::new(ctx, options.width, options.height, options.format)
         });
-        readback.read(&self.ctx, &self.target)
+        (&self.ctx, &self.target, readback)
     }
 
     /// The benchmark floor: a plain full-screen texture blit of the same size into the target.

@@ -4,9 +4,14 @@
 
 use super::gpu::{GpuContext, RenderError};
 
+/// What the map callback reports, kept between frames so reading back allocates nothing
+/// of holoid's own.
+type MapResult = std::sync::Arc<std::sync::Mutex<Option<Result<(), wgpu::BufferAsyncError>>>>;
+
 /// A reusable readback buffer for one texture size.
 pub struct Readback {
     buffer: wgpu::Buffer,
+    mapped: MapResult,
     width: u32,
     height: u32,
     padded_row: u32,
@@ -30,6 +35,7 @@ impl Readback {
         );
         Readback {
             buffer,
+            mapped: MapResult::default(),
             width,
             height,
             padded_row,
@@ -42,8 +48,36 @@ impl Readback {
         self.buffer.size()
     }
 
+    /// Bytes of one frame without padding: width × height × 4.
+    pub fn frame_bytes(&self) -> usize {
+        4 * self.width as usize * self.height as usize
+    }
+
     /// Copies `texture` (8-bit RGBA or BGRA, this size) back into an RGBA image.
     pub fn read(&self, ctx: &GpuContext, texture: &wgpu::Texture) -> Result<image::RgbaImage, RenderError> {
+        let mut pixels = vec![0; self.frame_bytes()];
+        self.read_into(ctx, texture, &mut pixels)?;
+        image::RgbaImage::from_raw(self.width, self.height, pixels)
+            .ok_or_else(|| RenderError::Readback("pixel count does not match the size".into()))
+    }
+
+    /// Copies `texture` (8-bit RGBA or BGRA, this size) back into `out` as tightly packed
+    /// RGBA rows; `out` must hold exactly [`frame_bytes`](Self::frame_bytes).
+    pub fn read_into(
+        &self,
+        ctx: &GpuContext,
+        texture: &wgpu::Texture,
+        out: &mut [u8],
+    ) -> Result<(), RenderError> {
+        if out.len() != self.frame_bytes() {
+            return Err(RenderError::Readback(format!(
+                "the destination holds {} bytes, a {}x{} frame needs {}",
+                out.len(),
+                self.width,
+                self.height,
+                self.frame_bytes()
+            )));
+        }
         let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -72,31 +106,36 @@ impl Readback {
         );
         ctx.queue.submit([encoder.finish()]);
         let slice = self.buffer.slice(..);
-        let (tx, rx) = std::sync::mpsc::channel();
+        let lock = |m: &MapResult| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        lock(&self.mapped);
+        let done = self.mapped.clone();
         slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
+            *done.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
         });
         ctx.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| RenderError::Readback(e.to_string()))?;
-        rx.recv()
-            .map_err(|e| RenderError::Readback(e.to_string()))?
-            .map_err(|e| RenderError::Readback(e.to_string()))?;
+        match lock(&self.mapped) {
+            Some(Ok(())) => {}
+            Some(Err(e)) => return Err(RenderError::Readback(e.to_string())),
+            None => return Err(RenderError::Readback("the buffer was not mapped".into())),
+        }
         let row = 4 * self.width as usize;
-        let mut pixels = Vec::with_capacity(row * self.height as usize);
         {
             let data = slice
                 .get_mapped_range()
                 .map_err(|e| RenderError::Readback(e.to_string()))?;
-            for chunk in data.chunks_exact(self.padded_row as usize) {
-                pixels.extend_from_slice(&chunk[..row]);
+            for (src, dst) in data
+                .chunks_exact(self.padded_row as usize)
+                .zip(out.chunks_exact_mut(row))
+            {
+                dst.copy_from_slice(&src[..row]);
             }
         }
         self.buffer.unmap();
         if self.bgra {
-            pixels.chunks_exact_mut(4).for_each(|p| p.swap(0, 2));
+            out.chunks_exact_mut(4).for_each(|p| p.swap(0, 2));
         }
-        image::RgbaImage::from_raw(self.width, self.height, pixels)
-            .ok_or_else(|| RenderError::Readback("pixel count does not match the size".into()))
+        Ok(())
     }
 }
