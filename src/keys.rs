@@ -32,14 +32,17 @@ pub enum KeyKind {
     IssuerSecret,
     /// The issuer's Ed25519 public key.
     IssuerPublic,
+    /// The verifier service's Ed25519 key that signs digital copies and audit heads (secret).
+    CopySecret,
 }
 
 impl KeyKind {
-    const ALL: [KeyKind; 4] = [
+    const ALL: [KeyKind; 5] = [
         KeyKind::Master,
         KeyKind::Device,
         KeyKind::IssuerSecret,
         KeyKind::IssuerPublic,
+        KeyKind::CopySecret,
     ];
 
     /// The label that starts a file of this kind.
@@ -49,6 +52,7 @@ impl KeyKind {
             KeyKind::Device => "holoid-device-key-v1",
             KeyKind::IssuerSecret => "holoid-issuer-secret-key-v1",
             KeyKind::IssuerPublic => "holoid-issuer-public-key-v1",
+            KeyKind::CopySecret => "holoid-copy-signing-key-v1",
         }
     }
 
@@ -59,6 +63,7 @@ impl KeyKind {
             KeyKind::Device => "a device pattern key",
             KeyKind::IssuerSecret => "an issuer signing (secret) key",
             KeyKind::IssuerPublic => "an issuer public key",
+            KeyKind::CopySecret => "a copy-signing (secret) key",
         }
     }
 }
@@ -210,7 +215,9 @@ impl MasterKey {
     }
 }
 
-/// The issuer's Ed25519 signing key. Zeroed on drop; `Debug` shows only the public half.
+/// An Ed25519 signing key: the issuer's (signs credentials) or the verifier service's
+/// copy-signing key (signs digital copies and audit heads); the same type, told apart by the
+/// kind in their key files. Zeroed on drop; `Debug` shows only the public half.
 pub struct IssuerSecret(SigningKey);
 
 impl IssuerSecret {
@@ -219,18 +226,29 @@ impl IssuerSecret {
         IssuerSecret(SigningKey::from_bytes(&seed))
     }
 
-    /// Reads the one-line text form (see the module docs).
+    /// Reads the one-line text form of an issuer key (see the module docs).
     pub fn from_text(text: &str) -> Result<Self, KeyError> {
-        let mut seed = decode_key_text(text, KeyKind::IssuerSecret)?;
+        Self::from_text_of(KeyKind::IssuerSecret, text)
+    }
+
+    /// Reads the one-line text form of a signing key of `kind` (`IssuerSecret` or
+    /// `CopySecret`).
+    pub fn from_text_of(kind: KeyKind, text: &str) -> Result<Self, KeyError> {
+        let mut seed = decode_key_text(text, kind)?;
         let key = Self::from_bytes(seed);
         seed.zeroize();
         Ok(key)
     }
 
-    /// The one-line text form, ending in a newline.
+    /// The one-line text form of an issuer key, ending in a newline.
     pub fn to_text(&self) -> String {
+        self.to_text_of(KeyKind::IssuerSecret)
+    }
+
+    /// The one-line text form as a key of `kind`, ending in a newline.
+    pub fn to_text_of(&self, kind: KeyKind) -> String {
         let mut seed = self.0.to_bytes();
-        let text = encode_key_text(KeyKind::IssuerSecret, &seed);
+        let text = encode_key_text(kind, &seed);
         seed.zeroize();
         text
     }

@@ -14,7 +14,8 @@
 //! - [`time`]: instants and calendar dates.
 //!
 //! At the edges: [`demo`] (a synthetic identity, PNG encoding), [`files`] (file I/O) and
-//! [`ffi`] (the C ABI for wallet apps, `include/holoid.h`).
+//! [`ffi`] (the C ABI for wallet apps, `include/holoid.h`); with the `service` feature (on by
+//! default), `service`: the verifier's HTTP API, stored copies and audit log.
 //! See `../shared/DESIGN.md` in the project for the system as a whole.
 
 pub mod code;
@@ -32,6 +33,8 @@ pub mod mac;
 pub mod motion;
 pub mod pattern;
 pub mod render;
+#[cfg(feature = "service")]
+pub mod service;
 pub mod simulate;
 pub mod time;
 pub mod timekey;

@@ -12,6 +12,7 @@ mod demo_report;
 mod eval_cmd;
 mod eval_plot;
 mod render_cmd;
+mod serve_cmd;
 mod simulate_cmd;
 mod view_cmd;
 
@@ -84,6 +85,14 @@ enum Command {
         after_help = "Example:\n  holoid render --credential /tmp/demo/credential.json --device-key /tmp/demo/device.key \\\n      --at 2026-11-25T10:49:52.250Z --tilt -20,10 --out /tmp/card.png"
     )]
     Render(render_cmd::RenderCli),
+    Serve(serve_cmd::ServeCli),
+    /// Makes bearer tokens for the verifier service.
+    #[command(subcommand)]
+    Token(serve_cmd::TokenCmd),
+    /// Checks the verifier service's audit log.
+    #[command(subcommand)]
+    Audit(serve_cmd::AuditCmd),
+    Keygen(serve_cmd::KeygenCli),
     View(view_cmd::ViewCli),
     Simulate(simulate_cmd::SimulateCli),
     Check(check_cmd::CheckCli),
@@ -316,6 +325,10 @@ fn main() -> ExitCode {
             at.unwrap_or_else(now),
         ),
         Command::Render(args) => render_cmd::run(args, now()),
+        Command::Serve(args) => serve_cmd::serve(args),
+        Command::Token(cmd) => serve_cmd::token(cmd),
+        Command::Audit(cmd) => serve_cmd::audit(cmd),
+        Command::Keygen(args) => serve_cmd::keygen(args),
         Command::View(args) => view_cmd::run(args),
         Command::Simulate(args) => simulate_cmd::run(args),
         Command::Check(args) => check_cmd::run(args),

@@ -27,6 +27,7 @@ pub mod content;
 pub mod input;
 pub mod locate;
 pub mod modules;
+pub mod rectify;
 pub mod sample;
 pub mod sweep;
 pub mod verdict;

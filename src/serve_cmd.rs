@@ -1,0 +1,282 @@
+//! `holoid serve`, `holoid token`, `holoid audit` and `holoid keygen`: running the verifier
+//! service and administering it. Part of the `holoid` binary; the service is
+//! `holoid::service`.
+
+use std::path::{Path, PathBuf};
+
+use holoid::files::{read_text, write_atomic};
+use holoid::keys::{IssuerPublic, IssuerSecret, KeyKind, MasterKey};
+use holoid::service::auth::{Role, random_bytes, valid_office};
+use holoid::service::store::Store;
+use holoid::service::{AppState, ServiceConfig, ServiceKeys, audit};
+
+use crate::{Failure, Outcome, usage};
+
+/// Runs the verifier service: the forgery-check API, digital copies and the audit log.
+///
+/// Keys come from files or from environment variables holding the key text (never logged):
+/// HOLOID_MASTER_KEY, HOLOID_ISSUER_PUB, HOLOID_COPY_KEY. The database is created and
+/// migrated on start. SIGTERM or Ctrl-C stops taking requests and finishes those in flight.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Example:\n  holoid keygen --kind copy --out /etc/holoid/copy.key\n  holoid serve --listen 127.0.0.1:8080 --db sqlite:/var/lib/holoid/holoid.db \\\n      --master-key /etc/holoid/master.key --issuer-pub /etc/holoid/issuer.pub \\\n      --copy-key /etc/holoid/copy.key\n  holoid serve --listen 0.0.0.0:8080 --db postgres://holoid@db/holoid ..."
+)]
+pub struct ServeCli {
+    /// Address to listen on (port 0 picks a free port, printed on start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Database: sqlite:PATH (created on first start) or postgres://USER@HOST/DB.
+    #[arg(long, value_name = "URL", default_value = "sqlite:holoid.db")]
+    db: String,
+    /// The issuer's pattern master key file (or HOLOID_MASTER_KEY).
+    #[arg(long, value_name = "FILE")]
+    master_key: Option<PathBuf>,
+    /// The issuer's public key file (or HOLOID_ISSUER_PUB).
+    #[arg(long, value_name = "FILE")]
+    issuer_pub: Option<PathBuf>,
+    /// The service's copy-signing key file (or HOLOID_COPY_KEY); make one with holoid keygen.
+    #[arg(long, value_name = "FILE")]
+    copy_key: Option<PathBuf>,
+    /// Days a digital copy is kept.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    retention_days: u64,
+    /// Checks computed at once (more are answered 503). By default, twice the cores.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    max_concurrent_checks: Option<u64>,
+    /// Largest request body, MiB.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    max_body_mb: u64,
+}
+
+/// Makes bearer tokens for people.
+#[derive(clap::Subcommand)]
+pub enum TokenCmd {
+    /// Makes a token for a person with a role and an office, and prints it (once: only its
+    /// hash is stored).
+    #[command(
+        after_help = "Example:\n  holoid token create --db sqlite:holoid.db --role officer --office seoul-jongno \\\n      --name \"Kim Officer\""
+    )]
+    Create {
+        /// The service's database.
+        #[arg(long, value_name = "URL", default_value = "sqlite:holoid.db")]
+        db: String,
+        /// officer, auditor or admin.
+        #[arg(long)]
+        role: Role,
+        /// The office (letters, digits, -, _ and .).
+        #[arg(long)]
+        office: String,
+        /// The person's name (printed on the copies an officer makes).
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Checks the audit log.
+#[derive(clap::Subcommand)]
+pub enum AuditCmd {
+    /// Verifies the audit log's hash chain and signed head; names the first entry that was
+    /// edited, deleted or reordered. Exit status 0 intact, 1 broken, 2 unreadable.
+    #[command(
+        after_help = "Example:\n  holoid audit verify --db sqlite:holoid.db --copy-pub /etc/holoid/copy.key.pub"
+    )]
+    Verify {
+        /// The service's database.
+        #[arg(long, value_name = "URL", default_value = "sqlite:holoid.db")]
+        db: String,
+        /// The public half of the service's copy-signing key (from holoid keygen).
+        #[arg(long, value_name = "FILE")]
+        copy_pub: PathBuf,
+    },
+}
+
+/// Makes a random key file.
+#[derive(clap::Args)]
+#[command(after_help = "Example:\n  holoid keygen --kind copy --out copy.key   # also writes copy.key.pub")]
+pub struct KeygenCli {
+    /// master (pattern master key), issuer (credential signing key) or copy (the service's
+    /// copy-signing key).
+    #[arg(long)]
+    kind: String,
+    /// The key file to write (mode 0600); signing keys also get FILE.pub.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Overwrite existing files.
+    #[arg(long)]
+    force: bool,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| usage(format!("cannot start the async runtime: {e}")))
+}
+
+/// A key's text from its file, or from the environment variable.
+fn key_text(path: Option<&Path>, var: &str, what: &str, flag: &str) -> Result<String, Failure> {
+    match path {
+        Some(p) => read_text(p, what, 4096).map_err(usage),
+        None => std::env::var(var)
+            .map_err(|_| usage(format!("give {flag} FILE or set {var} to the {what}'s text"))),
+    }
+}
+
+pub fn serve(a: &ServeCli) -> Outcome {
+    let master = MasterKey::from_text(&key_text(
+        a.master_key.as_deref(),
+        "HOLOID_MASTER_KEY",
+        "master key",
+        "--master-key",
+    )?)
+    .map_err(|e| usage(format!("master key: {e}")))?;
+    let issuer = IssuerPublic::from_text(&key_text(
+        a.issuer_pub.as_deref(),
+        "HOLOID_ISSUER_PUB",
+        "issuer public key",
+        "--issuer-pub",
+    )?)
+    .map_err(|e| usage(format!("issuer public key: {e}")))?;
+    let copy_key = IssuerSecret::from_text_of(
+        KeyKind::CopySecret,
+        &key_text(
+            a.copy_key.as_deref(),
+            "HOLOID_COPY_KEY",
+            "copy-signing key",
+            "--copy-key",
+        )?,
+    )
+    .map_err(|e| usage(format!("copy-signing key: {e}")))?;
+    let mut config = ServiceConfig {
+        retention: std::time::Duration::from_secs(a.retention_days * 86_400),
+        max_body_bytes: (a.max_body_mb as usize) << 20,
+        ..Default::default()
+    };
+    if let Some(n) = a.max_concurrent_checks {
+        config.max_concurrent_checks = n as usize;
+    }
+    runtime()?.block_on(async {
+        let store = Store::open(&a.db).await.map_err(usage)?;
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .map_err(|e| usage(format!("cannot listen on {}: {e}", a.listen)))?;
+        let addr = listener.local_addr().map_err(usage)?;
+        let backend = format!("{:?}", store.backend()).to_lowercase();
+        let state = AppState::new(
+            store,
+            ServiceKeys {
+                master,
+                issuer,
+                copy_key,
+            },
+            config,
+        );
+        println!("holoid serve: listening on http://{addr} ({backend} database)");
+        holoid::service::serve(listener, state, shutdown_signal())
+            .await
+            .map_err(|e| usage(format!("the server failed: {e}")))?;
+        println!("holoid serve: stopped");
+        Ok(())
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    eprintln!("holoid serve: stopping: finishing the requests in flight");
+}
+
+pub fn token(cmd: &TokenCmd) -> Outcome {
+    let TokenCmd::Create {
+        db,
+        role,
+        office,
+        name,
+    } = cmd;
+    if !valid_office(office) {
+        return Err(usage(format!(
+            "office `{office}`: use 1 to 64 letters, digits, -, _ or ."
+        )));
+    }
+    if name.trim().is_empty() || name.chars().count() > 100 {
+        return Err(usage("--name: give the person's name, 1 to 100 characters"));
+    }
+    let token = runtime()?.block_on(async {
+        let store = Store::open(db).await.map_err(usage)?;
+        holoid::service::api::create_token(&store, *role, office, name.trim())
+            .await
+            .map_err(usage)
+    })?;
+    eprintln!("made a token with the role {role} for office {office} (shown once; only its hash is stored):");
+    println!("{token}");
+    Ok(())
+}
+
+pub fn audit(cmd: &AuditCmd) -> Outcome {
+    let AuditCmd::Verify { db, copy_pub } = cmd;
+    let public =
+        IssuerPublic::from_text(&read_text(copy_pub, "copy-signing public key", 4096).map_err(usage)?)
+            .map_err(|e| usage(format!("`{}`: {e}", copy_pub.display())))?;
+    let (entries, head) = runtime()?.block_on(async {
+        let store = Store::open(db).await.map_err(usage)?;
+        let entries = store.all_audit_entries().await.map_err(usage)?;
+        let head = store.audit_head().await.map_err(usage)?;
+        Ok::<_, Failure>((entries, head))
+    })?;
+    match audit::verify(entries, head.as_ref(), &public) {
+        Ok(n) => {
+            println!("audit log intact: {n} entries, signed head at entry {n}");
+            Ok(())
+        }
+        Err(e) => Err(Failure::Invalid(format!("audit log broken: {e}"))),
+    }
+}
+
+pub fn keygen(a: &KeygenCli) -> Outcome {
+    let seed = random_bytes::<32>();
+    let (secret, public) = match a.kind.as_str() {
+        "master" => (MasterKey::from_bytes(seed).to_text(), None),
+        "issuer" => {
+            let k = IssuerSecret::from_bytes(seed);
+            (k.to_text(), Some(k.public().to_text()))
+        }
+        "copy" => {
+            let k = IssuerSecret::from_bytes(seed);
+            (k.to_text_of(KeyKind::CopySecret), Some(k.public().to_text()))
+        }
+        other => return Err(usage(format!("--kind {other}: use master, issuer or copy"))),
+    };
+    let pub_path = PathBuf::from(format!("{}.pub", a.out.display()));
+    for p in std::iter::once(&a.out).chain(public.as_ref().map(|_| &pub_path)) {
+        if p.exists() && !a.force {
+            return Err(usage(format!(
+                "`{}` exists: pass --force to overwrite",
+                p.display()
+            )));
+        }
+    }
+    write_atomic(&a.out, secret.as_bytes(), true).map_err(usage)?;
+    println!("wrote {} (secret, mode 0600)", a.out.display());
+    if let Some(p) = public {
+        write_atomic(&pub_path, p.as_bytes(), false).map_err(usage)?;
+        println!("wrote {}", pub_path.display());
+    }
+    Ok(())
+}
