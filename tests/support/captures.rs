@@ -1,0 +1,111 @@
+//! Camera captures of the demo card for the service's tests and benchmark: the simulator's
+//! species photographed at a given time, as the JPEGs a verifier's camera writes. Needs a GPU
+//! adapter (lavapipe will do). Included by path.
+#![allow(dead_code)] // each includer uses part of it
+
+use holoid::demo::DemoIdentity;
+use holoid::keys::DeviceKey;
+use holoid::render::{CardRenderer, GpuContext, RendererOptions};
+use holoid::simulate::camera::{Level, encode_jpeg};
+use holoid::simulate::rng::Rng;
+use holoid::simulate::species::{Renderers, Species, generate};
+use holoid::time::UnixMillis;
+
+/// A burst: the JPEG of each frame and when it was taken.
+pub struct Burst {
+    pub jpegs: Vec<Vec<u8>>,
+    pub times: Vec<UnixMillis>,
+}
+
+impl Burst {
+    /// The multipart fields of a check request for this burst.
+    pub fn fields(&self) -> Vec<(String, Vec<u8>)> {
+        self.jpegs
+            .iter()
+            .zip(&self.times)
+            .flat_map(|(j, t)| {
+                [
+                    ("image".to_string(), j.clone()),
+                    (
+                        "captured_at".to_string(),
+                        format!("{:.3}", t.0 as f64 / 1000.0).into_bytes(),
+                    ),
+                ]
+            })
+            .collect()
+    }
+}
+
+/// The demo card's renderers: the wallet's, a fake app's and one with another face.
+pub struct Camera {
+    genuine: CardRenderer,
+    fake: CardRenderer,
+    swapped: CardRenderer,
+}
+
+impl Camera {
+    pub fn new(demo: &DemoIdentity) -> Camera {
+        let gpu =
+            GpuContext::headless().unwrap_or_else(|e| panic!("{e} (set HOLOID_SKIP_GPU_TESTS=1 to skip)"));
+        let c = &demo.credential.credential;
+        let options = RendererOptions::default();
+        let other = DemoIdentity::generate(1_000_004).portrait_png;
+        Camera {
+            genuine: CardRenderer::for_demo(&gpu, demo, options).unwrap(),
+            fake: CardRenderer::new(
+                &gpu,
+                c,
+                &DeviceKey::from_bytes([5; 32]),
+                &demo.portrait_png,
+                options,
+            )
+            .unwrap(),
+            swapped: CardRenderer::new(&gpu, c, &demo.master.device_key(&c.id), &other, options).unwrap(),
+        }
+    }
+
+    /// A burst of `species` starting at `t`, at `level`, from `seed`.
+    pub fn shoot(
+        &mut self,
+        species: Species,
+        level: Level,
+        t: UnixMillis,
+        frames: usize,
+        seed: u64,
+    ) -> Burst {
+        let renderers = Renderers {
+            genuine: &mut self.genuine,
+            fake: &mut self.fake,
+            swapped: &mut self.swapped,
+        };
+        let cap = generate(
+            species,
+            level,
+            t,
+            frames,
+            (720, 1280),
+            renderers,
+            &mut Rng::new(seed),
+        )
+        .unwrap();
+        Burst {
+            jpegs: cap
+                .frames
+                .iter()
+                .zip(&cap.cameras)
+                .map(|(f, cam)| encode_jpeg(f, cam.jpeg_quality))
+                .collect(),
+            times: cap.capture_times,
+        }
+    }
+}
+
+/// The wall clock now.
+pub fn now() -> UnixMillis {
+    UnixMillis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64,
+    )
+}
