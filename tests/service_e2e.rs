@@ -197,6 +197,13 @@ fn photos_over_tcp_genuine_forgery_and_every_refusal() {
     )
     .unwrap();
     assert_eq!(r.status, 200);
+    if std::env::var("HOLOID_UPDATE_DOCS").as_deref() == Ok("1") {
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/docs/service-copy.png"),
+            &r.body,
+        )
+        .unwrap();
+    }
     let img = image::load_from_memory(&r.body).unwrap().to_luma8();
     assert_eq!(img.dimensions(), (540, 1170));
     // The card's top-left finder mark is dark where the copy starts: it was found and cut out.

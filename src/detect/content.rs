@@ -3,8 +3,10 @@
 //! every cryptographic check; this is what catches it.
 //!
 //! The portrait region is cut into a coarse grid of cells (12 × 16); each cell's mean colour
-//! is taken from the photo (through the homography, averaging 4 × 4 points a cell) and from
-//! the credential's portrait image, and the two are compared (see [`compare_portrait`]).
+//! is taken from the photo (through the homography, averaging a grid of points about one
+//! pixel apart, at least 4 × 4, so fine lines drawn over the portrait average out in a sharp,
+//! large photo as a camera's blur averages them in a small one) and from the credential's
+//! portrait image, and the two are compared (see [`compare_portrait`]).
 //! Coarse cells make the comparison indifferent to noise, moiré and JPEG. The camera's blur is
 //! unknown (it smears the cells along every edge of the face), so the expected cells are made
 //! from the portrait blurred by each of several amounts ([`BLURS`]) and the closest is used:
@@ -19,7 +21,10 @@ use crate::layout::{CardLayout, Rect};
 
 const COLS: usize = 12;
 const ROWS: usize = 16;
-const SUB: usize = 4;
+/// Points per cell side: at least this many, more for cells larger than this many pixels.
+const MIN_SUB: usize = 4;
+/// At most this many points per cell side (a cell 32 pixels or more across).
+const MAX_SUB: usize = 32;
 /// Margin inside the portrait rectangle left out (its frame and rounded corners), design units.
 const INSET: f32 = 18.0;
 
@@ -28,29 +33,52 @@ fn cells() -> Rect {
     Rect::new(p.x + INSET, p.y + INSET, p.w - 2.0 * INSET, p.h - 2.0 * INSET)
 }
 
-/// The `(x, y)` in design units of sub-sample `s` of cell `c`.
-fn point(c: usize, s: usize) -> [f64; 2] {
+/// The `(x, y)` in design units of sub-sample `s` of cell `c`, with `sub` × `sub` a cell.
+fn point(c: usize, s: usize, sub: usize) -> [f64; 2] {
     let r = cells();
     let (cx, cy) = (c % COLS, c / COLS);
-    let (sx, sy) = (s % SUB, s / SUB);
-    let fx = (cx as f32 + (sx as f32 + 0.5) / SUB as f32) / COLS as f32;
-    let fy = (cy as f32 + (sy as f32 + 0.5) / SUB as f32) / ROWS as f32;
+    let (sx, sy) = (s % sub, s / sub);
+    let fx = (cx as f32 + (sx as f32 + 0.5) / sub as f32) / COLS as f32;
+    let fy = (cy as f32 + (sy as f32 + 0.5) / sub as f32) / ROWS as f32;
     [f64::from(r.x + fx * r.w), f64::from(r.y + fy * r.h)]
 }
 
-/// Mean colour per cell, sampled by `at` (design units → colour); `None` if any point is
-/// outside.
-fn grid(at: impl Fn([f64; 2]) -> Option<[f32; 3]>) -> Option<Vec<[f32; 3]>> {
+/// Points per cell side for cells `px` pixels across: about one a pixel, within
+/// [`MIN_SUB`]..=[`MAX_SUB`].
+fn sub_for(px: f64) -> usize {
+    (px.ceil().max(0.0) as usize).clamp(MIN_SUB, MAX_SUB)
+}
+
+/// Mean colour per cell, sampled by `at` (design units → colour) at `sub` × `sub` points a
+/// cell; `None` if any point is outside.
+fn grid(sub: usize, at: impl Fn([f64; 2]) -> Option<[f32; 3]>) -> Option<Vec<[f32; 3]>> {
     (0..COLS * ROWS)
         .map(|c| {
             let mut sum = [0.0f32; 3];
-            for s in 0..SUB * SUB {
-                let v = at(point(c, s))?;
+            for s in 0..sub * sub {
+                let v = at(point(c, s, sub))?;
                 (0..3).for_each(|k| sum[k] += v[k]);
             }
-            Some(sum.map(|v| v / (SUB * SUB) as f32))
+            Some(sum.map(|v| v / (sub * sub) as f32))
         })
         .collect()
+}
+
+/// How many photo pixels a cell spans through `to_image` (the larger of its width and height,
+/// measured across the portrait's middle).
+fn cell_pixels(to_image: &Homography) -> f64 {
+    let r = cells();
+    let (x0, x1, y0, y1) = (
+        f64::from(r.x),
+        f64::from(r.x + r.w),
+        f64::from(r.y),
+        f64::from(r.y + r.h),
+    );
+    let (xm, ym) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let dist = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).hypot(a[1] - b[1]);
+    let across = dist(to_image.apply([x0, ym]), to_image.apply([x1, ym])) / COLS as f64;
+    let down = dist(to_image.apply([xm, y0]), to_image.apply([xm, y1])) / ROWS as f64;
+    across.max(down)
 }
 
 /// Gaussian blurs (σ, design units) the expected cells are made at: from none to what a
@@ -123,7 +151,8 @@ fn blurred(img: &RgbImage, sigma: f32) -> RgbImage {
 fn reference_grid(portrait: &RgbImage) -> Vec<[f32; 3]> {
     let p = CardLayout::STANDARD.portrait;
     let (w, h) = (f64::from(portrait.width()), f64::from(portrait.height()));
-    grid(|[x, y]| {
+    let sub = sub_for((w / COLS as f64).max(h / ROWS as f64));
+    grid(sub, |[x, y]| {
         let u = (x - f64::from(p.x)) / f64::from(p.w) * w - 0.5;
         let v = (y - f64::from(p.y)) / f64::from(p.h) * h - 0.5;
         rgb(portrait, u.clamp(0.0, w - 1.001), v.clamp(0.0, h - 1.001))
@@ -164,7 +193,7 @@ pub fn compare_portrait(
     to_image: &Homography,
     expected: &Reference,
 ) -> Option<PortraitComparison> {
-    let seen = grid(|p| {
+    let seen = grid(sub_for(cell_pixels(to_image)), |p| {
         let [x, y] = to_image.apply(p);
         rgb(photo, x, y)
     })?;

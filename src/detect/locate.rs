@@ -80,10 +80,11 @@ impl Located {
             let down = self.to_image.apply([x, y + 24.0]);
             let mu = [right[0] - c[0], right[1] - c[1]];
             let mv = [down[0] - c[0], down[1] - c[1]];
-            // Coarse to fine: quarter-module steps, then twelfths around the best.
+            // Coarse to fine: quarter-module steps, then twelfths within half a module of the
+            // best (wide enough to take in the whole plateau of a sharp mark).
             let kind = geometry.marks[i].kind;
             if let Some(coarse) = match_mark(img, kind, c, mu, mv, 0.75, 0.25)
-                && let Some(fine) = match_mark(img, kind, coarse.center, mu, mv, 0.25, 1.0 / 12.0)
+                && let Some(fine) = match_mark(img, kind, coarse.center, mu, mv, 0.5, 1.0 / 12.0)
             {
                 m.center = fine.center;
             }
@@ -443,7 +444,7 @@ fn match_mark(
     let module = (mu[0].hypot(mu[1]) + mv[0].hypot(mv[1])) / 2.0;
     let reach = module * reach;
     let step = (module * step).max(0.25);
-    let mut best: Option<(f64, [f64; 2])> = None;
+    let mut scored: Vec<(f64, [f64; 2])> = Vec::new();
     let mut values = vec![0.0f64; points.len()];
     let steps = (reach / step).ceil() as i64;
     for sy in -steps..=steps {
@@ -472,13 +473,22 @@ fn match_mark(
                 vv += a * a;
                 tt += b * b;
             }
-            let r = vt / (vv * tt).sqrt().max(1e-9);
-            if best.is_none_or(|(b, _)| r > b) {
-                best = Some((r, c));
-            }
+            scored.push((vt / (vv * tt).sqrt().max(1e-9), c));
         }
     }
-    let (r, center) = best?;
+    // On a sharp photo the module-centre samples stay the same while the guess moves within a
+    // module, so the best score is a plateau: its middle is the mark's centre (taking its first
+    // point would put the centre up to half a module off, as on a screenshot).
+    let r = scored.iter().map(|s| s.0).fold(f64::NEG_INFINITY, f64::max);
+    let top: Vec<[f64; 2]> = scored.iter().filter(|s| s.0 >= r - 1e-3).map(|s| s.1).collect();
+    if top.is_empty() {
+        return None;
+    }
+    let n = top.len() as f64;
+    let center = [
+        top.iter().map(|c| c[0]).sum::<f64>() / n,
+        top.iter().map(|c| c[1]).sum::<f64>() / n,
+    ];
     (r > 0.6).then_some(FoundMark {
         center,
         module,

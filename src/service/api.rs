@@ -213,11 +213,13 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
             .into_response()
         }
     };
-    eprintln!(
-        "holoid serve: {method} {path} {} {:.1} ms",
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64() * 1000.0
-    );
+    if state.config().access_log {
+        eprintln!(
+            "holoid serve: {method} {path} {} {:.1} ms",
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
     response
 }
 

@@ -53,6 +53,9 @@ pub struct ServiceConfig {
     /// freshness against the capture times, so they must be the verifier's own, recent ones.
     /// By default, 2 minutes.
     pub max_capture_age: Duration,
+    /// Print one line per request on stderr (method, path, status, time; no personal data).
+    /// By default, on.
+    pub access_log: bool,
 }
 
 impl Default for ServiceConfig {
@@ -68,6 +71,7 @@ impl Default for ServiceConfig {
             retention: Duration::from_secs(30 * 86_400),
             copy_window: Duration::from_secs(15 * 60),
             max_capture_age: Duration::from_secs(120),
+            access_log: true,
         }
     }
 }

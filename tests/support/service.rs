@@ -130,6 +130,11 @@ pub async fn world(url: &str, config: ServiceConfig) -> World {
     let demo = DemoIdentity::generate(1);
     let store = Store::open(url).await.expect("open the store");
     let tokens = tokens(&store).await;
+    // Quiet servers: the tests read the responses, not the access log.
+    let config = ServiceConfig {
+        access_log: false,
+        ..config
+    };
     let state = AppState::new(store, keys(&demo), config);
     World {
         app: app(state.clone()),
