@@ -251,3 +251,50 @@ fn trust_refuses_a_key_or_portrait_of_another_credential() {
         Err(DetectError::Portrait(_))
     ));
 }
+
+#[test]
+fn sharp_full_size_screenshots_are_located_exactly_and_judged_on_content() {
+    let Some(s) = setup() else { return };
+    let frame = FrameParams {
+        time: T0,
+        ..Default::default()
+    };
+    let card = s.genuine.lock().unwrap().render_to_image(&frame).unwrap();
+    let swapped = s
+        .swapped_long_hair
+        .lock()
+        .unwrap()
+        .render_to_image(&frame)
+        .unwrap();
+    let look_alike = s.swapped.lock().unwrap().render_to_image(&frame).unwrap();
+    let rgb = |i: &image::RgbaImage| image::DynamicImage::ImageRgba8(i.clone()).to_rgb8();
+    // At the design size every module is 24 crisp pixels: the marks must be found at their
+    // centres (a plateau's first point put them half a module off and the portrait cells with
+    // them), so the live card's portrait matches and another face's does not.
+    let grey = holoid::detect::sample::grey(&rgb(&card));
+    let (located, decoded) = holoid::detect::find_code(&grey, &mut Default::default());
+    assert!(decoded.is_ok());
+    let design = holoid::code::geometry::CodeGeometry::STANDARD.mark_centers();
+    for (m, d) in located.unwrap().marks.iter().zip(design) {
+        let off = (m.center[0] - f64::from(d[0]) + 0.5).hypot(m.center[1] - f64::from(d[1]) + 0.5);
+        assert!(
+            off < 0.15 * 24.0,
+            "mark at {:?}, {off:.1} px from {d:?}",
+            m.center
+        );
+    }
+    let check = |img: &image::RgbaImage| {
+        s.detector()
+            .check(&[Capture {
+                image: &rgb(img),
+                time: T0,
+            }])
+            .unwrap()
+    };
+    let v = check(&card);
+    assert_eq!(v.decision, Decision::Genuine, "{v}");
+    let other = check(&swapped);
+    assert!(has(&other, ReasonCode::PortraitMismatch), "{other}");
+    // The same outline in other colours: never accepted (the band between match and mismatch).
+    assert_ne!(check(&look_alike).decision, Decision::Genuine);
+}
