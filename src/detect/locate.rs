@@ -83,8 +83,9 @@ impl Located {
             // Coarse to fine: quarter-module steps, then twelfths within half a module of the
             // best (wide enough to take in the whole plateau of a sharp mark).
             let kind = geometry.marks[i].kind;
-            if let Some(coarse) = match_mark(img, kind, c, mu, mv, 0.75, 0.25)
-                && let Some(fine) = match_mark(img, kind, coarse.center, mu, mv, 0.5, 1.0 / 12.0)
+            if let Some(coarse) = match_mark(img, kind, c, mu, mv, 0.75, 0.25, Search::Square)
+                && let Some(fine) =
+                    match_mark(img, kind, coarse.center, mu, mv, 0.5, 1.0 / 12.0, Search::Axes)
             {
                 m.center = fine.center;
             }
@@ -416,13 +417,36 @@ fn infer_orientation(img: &GrayImage, finders: &[FoundMark]) -> Vec<FoundMark> {
 /// plus its light quiet zone), sampled through the module vectors `mu` (across) and `mv`
 /// (down); returns the best position if the pattern correlates clearly.
 fn match_orientation(img: &GrayImage, guess: [f64; 2], mu: [f64; 2], mv: [f64; 2]) -> Option<FoundMark> {
-    match_mark(img, MarkKind::Orientation, guess, mu, mv, 2.5, 0.25)
+    match_mark(
+        img,
+        MarkKind::Orientation,
+        guess,
+        mu,
+        mv,
+        2.5,
+        0.25,
+        Search::Square,
+    )
+}
+
+/// How [`match_mark`] moves its guess: over a square grid of offsets, or along the image's x
+/// axis and then its y axis (a mark is symmetric enough that the two are separable, and it
+/// costs a line instead of a square).
+#[derive(Clone, Copy)]
+enum Search {
+    Square,
+    Axes,
 }
 
 /// Searches ±`reach` modules around `guess`, in steps of `step` modules, for the pattern of
 /// a `kind` mark (7 × 7 modules plus its light quiet zone) sampled through the module
 /// vectors `mu` (across) and `mv` (down); returns the best position if the pattern
 /// correlates clearly.
+///
+/// On a sharp photo the module-centre samples stay the same while the guess moves within a
+/// module, so the best score is a plateau: its middle is the mark's centre (taking its first
+/// point would put the centre up to half a module off, as on a full-size screenshot).
+#[allow(clippy::too_many_arguments)]
 fn match_mark(
     img: &GrayImage,
     kind: MarkKind,
@@ -431,6 +455,7 @@ fn match_mark(
     mv: [f64; 2],
     reach: f64,
     step: f64,
+    search: Search,
 ) -> Option<FoundMark> {
     // Expected darkness at each module's centre over 9 × 9 modules (quiet zone included).
     let mut points = Vec::new();
@@ -444,51 +469,70 @@ fn match_mark(
     let module = (mu[0].hypot(mu[1]) + mv[0].hypot(mv[1])) / 2.0;
     let reach = module * reach;
     let step = (module * step).max(0.25);
-    let mut scored: Vec<(f64, [f64; 2])> = Vec::new();
-    let mut values = vec![0.0f64; points.len()];
     let steps = (reach / step).ceil() as i64;
-    for sy in -steps..=steps {
-        for sx in -steps..=steps {
-            let c = [guess[0] + sx as f64 * step, guess[1] + sy as f64 * step];
-            let mut ok = true;
-            for (v, &(fx, fy, _)) in values.iter_mut().zip(&points) {
-                let x = c[0] + fx * mu[0] + fy * mv[0];
-                let y = c[1] + fx * mu[1] + fy * mv[1];
-                match crate::detect::sample::luma(img, x, y) {
-                    Some(l) => *v = f64::from(l),
-                    None => {
-                        ok = false;
-                        break;
+    let mut values = vec![0.0f64; points.len()];
+    let mut score = |c: [f64; 2]| -> Option<f64> {
+        for (v, &(fx, fy, _)) in values.iter_mut().zip(&points) {
+            let x = c[0] + fx * mu[0] + fy * mv[0];
+            let y = c[1] + fx * mu[1] + fy * mv[1];
+            *v = f64::from(crate::detect::sample::luma(img, x, y)?);
+        }
+        let mean_v = values.iter().sum::<f64>() / values.len() as f64;
+        let (mut vt, mut vv, mut tt) = (0.0, 0.0, 0.0);
+        for (v, p) in values.iter().zip(&points) {
+            let (a, b) = (v - mean_v, p.2 - mean_t);
+            vt += a * b;
+            vv += a * a;
+            tt += b * b;
+        }
+        Some(vt / (vv * tt).sqrt().max(1e-9))
+    };
+    // The best score over `candidates` and the middle of the positions that reach it.
+    let plateau = |scored: &[(f64, [f64; 2])]| -> Option<(f64, [f64; 2])> {
+        let r = scored.iter().map(|s| s.0).fold(f64::NEG_INFINITY, f64::max);
+        let top: Vec<[f64; 2]> = scored.iter().filter(|s| s.0 >= r - 1e-3).map(|s| s.1).collect();
+        let n = top.len() as f64;
+        (n > 0.0).then(|| {
+            (
+                r,
+                [
+                    top.iter().map(|c| c[0]).sum::<f64>() / n,
+                    top.iter().map(|c| c[1]).sum::<f64>() / n,
+                ],
+            )
+        })
+    };
+    let offsets = || (-steps..=steps).map(|k| k as f64 * step);
+    let (r, center) = match search {
+        Search::Square => {
+            let mut scored = Vec::new();
+            for dy in offsets() {
+                for dx in offsets() {
+                    let c = [guess[0] + dx, guess[1] + dy];
+                    if let Some(r) = score(c) {
+                        scored.push((r, c));
                     }
                 }
             }
-            if !ok {
-                continue;
-            }
-            let mean_v = values.iter().sum::<f64>() / values.len() as f64;
-            let (mut vt, mut vv, mut tt) = (0.0, 0.0, 0.0);
-            for (v, p) in values.iter().zip(&points) {
-                let (a, b) = (v - mean_v, p.2 - mean_t);
-                vt += a * b;
-                vv += a * a;
-                tt += b * b;
-            }
-            scored.push((vt / (vv * tt).sqrt().max(1e-9), c));
+            plateau(&scored)?
         }
-    }
-    // On a sharp photo the module-centre samples stay the same while the guess moves within a
-    // module, so the best score is a plateau: its middle is the mark's centre (taking its first
-    // point would put the centre up to half a module off, as on a screenshot).
-    let r = scored.iter().map(|s| s.0).fold(f64::NEG_INFINITY, f64::max);
-    let top: Vec<[f64; 2]> = scored.iter().filter(|s| s.0 >= r - 1e-3).map(|s| s.1).collect();
-    if top.is_empty() {
-        return None;
-    }
-    let n = top.len() as f64;
-    let center = [
-        top.iter().map(|c| c[0]).sum::<f64>() / n,
-        top.iter().map(|c| c[1]).sum::<f64>() / n,
-    ];
+        Search::Axes => {
+            let along_x: Vec<_> = offsets()
+                .filter_map(|dx| {
+                    let c = [guess[0] + dx, guess[1]];
+                    score(c).map(|r| (r, c))
+                })
+                .collect();
+            let (_, [x, _]) = plateau(&along_x)?;
+            let along_y: Vec<_> = offsets()
+                .filter_map(|dy| {
+                    let c = [x, guess[1] + dy];
+                    score(c).map(|r| (r, c))
+                })
+                .collect();
+            plateau(&along_y)?
+        }
+    };
     (r > 0.6).then_some(FoundMark {
         center,
         module,
