@@ -76,8 +76,26 @@ async fn open_routes_and_the_openapi_document() {
         "/v1/copies/{id}",
         "/v1/copies/{id}/image.png",
         "/v1/audit",
+        "/v1/me",
+        "/v1/checks/{id}/card.png",
+        "/",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is not in /openapi.json");
+    }
+    // The console and its assets come from the binary, with a policy that loads nothing else.
+    let (s, h, b) = call(&w.app, "GET", "/", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert!(String::from_utf8_lossy(&b).contains("/console/console.js"));
+    for asset in ["/console/console.js", "/console/console.css", "/console/font.ttf"] {
+        let (s, _, b) = call(&w.app, "GET", asset, None, None).await;
+        assert_eq!(s, StatusCode::OK, "{asset}");
+        assert!(b.len() > 1000, "{asset}");
     }
     let (s, _, b) = call(&w.app, "GET", "/v2/nothing", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -89,6 +107,8 @@ async fn tokens_and_roles_are_enforced_with_no_data_in_denials() {
     let w = world(&sqlite_url("roles"), ServiceConfig::default()).await;
     let t = &w.tokens;
     let protected = [
+        ("GET", "/v1/me"),
+        ("GET", "/v1/checks/x/card.png"),
         ("POST", "/v1/checks"),
         ("GET", "/v1/checks/x"),
         ("POST", "/v1/credentials"),

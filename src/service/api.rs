@@ -158,6 +158,12 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .route("/", get(console_page))
+        .route("/console/console.js", get(console_js))
+        .route("/console/console.css", get(console_css))
+        .route("/console/font.ttf", get(console_font))
+        .route("/v1/me", get(whoami))
+        .route("/v1/checks/{id}/card.png", get(get_check_card))
         .route("/v1/checks", post(create_check))
         .route("/v1/checks/{id}", get(get_check))
         .route("/v1/credentials", post(register_credential))
@@ -245,6 +251,53 @@ async fn openapi() -> Response {
         include_str!("openapi.json"),
     )
         .into_response()
+}
+
+/// The counter officer's web console: one page and its assets, all in the binary (no CDN:
+/// it works on a closed office network), allowed to load nothing from elsewhere.
+async fn console_page() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; \
+                 object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        include_str!("console/index.html"),
+    )
+        .into_response()
+}
+
+async fn console_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("console/console.js"),
+    )
+        .into_response()
+}
+
+async fn console_css() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("console/console.css"),
+    )
+        .into_response()
+}
+
+async fn console_font() -> Response {
+    (
+        [(header::CONTENT_TYPE, "font/ttf")],
+        crate::render::text::FONT_REGULAR,
+    )
+        .into_response()
+}
+
+/// Who the token belongs to (for the console's sign-in).
+async fn whoami(p: Principal) -> Json<Value> {
+    Json(json!({"role": p.role.as_str(), "office": p.office, "name": p.name}))
 }
 
 /// The parts of a check request.
@@ -518,6 +571,27 @@ async fn get_check(
     v["created_at"] = UnixMillis(check.created_ms.max(0) as u64).to_rfc3339().into();
     v["card_image_kept"] = check.card_png.is_some().into();
     Ok(Json(v))
+}
+
+/// The straightened card of a genuine check, while it is kept (for the console).
+async fn get_check_card(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    require(&p, &[Role::Officer, Role::Admin])?;
+    let check = state
+        .store()
+        .check(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("check"))?;
+    if p.role == Role::Officer && check.office != p.office {
+        return Err(ApiError::forbidden());
+    }
+    let png = check
+        .card_png
+        .ok_or_else(|| ApiError::not_found("card image (kept only for a genuine check, for 15 minutes)"))?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], Body::from(png)).into_response())
 }
 
 async fn register_credential(

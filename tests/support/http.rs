@@ -50,12 +50,20 @@ pub fn request(
     s.write_all(head.as_bytes())?;
     // A server may answer (413, 401) before reading a large body and close: that is fine.
     let _ = s.write_all(bytes);
+    // Read the head, then as much body as Content-Length says (some servers keep the
+    // connection open despite `Connection: close`), or to the end.
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
+    let mut buf = [0u8; 16384];
+    let split = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::other("no end of headers"));
+        }
+        raw.extend_from_slice(&buf[..n]);
+    };
     let text = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = text.lines();
     let status = lines
@@ -68,6 +76,25 @@ pub fn request(
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect::<Vec<_>>();
     let mut body = raw[split + 4..].to_vec();
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    match length {
+        Some(len) => {
+            while body.len() < len {
+                let n = s.read(&mut buf)?;
+                if n == 0 {
+                    return Err(std::io::Error::other("the body ended early"));
+                }
+                body.extend_from_slice(&buf[..n]);
+            }
+            body.truncate(len);
+        }
+        None => {
+            s.read_to_end(&mut body)?;
+        }
+    }
     if headers
         .iter()
         .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"))

@@ -1,0 +1,383 @@
+// The counter officer's console for the holoid verifier service. Served by `holoid serve`
+// from the binary (no CDN), talks only to the service's own API with the officer's token,
+// which is kept in sessionStorage and cleared on sign-out.
+'use strict';
+
+const TEXT = {
+  ko: {
+    title: '신분증 확인', nav_check: '확인', nav_copies: '사본 목록', nav_audit: '감사 기록',
+    sign_in: '로그인', sign_out: '로그아웃', token_label: '담당자 토큰',
+    token_hint: '토큰은 이 탭에만 보관되며 로그아웃하면 지워집니다.',
+    check_title: '휴대폰 화면 확인', camera_start: '카메라 켜기', capture: '촬영 후 확인',
+    upload: '사진 파일로 확인',
+    check_hint: '휴대폰 화면 전체가 안내선 안에 들어오게 하세요. 연속 3장을 촬영합니다.',
+    purpose: '사본 용도', store_copy: '사본 저장', back: '목록으로', print: '인쇄',
+    copy_title: '검증된 사본 / VERIFIED COPY', copies_title: '사본 목록', older: '이전 사본',
+    audit_title: '감사 기록', col_time: '시각', col_purpose: '용도', col_officer: '담당자',
+    col_expires: '보관 기한', col_action: '행위', col_office: '기관', col_subject: '대상',
+    genuine: '진본', forgery: '위조', inconclusive: '재촬영 필요',
+    checked_in: (ms, n) => `${n}장 · ${(ms / 1000).toFixed(1)}초 만에 확인`,
+    checking: '확인 중…', signed_in: (r, o, n) => `${n} · ${o} (${r})`,
+    bad_token: '토큰이 거부되었습니다. 토큰을 확인하고 다시 로그인하세요.',
+    expired: '로그인이 만료되었거나 토큰이 취소되었습니다. 다시 로그인하세요.',
+    forbidden: '이 기관 또는 역할로는 볼 수 없는 자료입니다.',
+    not_found: '찾을 수 없습니다.',
+    busy: (s) => `서버가 바쁩니다. ${s}초 후에 다시 시도하세요.`,
+    network: '서버에 연결할 수 없습니다. 네트워크를 확인하세요.',
+    camera_denied: '카메라 사용이 거부되었습니다. 브라우저 설정에서 허용하거나 사진 파일로 확인하세요.',
+    no_camera: '카메라가 없습니다. 사진 파일로 확인하세요.',
+    copy_stored: '사본을 저장했습니다.',
+    sig_ok: '서명 확인됨', sig_bad: '서명 불일치',
+    f_office: '기관', f_officer: '담당자', f_time: '검증 시각', f_purpose: '용도',
+    f_credential: '신분증', f_copy: '사본 번호', f_expires: '보관 기한', f_signature: '서명',
+    audit_ok: (n) => `무결성 확인: ${n}건, 변조 없음`, audit_broken: (p) => `무결성 오류: ${p}`,
+    no_copies: '저장된 사본이 없습니다.',
+  },
+  en: {
+    title: 'ID check', nav_check: 'Check', nav_copies: 'Copies', nav_audit: 'Audit log',
+    sign_in: 'Sign in', sign_out: 'Sign out', token_label: 'Officer token',
+    token_hint: 'The token stays in this tab only and is cleared when you sign out.',
+    check_title: 'Check a phone screen', camera_start: 'Start camera', capture: 'Capture and check',
+    upload: 'Check photo files',
+    check_hint: 'Fit the whole phone screen inside the guide. Three photos are taken in a row.',
+    purpose: 'Purpose of the copy', store_copy: 'Store copy', back: 'Back to list', print: 'Print',
+    copy_title: 'Verified copy / 검증된 사본', copies_title: 'Copies', older: 'Older copies',
+    audit_title: 'Audit log', col_time: 'Time', col_purpose: 'Purpose', col_officer: 'Officer',
+    col_expires: 'Kept until', col_action: 'Action', col_office: 'Office', col_subject: 'Subject',
+    genuine: 'GENUINE', forgery: 'FORGERY', inconclusive: 'RETAKE',
+    checked_in: (ms, n) => `${n} photo(s) · checked in ${(ms / 1000).toFixed(1)} s`,
+    checking: 'Checking…', signed_in: (r, o, n) => `${n} · ${o} (${r})`,
+    bad_token: 'The token was refused. Check it and sign in again.',
+    expired: 'Your sign-in expired or the token was revoked. Sign in again.',
+    forbidden: 'Your office or role may not see this.',
+    not_found: 'Not found.',
+    busy: (s) => `The server is busy. Try again in ${s} s.`,
+    network: 'The server cannot be reached. Check the network.',
+    camera_denied: 'Camera access was denied. Allow it in the browser settings, or check photo files.',
+    no_camera: 'No camera found. Check photo files instead.',
+    copy_stored: 'The copy was stored.',
+    sig_ok: 'signature valid', sig_bad: 'signature INVALID',
+    f_office: 'Office', f_officer: 'Officer', f_time: 'Verified at', f_purpose: 'Purpose',
+    f_credential: 'Credential', f_copy: 'Copy', f_expires: 'Kept until', f_signature: 'Signature',
+    audit_ok: (n) => `Integrity verified: ${n} entries, none altered`, audit_broken: (p) => `Integrity broken: ${p}`,
+    no_copies: 'No copies stored.',
+  },
+};
+
+let lang = sessionStorage.getItem('holoid-lang') || 'ko';
+let me = null;
+let lastCheck = null;
+let stream = null;
+let olderBefore = null;
+
+const $ = (id) => document.getElementById(id);
+const t = (key, ...args) => {
+  const v = TEXT[lang][key];
+  return typeof v === 'function' ? v(...args) : v;
+};
+
+function applyLanguage() {
+  document.documentElement.lang = lang;
+  document.querySelectorAll('[data-t]').forEach((el) => { el.textContent = t(el.dataset.t); });
+  $('lang').textContent = lang === 'ko' ? 'English' : '한국어';
+  document.title = `holoid — ${t('title')}`;
+}
+
+function say(text, error = true) {
+  const m = $('message');
+  m.textContent = text;
+  m.className = error ? 'message error' : 'message';
+  m.hidden = !text;
+}
+
+class ApiError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+// One API call with the token; turns every failure into words.
+async function api(path, options = {}) {
+  const token = sessionStorage.getItem('holoid-token');
+  const headers = Object.assign({}, options.headers || {});
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let r;
+  try {
+    r = await fetch(path, Object.assign({}, options, { headers }));
+  } catch (e) {
+    throw new ApiError(0, t('network'));
+  }
+  if (r.ok) return r;
+  let detail = '';
+  try { detail = (await r.json()).error.message; } catch (e) { detail = r.statusText; }
+  if (r.status === 401) throw new ApiError(401, me ? t('expired') : t('bad_token'));
+  if (r.status === 403) throw new ApiError(403, t('forbidden'));
+  if (r.status === 404) throw new ApiError(404, t('not_found'));
+  if (r.status === 503) throw new ApiError(503, t('busy', r.headers.get('Retry-After') || '1'));
+  throw new ApiError(r.status, detail);
+}
+
+function fail(e) {
+  say(e.message || String(e));
+  if (e.status === 401 && me) signOut(false);
+}
+
+function show(view) {
+  document.querySelectorAll('.view').forEach((v) => { v.hidden = v.id !== `view-${view}`; });
+  document.body.classList.toggle('printing', view === 'copy' && location.hash.endsWith('/print'));
+}
+
+async function signIn(token) {
+  sessionStorage.setItem('holoid-token', token);
+  try {
+    me = await (await api('/v1/me')).json();
+  } catch (e) {
+    sessionStorage.removeItem('holoid-token');
+    me = null;
+    throw e;
+  }
+  $('who').textContent = t('signed_in', me.role, me.office, me.name);
+  $('nav').hidden = false;
+  $('signout').hidden = false;
+  $('nav-audit').hidden = me.role !== 'auditor';
+  say('');
+}
+
+function signOut(clear = true) {
+  sessionStorage.removeItem('holoid-token');
+  me = null;
+  if (stream) { stream.getTracks().forEach((tr) => tr.stop()); stream = null; }
+  $('who').textContent = '';
+  $('nav').hidden = true;
+  $('signout').hidden = true;
+  if (clear) say('');
+  location.hash = '#signin';
+  route();
+}
+
+async function startCamera() {
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      video: { facingMode: 'environment', width: { ideal: 1280 }, height: { ideal: 720 } },
+      audio: false,
+    });
+    $('video').srcObject = stream;
+    $('capture').disabled = false;
+    say('');
+  } catch (e) {
+    say(e && e.name === 'NotAllowedError' ? t('camera_denied') : t('no_camera'));
+  }
+}
+
+function frameBlob(video) {
+  const c = document.createElement('canvas');
+  c.width = video.videoWidth;
+  c.height = video.videoHeight;
+  c.getContext('2d').drawImage(video, 0, 0);
+  return new Promise((resolve) => c.toBlob(resolve, 'image/jpeg', 0.92));
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A burst of three frames, 250 ms apart, each with the time it was taken.
+async function captureBurst() {
+  const video = $('video');
+  const shots = [];
+  for (let i = 0; i < 3; i++) {
+    if (i) await sleep(250);
+    const at = Date.now();
+    shots.push({ blob: await frameBlob(video), at });
+  }
+  await check(shots);
+}
+
+async function check(shots) {
+  const form = new FormData();
+  shots.forEach((s, i) => {
+    form.append('image', s.blob, `frame-${i}.jpg`);
+    form.append('captured_at', (s.at / 1000).toFixed(3));
+  });
+  $('result').hidden = true;
+  say(t('checking'), false);
+  const started = performance.now();
+  try {
+    const v = await (await api('/v1/checks', { method: 'POST', body: form })).json();
+    say('');
+    showVerdict(v, performance.now() - started, shots.length);
+  } catch (e) { fail(e); }
+}
+
+async function showVerdict(v, ms, n) {
+  lastCheck = v;
+  const verdict = $('verdict');
+  verdict.textContent = t(v.decision);
+  verdict.className = `verdict ${v.decision}`;
+  verdict.dataset.decision = v.decision;
+  $('verdict-meta').textContent = t('checked_in', ms, n);
+  const list = $('reasons');
+  list.textContent = '';
+  const seen = new Set();
+  for (const r of v.reasons) {
+    // The same finding on several frames of a burst is said once.
+    if (seen.has(r.message)) continue;
+    seen.add(r.message);
+    const li = document.createElement('li');
+    li.className = r.outcome;
+    li.dataset.code = r.code;
+    li.textContent = r.message;
+    list.appendChild(li);
+  }
+  $('copy-form').hidden = v.decision !== 'genuine';
+  const img = $('card');
+  img.hidden = true;
+  if (v.decision === 'genuine') {
+    try {
+      const blob = await (await api(`/v1/checks/${v.check_id}/card.png`)).blob();
+      img.src = URL.createObjectURL(blob);
+      img.alt = t('copy_title');
+      img.hidden = false;
+    } catch (e) { /* the card image is optional */ }
+  }
+  $('result').hidden = false;
+}
+
+async function storeCopy(purpose) {
+  try {
+    const body = JSON.stringify({ check_id: lastCheck.check_id, purpose });
+    const c = await (await api('/v1/copies', {
+      method: 'POST', body, headers: { 'Content-Type': 'application/json' },
+    })).json();
+    say(t('copy_stored'), false);
+    location.hash = `#copy/${c.id}`;
+  } catch (e) { fail(e); }
+}
+
+function row(table, cells, header = false) {
+  const tr = document.createElement('tr');
+  for (const c of cells) {
+    const td = document.createElement(header ? 'th' : 'td');
+    td.textContent = c;
+    tr.appendChild(td);
+  }
+  table.appendChild(tr);
+  return tr;
+}
+
+async function showCopy(id) {
+  const img = $('copy-image');
+  const table = $('copy-details');
+  table.textContent = '';
+  img.removeAttribute('src');
+  const c = await (await api(`/v1/copies/${id}`)).json();
+  const blob = await (await api(`/v1/copies/${id}/image.png`)).blob();
+  img.src = URL.createObjectURL(blob);
+  img.alt = `${t('copy_title')} ${c.id}`;
+  const r = c.record;
+  const details = [
+    [t('f_office'), r.office], [t('f_officer'), r.officer], [t('f_time'), r.created_at],
+    [t('f_purpose'), r.purpose], [t('f_credential'), r.credential_id], [t('f_copy'), r.copy_id],
+    [t('f_expires'), r.expires_at],
+    [t('f_signature'), `${c.signature_valid ? t('sig_ok') : t('sig_bad')} (Ed25519 ${c.public_key.slice(0, 16)}…)`],
+  ];
+  for (const d of details) {
+    const tr = document.createElement('tr');
+    const th = document.createElement('th');
+    th.textContent = d[0];
+    const td = document.createElement('td');
+    td.textContent = d[1];
+    tr.append(th, td);
+    table.appendChild(tr);
+  }
+  table.dataset.signature = c.signature_valid ? 'valid' : 'invalid';
+}
+
+async function showCopies(before) {
+  const body = $('copies-body');
+  if (!before) body.textContent = '';
+  const q = before ? `&before=${before}` : '';
+  const page = await (await api(`/v1/copies?limit=20${q}`)).json();
+  for (const c of page.copies) {
+    const tr = row(body, [c.record.created_at, c.record.purpose, c.record.officer, c.expires_at]);
+    tr.dataset.copy = c.id;
+    const a = document.createElement('a');
+    a.href = `#copy/${c.id}`;
+    a.textContent = c.record.created_at;
+    tr.firstChild.textContent = '';
+    tr.firstChild.appendChild(a);
+  }
+  if (!before && page.copies.length === 0) row(body, [t('no_copies'), '', '', '']);
+  olderBefore = page.next_before;
+  $('older').hidden = !olderBefore;
+}
+
+async function showAudit() {
+  const log = await (await api('/v1/audit?limit=1000')).json();
+  const status = $('audit-status');
+  const v = log.verification;
+  status.textContent = v.ok ? t('audit_ok', v.entries) : t('audit_broken', v.problem);
+  status.className = v.ok ? 'status ok' : 'status broken';
+  const body = $('audit-body');
+  body.textContent = '';
+  for (const e of log.entries) row(body, [e.seq, e.at, e.action, e.office, e.subject]);
+}
+
+async function route() {
+  const hash = location.hash.replace(/^#/, '');
+  if (!me) {
+    show('signin');
+    return;
+  }
+  const [view, id] = hash.split('/');
+  try {
+    if (view === 'copy' && id) {
+      show('copy');
+      await showCopy(id);
+    } else if (view === 'copies') {
+      show('copies');
+      await showCopies();
+    } else if (view === 'audit') {
+      show('audit');
+      await showAudit();
+    } else {
+      show('check');
+    }
+  } catch (e) { fail(e); }
+}
+
+window.addEventListener('DOMContentLoaded', async () => {
+  applyLanguage();
+  $('lang').addEventListener('click', () => {
+    lang = lang === 'ko' ? 'en' : 'ko';
+    sessionStorage.setItem('holoid-lang', lang);
+    applyLanguage();
+    if (me) $('who').textContent = t('signed_in', me.role, me.office, me.name);
+  });
+  $('signin-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const token = $('token').value.trim();
+    $('token').value = '';
+    try {
+      await signIn(token);
+      if (!location.hash || location.hash === '#signin') location.hash = '#check';
+      await route();
+    } catch (e) { fail(e); }
+  });
+  $('signout').addEventListener('click', () => signOut());
+  $('camera-start').addEventListener('click', startCamera);
+  $('capture').addEventListener('click', captureBurst);
+  $('files').addEventListener('change', async (ev) => {
+    const files = Array.from(ev.target.files);
+    ev.target.value = '';
+    if (files.length) await check(files.map((f) => ({ blob: f, at: f.lastModified })));
+  });
+  $('copy-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    storeCopy($('purpose').value.trim());
+  });
+  $('print').addEventListener('click', () => window.print());
+  $('older').addEventListener('click', () => showCopies(olderBefore).catch(fail));
+  window.addEventListener('hashchange', route);
+  const saved = sessionStorage.getItem('holoid-token');
+  if (saved) {
+    try { await signIn(saved); } catch (e) { fail(e); }
+  }
+  route();
+});
