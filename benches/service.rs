@@ -23,10 +23,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use captures::{Camera, now};
-use holoid::service::{ServiceConfig, serve};
+use holoid::service::ServiceConfig;
 use holoid::simulate::camera::Level;
 use holoid::simulate::species::Species;
-use support::{multipart, sqlite_url, world};
+use support::{Serving, multipart, sqlite_url, world};
 
 /// Concurrent clients in the closed loop.
 const CLIENTS: usize = 4;
@@ -71,12 +71,8 @@ fn main() {
     };
     let slots = config.max_concurrent_checks;
     let w = rt.block_on(world(&sqlite_url("load"), config));
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = rt.spawn(serve(listener, w.state.clone(), async {
-        let _ = stop_rx.await;
-    }));
+    let server = Serving::start(&rt, w.state.clone());
+    let addr = server.addr;
     let demo = holoid::demo::DemoIdentity::generate(1);
     let c = demo.credential.to_json();
     let (ctype, body) = multipart(&[("credential", c.as_bytes()), ("portrait", &demo.portrait_png)]);
@@ -225,8 +221,7 @@ fn main() {
         }
         lost
     });
-    let _ = stop_tx.send(());
-    rt.block_on(server).unwrap().unwrap();
+    server.stop(&rt).unwrap();
 
     println!(
         "\nservice load test on loopback: {CLIENTS} clients, {slots} check slots, {jpeg_kb} KiB 720x1280 JPEGs \

@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use captures::{Burst, Camera, now};
-use holoid::service::{ServiceConfig, serve};
+use holoid::service::ServiceConfig;
 use holoid::simulate::camera::Level;
 use holoid::simulate::species::Species;
-use support::{multipart, scratch, sqlite_url, world};
+use support::{Serving, multipart, scratch, sqlite_url, world};
 use webdriver::Browser;
 
 fn skip() -> bool {
@@ -106,12 +106,8 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
         .build()
         .unwrap();
     let w = rt.block_on(world(&sqlite_url("console"), ServiceConfig::default()));
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = rt.spawn(serve(listener, w.state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let server = Serving::start(&rt, w.state.clone());
+    let addr = server.addr;
     let c = w.demo.credential.to_json();
     let (ctype, body) = multipart(&[("credential", c.as_bytes()), ("portrait", &w.demo.portrait_png)]);
     let r = http::request(
@@ -272,6 +268,5 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
     assert!(status.as_str().unwrap().starts_with("status ok|"), "{status}");
 
     drop(browser);
-    let _ = stop.send(());
-    rt.block_on(server).unwrap().unwrap();
+    server.stop(&rt).unwrap();
 }

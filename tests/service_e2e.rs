@@ -20,12 +20,14 @@ use std::time::{Duration, Instant};
 
 use captures::{Burst, Camera, now};
 use holoid::keys::KeyKind;
+use holoid::service::ServiceConfig;
 use holoid::service::audit::AuditEvent;
 use holoid::service::store::{CheckRow, Store, now_ms};
-use holoid::service::{ServiceConfig, serve};
 use holoid::simulate::camera::Level;
 use holoid::simulate::species::Species;
-use support::{PgScratch, Tokens, card_png, copy_key, multipart, postgres_base, scratch, sqlite_url, world};
+use support::{
+    PgScratch, Serving, Tokens, card_png, copy_key, multipart, postgres_base, scratch, sqlite_url, world,
+};
 
 fn skip_gpu() -> bool {
     let skipping = std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1");
@@ -39,8 +41,7 @@ fn skip_gpu() -> bool {
 struct Running {
     rt: tokio::runtime::Runtime,
     addr: SocketAddr,
-    stop: tokio::sync::oneshot::Sender<()>,
-    done: tokio::task::JoinHandle<std::io::Result<()>>,
+    serving: Serving,
     tokens: Tokens,
     state: holoid::service::AppState,
 }
@@ -51,17 +52,11 @@ fn start(url: &str, config: ServiceConfig) -> Running {
         .build()
         .unwrap();
     let w = rt.block_on(world(url, config));
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let done = rt.spawn(serve(listener, w.state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let serving = Serving::start(&rt, w.state.clone());
     Running {
+        addr: serving.addr,
         rt,
-        addr,
-        stop,
-        done,
+        serving,
         tokens: w.tokens,
         state: w.state,
     }
@@ -69,8 +64,7 @@ fn start(url: &str, config: ServiceConfig) -> Running {
 
 impl Running {
     fn shutdown(self) -> std::io::Result<()> {
-        let _ = self.stop.send(());
-        self.rt.block_on(self.done).unwrap()
+        self.serving.stop(&self.rt)
     }
 }
 

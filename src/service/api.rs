@@ -556,15 +556,7 @@ async fn get_check(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    require(&p, &[Role::Officer, Role::Admin])?;
-    let check = state
-        .store()
-        .check(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("check"))?;
-    if p.role == Role::Officer && check.office != p.office {
-        return Err(ApiError::forbidden());
-    }
+    let check = visible_check(&state, &p, &id).await?;
     let mut v: Value = serde_json::from_str(&check.verdict_json)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "bad_record", e.to_string()))?;
     v["office"] = check.office.into();
@@ -573,21 +565,27 @@ async fn get_check(
     Ok(Json(v))
 }
 
+/// A check the principal may see (officers: their office; admins: any).
+async fn visible_check(state: &AppState, p: &Principal, id: &str) -> ApiResult<CheckRow> {
+    require(p, &[Role::Officer, Role::Admin])?;
+    let check = state
+        .store()
+        .check(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("check"))?;
+    if p.role == Role::Officer && check.office != p.office {
+        return Err(ApiError::forbidden());
+    }
+    Ok(check)
+}
+
 /// The straightened card of a genuine check, while it is kept (for the console).
 async fn get_check_card(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    require(&p, &[Role::Officer, Role::Admin])?;
-    let check = state
-        .store()
-        .check(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("check"))?;
-    if p.role == Role::Officer && check.office != p.office {
-        return Err(ApiError::forbidden());
-    }
+    let check = visible_check(&state, &p, &id).await?;
     let png = check
         .card_png
         .ok_or_else(|| ApiError::not_found("card image (kept only for a genuine check, for 15 minutes)"))?;

@@ -144,6 +144,31 @@ pub async fn world(url: &str, config: ServiceConfig) -> World {
     }
 }
 
+/// A service running on a free loopback port of `rt`, until [`Serving::stop`].
+pub struct Serving {
+    pub addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Serving {
+    pub fn start(rt: &tokio::runtime::Runtime, state: AppState) -> Serving {
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let done = rt.spawn(holoid::service::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Serving { addr, stop, done }
+    }
+
+    /// Stops taking requests, finishes those in flight, and returns how serving ended.
+    pub fn stop(self, rt: &tokio::runtime::Runtime) -> std::io::Result<()> {
+        let _ = self.stop.send(());
+        rt.block_on(self.done).unwrap()
+    }
+}
+
 /// A multipart/form-data body: (content type, bytes). Fields named image, credential and
 /// portrait are sent as files.
 pub fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
