@@ -188,14 +188,41 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
         "the print view shows no buttons"
     );
     let shot = image::load_from_memory(&browser.screenshot()).unwrap().to_rgb8();
-    // The copy's red 사본 / VERIFIED COPY band is in the picture.
-    let red = shot
-        .pixels()
-        .filter(|p| p[0] > 150 && p[1] < 110 && p[2] < 120)
-        .count();
+    // The copy's red 사본 · VERIFIED COPY band is in the picture, with its white lettering.
+    let is_red = |p: &image::Rgb<u8>| p[0] > 150 && p[1] < 110 && p[2] < 120;
+    let band_rows: Vec<u32> = (0..shot.height())
+        .filter(|&y| {
+            (0..shot.width())
+                .filter(|&x| is_red(shot.get_pixel(x, y)))
+                .count()
+                > 150
+        })
+        .collect();
     assert!(
-        red > 2_000,
-        "no overlay band in the print view ({red} red pixels)"
+        band_rows.len() > 20,
+        "no overlay band in the print view ({} red rows)",
+        band_rows.len()
+    );
+    // White pixels between a band row's first and last red pixel: the letters on the band
+    // (the page around the picture is white too, so it is left out).
+    let lettering: usize = band_rows
+        .iter()
+        .map(|&y| {
+            let red: Vec<u32> = (0..shot.width())
+                .filter(|&x| is_red(shot.get_pixel(x, y)))
+                .collect();
+            let (first, last) = (red[0], red[red.len() - 1]);
+            (first..last)
+                .filter(|&x| {
+                    let p = shot.get_pixel(x, y);
+                    p[0] > 230 && p[1] > 230 && p[2] > 230
+                })
+                .count()
+        })
+        .sum();
+    assert!(
+        lettering > 500,
+        "no lettering on the overlay band ({lettering} white pixels)"
     );
     if std::env::var("HOLOID_UPDATE_DOCS").as_deref() == Ok("1") {
         std::fs::write(

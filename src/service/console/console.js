@@ -156,7 +156,9 @@ function signOut(clear = true) {
 async function startCamera() {
   try {
     stream = await navigator.mediaDevices.getUserMedia({
-      video: { facingMode: 'environment', width: { ideal: 1280 }, height: { ideal: 720 } },
+      // The camera's own modes only (no browser rescaling, which can stretch the picture),
+      // as sharp as it offers.
+      video: { facingMode: 'environment', width: { ideal: 1920 }, resizeMode: 'none' },
       audio: false,
     });
     $('video').srcObject = stream;
