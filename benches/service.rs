@@ -26,7 +26,7 @@ use captures::{Camera, now};
 use holoid::service::ServiceConfig;
 use holoid::simulate::camera::Level;
 use holoid::simulate::species::Species;
-use support::{Serving, multipart, sqlite_url, world};
+use support::{Serving, multipart, register_over_http, sqlite_url, world};
 
 /// Concurrent clients in the closed loop.
 const CLIENTS: usize = 4;
@@ -74,17 +74,7 @@ fn main() {
     let server = Serving::start(&rt, w.state.clone());
     let addr = server.addr;
     let demo = holoid::demo::DemoIdentity::generate(1);
-    let c = demo.credential.to_json();
-    let (ctype, body) = multipart(&[("credential", c.as_bytes()), ("portrait", &demo.portrait_png)]);
-    let r = http::request(
-        addr,
-        "POST",
-        "/v1/credentials",
-        Some(&w.tokens.admin),
-        Some((&ctype, &body)),
-    )
-    .unwrap();
-    assert_eq!(r.status, 201);
+    register_over_http(addr, &w.tokens.admin, &demo);
 
     // Eight different single-photo captures of the live card at the normal level.
     let mut camera = Camera::new(&demo);

@@ -27,7 +27,7 @@ use holoid::simulate::rng::Rng;
 use holoid::simulate::species::photograph_screen;
 use holoid::time::UnixMillis;
 use image::RgbImage;
-use support::{Serving, multipart, scratch, sqlite_url, world};
+use support::{Serving, register_over_http, scratch, sqlite_url, world};
 use webdriver::Browser;
 
 const FPS: u64 = 5;
@@ -153,17 +153,7 @@ fn the_camera_sees_a_live_card_as_genuine_and_a_replay_as_a_forgery() {
         .unwrap();
     let w = rt.block_on(world(&sqlite_url("console-camera"), ServiceConfig::default()));
     let server = Serving::start(&rt, w.state.clone());
-    let c = w.demo.credential.to_json();
-    let (ctype, body) = multipart(&[("credential", c.as_bytes()), ("portrait", &w.demo.portrait_png)]);
-    let r = http::request(
-        server.addr,
-        "POST",
-        "/v1/credentials",
-        Some(&w.tokens.admin),
-        Some((&ctype, &body)),
-    )
-    .unwrap();
-    assert_eq!(r.status, 201);
+    register_over_http(server.addr, &w.tokens.admin, &w.demo);
     let base = format!("http://{}", server.addr);
     let gpu = GpuContext::headless().unwrap_or_else(|e| panic!("{e}"));
     let mut renderer = CardRenderer::for_demo(&gpu, &w.demo, RendererOptions::default()).unwrap();

@@ -3,6 +3,8 @@
 //! HOLOID_TEST_POSTGRES_URL (skipped loudly when unset); tampering with the audit rows in the
 //! database caught and named; retention.
 
+#[path = "support/http.rs"]
+mod http;
 #[path = "support/service.rs"]
 mod support;
 

@@ -26,7 +26,8 @@ use holoid::service::store::{CheckRow, Store, now_ms};
 use holoid::simulate::camera::Level;
 use holoid::simulate::species::Species;
 use support::{
-    PgScratch, Serving, Tokens, card_png, copy_key, multipart, postgres_base, scratch, sqlite_url, world,
+    PgScratch, Serving, Tokens, card_png, copy_key, post_form, postgres_base, register_over_http, scratch,
+    sqlite_url, world,
 };
 
 fn skip_gpu() -> bool {
@@ -71,23 +72,11 @@ impl Running {
 fn check(addr: SocketAddr, token: &str, burst: &Burst) -> http::Response {
     let fields = burst.fields();
     let parts: Vec<(&str, &[u8])> = fields.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
-    let (ctype, body) = multipart(&parts);
-    http::request(addr, "POST", "/v1/checks", Some(token), Some((&ctype, &body))).unwrap()
+    post_form(addr, "/v1/checks", token, &parts)
 }
 
 fn register(addr: SocketAddr, admin: &str) {
-    let demo = holoid::demo::DemoIdentity::generate(1);
-    let c = demo.credential.to_json();
-    let (ctype, body) = multipart(&[("credential", c.as_bytes()), ("portrait", &demo.portrait_png)]);
-    let r = http::request(
-        addr,
-        "POST",
-        "/v1/credentials",
-        Some(admin),
-        Some((&ctype, &body)),
-    )
-    .unwrap();
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    register_over_http(addr, admin, &holoid::demo::DemoIdentity::generate(1));
 }
 
 fn new_copy(addr: SocketAddr, token: &str, check_id: &str) -> std::io::Result<http::Response> {
@@ -134,15 +123,12 @@ fn photos_over_tcp_genuine_forgery_and_every_refusal() {
     );
 
     let stamp = format!("{:.3}", now().0 as f64 / 1000.0);
-    let (ctype, body) = multipart(&[("image", b"\x00\x01garbage"), ("captured_at", stamp.as_bytes())]);
-    let r = http::request(
+    let r = post_form(
         addr,
-        "POST",
         "/v1/checks",
-        Some(&t.officer),
-        Some((&ctype, &body)),
-    )
-    .unwrap();
+        &t.officer,
+        &[("image", b"\x00\x01garbage"), ("captured_at", stamp.as_bytes())],
+    );
     assert_eq!(r.status, 400);
     assert!(
         r.json()["error"]["message"]
@@ -154,15 +140,12 @@ fn photos_over_tcp_genuine_forgery_and_every_refusal() {
     );
 
     let big = vec![0u8; 5 << 20];
-    let (ctype, body) = multipart(&[("image", &big), ("captured_at", stamp.as_bytes())]);
-    let r = http::request(
+    let r = post_form(
         addr,
-        "POST",
         "/v1/checks",
-        Some(&t.officer),
-        Some((&ctype, &body)),
-    )
-    .unwrap();
+        &t.officer,
+        &[("image", &big), ("captured_at", stamp.as_bytes())],
+    );
     assert_eq!(r.status, 413);
 
     let r = check(addr, "", &live);

@@ -565,18 +565,21 @@ async fn get_check(
     Ok(Json(v))
 }
 
-/// A check the principal may see (officers: their office; admins: any).
-async fn visible_check(state: &AppState, p: &Principal, id: &str) -> ApiResult<CheckRow> {
-    require(p, &[Role::Officer, Role::Admin])?;
-    let check = state
-        .store()
-        .check(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("check"))?;
-    if p.role == Role::Officer && check.office != p.office {
+/// `found`, if there is one and the principal's office may see it (officers: their own
+/// office's; admins: any). The caller has checked the role first, so a wrong role learns
+/// nothing, not even whether the record exists.
+fn of_my_office<T>(p: &Principal, found: Option<T>, what: &str, office: impl Fn(&T) -> &str) -> ApiResult<T> {
+    let item = found.ok_or_else(|| ApiError::not_found(what))?;
+    if p.role == Role::Officer && office(&item) != p.office {
         return Err(ApiError::forbidden());
     }
-    Ok(check)
+    Ok(item)
+}
+
+/// A check the principal may see.
+async fn visible_check(state: &AppState, p: &Principal, id: &str) -> ApiResult<CheckRow> {
+    require(p, &[Role::Officer, Role::Admin])?;
+    of_my_office(p, state.store().check(id).await?, "check", |c| &c.office)
 }
 
 /// The straightened card of a genuine check, while it is kept (for the console).
@@ -698,14 +701,9 @@ async fn create_copy(
             "state the purpose in 1 to 200 characters",
         ));
     }
-    let check = state
-        .store()
-        .check(&new.check_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("check"))?;
-    if check.office != p.office {
-        return Err(ApiError::forbidden());
-    }
+    let check = of_my_office(&p, state.store().check(&new.check_id).await?, "check", |c| {
+        &c.office
+    })?;
     if check.decision != "genuine" {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -785,18 +783,10 @@ async fn create_copy(
     Ok((StatusCode::CREATED, Json(copy_json(&state, &row)?)).into_response())
 }
 
-/// A copy the principal may see (officers: their office; admins: any).
+/// A copy the principal may see.
 async fn visible_copy(state: &AppState, p: &Principal, id: &str) -> ApiResult<CopyRow> {
     require(p, &[Role::Officer, Role::Admin])?;
-    let c = state
-        .store()
-        .copy(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("copy"))?;
-    if p.role == Role::Officer && c.office != p.office {
-        return Err(ApiError::forbidden());
-    }
-    Ok(c)
+    of_my_office(p, state.store().copy(id).await?, "copy", |c| &c.office)
 }
 
 async fn get_copy(

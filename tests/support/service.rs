@@ -224,6 +224,29 @@ pub fn json(body: &[u8]) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
 }
 
+/// POSTs a multipart form to a server on a real port.
+pub fn post_form(
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: &str,
+    parts: &[(&str, &[u8])],
+) -> super::http::Response {
+    let (ctype, body) = multipart(parts);
+    super::http::request(addr, "POST", path, Some(token), Some((&ctype, &body))).expect("the server answers")
+}
+
+/// Registers `demo`'s credential with a server on a real port, as `admin`.
+pub fn register_over_http(addr: std::net::SocketAddr, admin: &str, demo: &DemoIdentity) {
+    let c = demo.credential.to_json();
+    let r = post_form(
+        addr,
+        "/v1/credentials",
+        admin,
+        &[("credential", c.as_bytes()), ("portrait", &demo.portrait_png)],
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
+
 /// Registers the demo credential (as the admin).
 pub async fn register(w: &World) {
     let c = w.demo.credential.to_json();
