@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use captures::{Camera, now};
+use captures::{Camera, mid_window_after, now};
 use holoid::service::ServiceConfig;
 use holoid::simulate::camera::Level;
 use holoid::simulate::species::Species;
@@ -81,7 +81,13 @@ fn main() {
     let bodies: Arc<Vec<Body>> = Arc::new(
         (0..8)
             .map(|i| {
-                let burst = camera.shoot(Species::BonaFide, Level::Normal, now(), 1, 100 + i);
+                let burst = camera.shoot(
+                    Species::BonaFide,
+                    Level::Normal,
+                    mid_window_after(now()),
+                    1,
+                    100 + i,
+                );
                 let fields = burst.fields();
                 let parts: Vec<(&str, &[u8])> =
                     fields.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();

@@ -18,7 +18,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use captures::{Burst, Camera, now};
+use captures::{Burst, Camera, mid_window_after, now};
 use holoid::service::ServiceConfig;
 use holoid::simulate::camera::Level;
 use holoid::simulate::species::Species;
@@ -132,7 +132,7 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
     let live = burst_files(
         &dir,
         "live",
-        &camera.shoot(Species::BonaFide, Level::Easy, now(), 3, 31),
+        &camera.shoot(Species::BonaFide, Level::Easy, mid_window_after(now()), 3, 31),
     );
     upload(&browser, &live);
     assert_eq!(decision(&browser), "genuine|GENUINE");
@@ -248,7 +248,7 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
     let stale = burst_files(
         &dir,
         "stale",
-        &camera.shoot(Species::StaleReplay, Level::Easy, now(), 3, 32),
+        &camera.shoot(Species::StaleReplay, Level::Easy, mid_window_after(now()), 3, 32),
     );
     browser.wait_for(
         "the check view",

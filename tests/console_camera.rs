@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use captures::now;
+use captures::{mid_window_after, now};
 use holoid::render::{CardRenderer, FrameParams, GpuContext, RendererOptions};
 use holoid::service::ServiceConfig;
 use holoid::simulate::camera::Level;
@@ -31,7 +31,7 @@ use support::{Serving, register_over_http, scratch, sqlite_url, world};
 use webdriver::Browser;
 
 const FPS: u64 = 5;
-const SECONDS: u64 = 5;
+const SECONDS: u64 = 3;
 const SIZE: (u32, u32) = (540, 960);
 
 fn skip() -> bool {
@@ -162,7 +162,8 @@ fn the_camera_sees_a_live_card_as_genuine_and_a_replay_as_a_forgery() {
         // Frames for the seconds after `start`, which leaves time to make them and to start
         // the browser; the replay's card was drawn `lag_ms` earlier.
         let made = Instant::now();
-        let start = UnixMillis(now().0 + 25_000);
+        // One second into a window: the burst, taken just after, stays clear of its edges.
+        let start = UnixMillis(mid_window_after(UnixMillis(now().0 + 20_000)).0 - 1_000);
         let path = dir.join(format!("{name}.y4m"));
         video(&path, &mut renderer, |k| {
             UnixMillis(start.0 + k * 1000 / FPS - lag_ms)

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
-use captures::{Burst, Camera, now};
+use captures::{Burst, Camera, mid_window_after, now};
 use holoid::keys::KeyKind;
 use holoid::service::ServiceConfig;
 use holoid::service::audit::AuditEvent;
@@ -104,13 +104,13 @@ fn photos_over_tcp_genuine_forgery_and_every_refusal() {
     register(addr, &t.admin);
     let mut camera = Camera::new(&holoid::demo::DemoIdentity::generate(1));
 
-    let live = camera.shoot(Species::BonaFide, Level::Easy, now(), 2, 11);
+    let live = camera.shoot(Species::BonaFide, Level::Easy, mid_window_after(now()), 2, 11);
     let r = check(addr, &t.officer, &live);
     let v = r.json();
     assert_eq!((r.status, v["decision"].as_str()), (200, Some("genuine")), "{v}");
     let check_id = v["check_id"].as_str().unwrap().to_string();
 
-    let stale = camera.shoot(Species::StaleReplay, Level::Easy, now(), 2, 12);
+    let stale = camera.shoot(Species::StaleReplay, Level::Easy, mid_window_after(now()), 2, 12);
     let r = check(addr, &t.officer, &stale);
     let v = r.json();
     assert_eq!((r.status, v["decision"].as_str()), (200, Some("forgery")), "{v}");
@@ -227,7 +227,7 @@ fn a_full_server_answers_503_with_retry_after() {
     let addr = server.addr;
     register(addr, &server.tokens.admin);
     let mut camera = Camera::new(&holoid::demo::DemoIdentity::generate(1));
-    let burst = Arc::new(camera.shoot(Species::BonaFide, Level::Normal, now(), 3, 21));
+    let burst = Arc::new(camera.shoot(Species::BonaFide, Level::Normal, mid_window_after(now()), 3, 21));
     let n = 8;
     let gate = Arc::new(Barrier::new(n));
     let threads: Vec<_> = (0..n)

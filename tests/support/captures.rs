@@ -100,6 +100,15 @@ impl Camera {
     }
 }
 
+/// Two seconds into the first time window (of the default period) that starts after `after`:
+/// a capture time whose burst stays clear of the window's edges, where the sweep's reading is
+/// ambiguous and the detector asks for a retake. Within seconds of the clock, as the service
+/// requires.
+pub fn mid_window_after(after: UnixMillis) -> UnixMillis {
+    let p = holoid::timekey::WindowPeriod::default().millis();
+    UnixMillis((after.0 / p + 1) * p + 2_000)
+}
+
 /// The wall clock now.
 pub fn now() -> UnixMillis {
     UnixMillis(
