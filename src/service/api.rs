@@ -314,16 +314,7 @@ async fn read_check_request(mut m: Multipart, max_images: usize) -> ApiResult<Ch
         images: Vec::new(),
         times: Vec::new(),
     };
-    while let Some(field) = m
-        .next_field()
-        .await
-        .map_err(|e| multipart_error(e.status(), e.body_text()))?
-    {
-        let name = field.name().unwrap_or_default().to_string();
-        let data = field
-            .bytes()
-            .await
-            .map_err(|e| multipart_error(e.status(), e.body_text()))?;
+    while let Some((name, data)) = next_part(&mut m).await? {
         match name.as_str() {
             "image" => {
                 if req.images.len() == max_images {
@@ -364,6 +355,23 @@ async fn read_check_request(mut m: Multipart, max_images: usize) -> ApiResult<Ch
         )));
     }
     Ok(req)
+}
+
+/// The next field of a multipart body: its name and its bytes.
+async fn next_part(m: &mut Multipart) -> ApiResult<Option<(String, axum::body::Bytes)>> {
+    let Some(field) = m
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e.status(), e.body_text()))?
+    else {
+        return Ok(None);
+    };
+    let name = field.name().unwrap_or_default().to_string();
+    let data = field
+        .bytes()
+        .await
+        .map_err(|e| multipart_error(e.status(), e.body_text()))?;
+    Ok(Some((name, data)))
 }
 
 fn multipart_error(status: StatusCode, text: String) -> ApiError {
@@ -603,16 +611,7 @@ async fn register_credential(
     require(&p, &[Role::Admin])?;
     let mut m = multipart_body(m)?;
     let (mut json, mut portrait) = (None, None);
-    while let Some(field) = m
-        .next_field()
-        .await
-        .map_err(|e| multipart_error(e.status(), e.body_text()))?
-    {
-        let name = field.name().unwrap_or_default().to_string();
-        let data = field
-            .bytes()
-            .await
-            .map_err(|e| multipart_error(e.status(), e.body_text()))?;
+    while let Some((name, data)) = next_part(&mut m).await? {
         match name.as_str() {
             "credential" => json = Some(data.to_vec()),
             "portrait" => portrait = Some(data.to_vec()),
