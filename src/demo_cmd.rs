@@ -409,6 +409,7 @@ pub fn run(a: &DemoCli, now: UnixMillis) -> Outcome {
         crate::simulate_cmd::run(&SimulateCli {
             out: dataset.clone(),
             count: a.eval_count,
+            from: 0,
             seed: a.seed,
             species: Vec::new(),
             levels: Vec::new(),

@@ -35,6 +35,12 @@ pub struct SimulateCli {
     /// Captures per species and level.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub(crate) count: u32,
+    /// Number of the first capture (each capture's randomness comes from the seed and its
+    /// number): chunks `--from 0 --count 50`, `--from 50 --count 50`, … of one seed make the
+    /// same captures as one run, and their directories merge into one dataset (files and
+    /// manifest lines concatenated; the identity is the same).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub(crate) from: u32,
     /// Seed of the whole dataset (identity, times, poses, cameras, noise).
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
@@ -185,7 +191,7 @@ pub fn run(a: &SimulateCli) -> Outcome {
         .flat_map(|&sp| {
             levels
                 .iter()
-                .flat_map(move |&l| (0..a.count).map(move |n| (sp, l, n)))
+                .flat_map(move |&l| (a.from..a.from + a.count).map(move |n| (sp, l, n)))
         })
         .collect();
     for &sp in &species {

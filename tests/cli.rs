@@ -535,6 +535,46 @@ fn simulate_writes_a_reproducible_dataset_with_a_manifest() {
 }
 
 #[test]
+fn simulate_chunks_of_one_seed_make_the_same_captures_as_one_run() {
+    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
+        eprintln!(
+            "HOLOID_SKIP_GPU_TESTS=1: SKIPPING the `holoid simulate --from` test (it needs a GPU adapter)"
+        );
+        return;
+    }
+    let root = scratch("cli-simulate-chunks");
+    let run = |name: &str, from: &str, count: &str| {
+        let out = root.join(name);
+        let o = holoid(&[
+            "simulate",
+            "--out",
+            p(&out),
+            "--seed",
+            "8",
+            "--from",
+            from,
+            "--count",
+            count,
+            "--species",
+            "bona_fide",
+            "--levels",
+            "normal",
+            "--burst",
+            "1",
+            "--size",
+            "180x320",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        fs::read_to_string(out.join("manifest.jsonl")).unwrap()
+    };
+    let whole = run("whole", "0", "3");
+    let chunks = run("first", "0", "2") + &run("second", "2", "1");
+    assert_eq!(whole.lines().count(), 3);
+    assert_eq!(whole, chunks);
+    assert!(whole.contains("bona_fide/normal/0002-0.jpg"), "{whole}");
+}
+
+#[test]
 fn a_closed_pipe_ends_output_without_a_panic() {
     use std::process::Stdio;
     let root = scratch("cli-pipe");

@@ -252,17 +252,27 @@ impl Emitter for Screen<'_> {
 }
 
 /// Forms the optical image: each camera pixel integrates the scene over its area with
-/// stratified jittered samples, enough for at least 2.5 samples per emitter unit. Outside
+/// stratified jittered samples, enough for at least 2.5 samples per emitter unit where the
+/// pixel sees the emitter. A pixel that sees none of it (only the border around it and the
+/// desk, both smooth) takes 2 × 2 samples, which still smooth the phone's outline. Outside
 /// the emitter: its border, then a desk whose colours `rng` picks.
 pub fn expose_scene(emitter: &dyn Emitter, pose: &Pose, width: u32, height: u32, rng: &mut Rng) -> Raw {
     let screen = emitter.size();
     let to_screen = pose.homography(screen).inverse().expect("a pose is invertible");
     let c = pose.screen_corners;
     let screen_px_per_camera_px = f64::from(screen.1) / ((c[3][1] - c[0][1]).hypot(c[3][0] - c[0][0]));
-    let k = (2.5 * screen_px_per_camera_px).ceil().clamp(1.0, 12.0) as u32;
+    let k_screen = (2.5 * screen_px_per_camera_px).ceil().clamp(1.0, 12.0) as u32;
+    let k_outside = k_screen.min(2);
     let desk_a = [rng.range(0.05, 0.3), rng.range(0.05, 0.3), rng.range(0.04, 0.25)].map(|v| v as f32);
     let desk_b = desk_a.map(|v| v * rng.range(0.6, 1.1) as f32);
     let (bezel_x, body) = emitter.border();
+    let (sw, sh) = (f64::from(screen.0), f64::from(screen.1));
+    // Where a camera pixel's corner lies against the screen rectangle: one bit per side it is
+    // beyond (left, right, above, below). A pixel whose four corners share a bit sees none of
+    // the screen (its footprint is convex).
+    let sides = |[u, v]: [f64; 2]| -> u8 {
+        u8::from(u < 0.0) | u8::from(u >= sw) << 1 | u8::from(v < 0.0) << 2 | u8::from(v >= sh) << 3
+    };
     let seed = rng.next_u64();
     let rows: Vec<u32> = (0..height).collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
@@ -272,29 +282,50 @@ pub fn expose_scene(emitter: &dyn Emitter, pose: &Pose, width: u32, height: u32,
         for (band, out) in rows.chunks(chunk).zip(pixels.chunks_mut(chunk * width as usize)) {
             let to_screen = &to_screen;
             scope.spawn(move || {
+                // Each camera pixel's footprint on the screen from its four corners, mapped
+                // once per row; within one pixel the map is bilinear between them (the
+                // projective part is far below a thousandth of a pixel there).
+                let corner_row = |y: u32| -> Vec<[f64; 2]> {
+                    (0..=width)
+                        .map(|x| to_screen.apply([f64::from(x), f64::from(y)]))
+                        .collect()
+                };
+                let mut above = corner_row(band[0]);
                 for (row_in_band, &y) in band.iter().enumerate() {
+                    let below = corner_row(y + 1);
                     let mut r = Rng::new(seed).derive("row", u64::from(y));
+                    let t_row = |fy: f64| ((f64::from(y) + fy) / f64::from(height)) as f32;
                     for x in 0..width {
+                        let xi = x as usize;
+                        let [p00, p10, p01, p11] = [above[xi], above[xi + 1], below[xi], below[xi + 1]];
+                        let off_screen = sides(p00) & sides(p10) & sides(p01) & sides(p11) != 0;
+                        let k = if off_screen { k_outside } else { k_screen };
+                        // u(fx, fy) = a + b fx + c fy + d fx fy, the same for v.
+                        let bil = |i: usize| {
+                            let a = p00[i];
+                            let b = p10[i] - a;
+                            let c = p01[i] - a;
+                            (a, b, c, p11[i] - a - b - c)
+                        };
+                        let ((ua, ub, uc, ud), (va, vb, vc, vd)) = (bil(0), bil(1));
                         let mut sum = [0.0f32; 3];
                         for sy in 0..k {
                             for sx in 0..k {
-                                let px = f64::from(x) + (f64::from(sx) + r.unit()) / f64::from(k);
-                                let py = f64::from(y) + (f64::from(sy) + r.unit()) / f64::from(k);
-                                let [u, v] = to_screen.apply([px, py]);
-                                let rad = if u >= 0.0
-                                    && v >= 0.0
-                                    && u < f64::from(screen.0)
-                                    && v < f64::from(screen.1)
-                                {
+                                let (jx, jy) = r.unit_pair();
+                                let fx = (f64::from(sx) + jx) / f64::from(k);
+                                let fy = (f64::from(sy) + jy) / f64::from(k);
+                                let u = ua + ub * fx + (uc + ud * fx) * fy;
+                                let v = va + vb * fx + (vc + vd * fx) * fy;
+                                let rad = if u >= 0.0 && v >= 0.0 && u < sw && v < sh {
                                     emitter.radiance(u, v)
                                 } else if u >= -bezel_x
                                     && v >= -bezel_x
-                                    && u < f64::from(screen.0) + bezel_x
-                                    && v < f64::from(screen.1) + bezel_x
+                                    && u < sw + bezel_x
+                                    && v < sh + bezel_x
                                 {
                                     body
                                 } else {
-                                    let t = (py / f64::from(height)) as f32;
+                                    let t = t_row(fy);
                                     [0, 1, 2].map(|i| desk_a[i] + (desk_b[i] - desk_a[i]) * t)
                                 };
                                 for i in 0..3 {
@@ -305,6 +336,7 @@ pub fn expose_scene(emitter: &dyn Emitter, pose: &Pose, width: u32, height: u32,
                         let n = (k * k) as f32;
                         out[row_in_band * width as usize + x as usize] = sum.map(|s| s / n);
                     }
+                    above = below;
                 }
             });
         }
@@ -367,7 +399,8 @@ pub fn motion_blur(raw: &mut Raw, length: f32, angle: f32) {
     let src = raw.pixels.clone();
     let sample = |x: f32, y: f32| {
         let (x, y) = (x.clamp(0.0, (w - 1) as f32), y.clamp(0.0, (h - 1) as f32));
-        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+        // Clamped to be non-negative: truncation is the floor (no libm call).
+        let (x0, y0) = (x as usize, y as usize);
         let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
         let (fx, fy) = (x - x0 as f32, y - y0 as f32);
         let p = |x: usize, y: usize| src[y * w + x];

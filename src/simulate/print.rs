@@ -6,6 +6,7 @@
 use image::RgbaImage;
 
 use super::camera::Emitter;
+use super::display::floor;
 use super::rng::Rng;
 
 /// How the card is printed.
@@ -87,7 +88,7 @@ impl Print {
         let (c, s) = self.rot[i];
         let cell = self.params.cell;
         let (u, v) = ((x * c + y * s) / cell, (-x * s + y * c) / cell);
-        let (cu, cv) = (u.floor() + 0.5, v.floor() + 0.5);
+        let (cu, cv) = (floor(u) + 0.5, floor(v) + 0.5);
         // The cell centre back in image coordinates.
         let (px, py) = ((cu * c - cv * s) * cell, (cu * s + cv * c) * cell);
         let (ix, iy) = (

@@ -36,6 +36,14 @@ impl Rng {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// Two independent uniforms in [0, 1) from one draw (32 bits each: ample for placing
+    /// samples within a pixel).
+    pub fn unit_pair(&mut self) -> (f64, f64) {
+        let z = self.next_u64();
+        let scale = 1.0 / (1u64 << 32) as f64;
+        ((z >> 32) as f64 * scale, (z & 0xffff_ffff) as f64 * scale)
+    }
+
     /// Uniform in [lo, hi).
     pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.unit()
