@@ -125,16 +125,24 @@ impl Located {
 /// Half the photo's size, each pixel the mean of a 2 × 2 block.
 pub fn half(img: &GrayImage) -> GrayImage {
     let (w, h) = (img.width() / 2, img.height() / 2);
-    let src = img.as_raw();
     let stride = img.width() as usize;
-    GrayImage::from_fn(w, h, |x, y| {
-        let i = 2 * y as usize * stride + 2 * x as usize;
-        let sum = u32::from(src[i])
-            + u32::from(src[i + 1])
-            + u32::from(src[i + stride])
-            + u32::from(src[i + stride + 1]);
-        image::Luma([((sum + 2) / 4) as u8])
-    })
+    let src = img.as_raw();
+    let mut out = vec![0u8; w as usize * h as usize];
+    if w > 0 {
+        for (y, dst) in out.chunks_exact_mut(w as usize).enumerate() {
+            let top = &src[2 * y * stride..][..2 * w as usize];
+            let bottom = &src[(2 * y + 1) * stride..][..2 * w as usize];
+            for ((d, t), b) in dst
+                .iter_mut()
+                .zip(top.chunks_exact(2))
+                .zip(bottom.chunks_exact(2))
+            {
+                let sum = u16::from(t[0]) + u16::from(t[1]) + u16::from(b[0]) + u16::from(b[1]);
+                *d = ((sum + 2) / 4) as u8;
+            }
+        }
+    }
+    GrayImage::from_raw(w, h, out).expect("w × h bytes")
 }
 
 /// Dark (`true`) where a pixel is darker than `factor` times the mean of the square of
@@ -155,17 +163,52 @@ pub fn binarize(img: &GrayImage, radius: usize, factor: f64) -> Vec<bool> {
     let r = radius.max(2);
     let scaled = (factor * 1024.0).round() as u64;
     let mut out = vec![false; w * h];
+    // Columns whose window lies wholly inside the photo: x - r >= 0 and x + r < w.
+    let (lo, hi) = (r.min(w), w.saturating_sub(r).max(r.min(w)));
     for y in 0..h {
         let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
         let (top, bottom) = (&integral[y0 * (w + 1)..], &integral[y1 * (w + 1)..]);
-        for x in 0..w {
-            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
-            let sum = bottom[x1]
+        let row = &px[y * w..(y + 1) * w];
+        let dark = &mut out[y * w..(y + 1) * w];
+        let window_sum = |x0: usize, x1: usize| {
+            bottom[x1]
                 .wrapping_add(top[x0])
                 .wrapping_sub(top[x1])
-                .wrapping_sub(bottom[x0]);
+                .wrapping_sub(bottom[x0])
+        };
+        // Near the left and right edges the window is clipped: its own area.
+        for x in (0..lo).chain(hi..w) {
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
             let area = ((x1 - x0) * (y1 - y0)) as u64;
-            out[y * w + x] = u64::from(px[y * w + x]) * area * 1024 < u64::from(sum) * scaled;
+            dark[x] = u64::from(row[x]) * area * 1024 < u64::from(window_sum(x0, x1)) * scaled;
+        }
+        // Inside, one area for the whole row; in 32 bits when the products fit (windows up to
+        // 63 pixels from the centre: every pyramid level the detector searches).
+        let area = ((2 * r + 1) * (y1 - y0)) as u64;
+        if area * 1024 * 255 < u64::from(u32::MAX) && scaled <= 1024 && lo < hi {
+            // Bounded above, so wrapping products are exact (and the loop vectorises).
+            let (k, scaled) = ((area * 1024) as u32, scaled as u32);
+            let n = hi - lo;
+            let corners = (
+                &bottom[lo + r + 1..][..n],
+                &top[lo - r..][..n],
+                &top[lo + r + 1..][..n],
+                &bottom[lo - r..][..n],
+            );
+            let sums = corners
+                .0
+                .iter()
+                .zip(corners.1)
+                .zip(corners.2)
+                .zip(corners.3)
+                .map(|(((b1, t0), t1), b0)| b1.wrapping_add(*t0).wrapping_sub(*t1).wrapping_sub(*b0));
+            for ((d, &p), sum) in dark[lo..hi].iter_mut().zip(&row[lo..hi]).zip(sums) {
+                *d = u32::from(p).wrapping_mul(k) < sum.wrapping_mul(scaled);
+            }
+        } else {
+            for x in lo..hi {
+                dark[x] = u64::from(row[x]) * area * 1024 < u64::from(window_sum(x - r, x + r + 1)) * scaled;
+            }
         }
     }
     out
@@ -626,4 +669,66 @@ fn locate_in(img: &GrayImage, bin: &[bool]) -> Result<Located, LocateError> {
         to_image,
         marks: [tl, tr, bl, o],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition, one window at a time.
+    fn binarize_naive(img: &GrayImage, radius: usize, factor: f64) -> Vec<bool> {
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let r = radius.max(2);
+        let mut out = Vec::with_capacity(w * h);
+        for y in 0..h {
+            for x in 0..w {
+                let (mut sum, mut n) = (0u64, 0u64);
+                for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
+                    for xx in x.saturating_sub(r)..(x + r + 1).min(w) {
+                        sum += u64::from(img.get_pixel(xx as u32, yy as u32)[0]);
+                        n += 1;
+                    }
+                }
+                let scaled = (factor * 1024.0).round() as u64;
+                out.push(u64::from(img.get_pixel(x as u32, y as u32)[0]) * n * 1024 < sum * scaled);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn half_is_the_rounded_mean_of_each_two_by_two_block() {
+        let img = GrayImage::from_fn(7, 5, |x, y| image::Luma([(x * 37 + y * 91) as u8]));
+        let small = half(&img);
+        assert_eq!((small.width(), small.height()), (3, 2));
+        for (x, y, p) in small.enumerate_pixels() {
+            let at = |dx: u32, dy: u32| u32::from(img.get_pixel(2 * x + dx, 2 * y + dy)[0]);
+            assert_eq!(
+                u32::from(p[0]),
+                (at(0, 0) + at(1, 0) + at(0, 1) + at(1, 1) + 2) / 4
+            );
+        }
+        assert_eq!(half(&GrayImage::new(1, 9)).width(), 0);
+    }
+
+    #[test]
+    fn binarize_is_the_local_mean_threshold_everywhere() {
+        let mut state = 7u32;
+        let mut next = || {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 24) as u8
+        };
+        for (w, h) in [(37u32, 23u32), (5, 40), (64, 64)] {
+            let img = GrayImage::from_fn(w, h, |x, _| image::Luma([next() / 2 + (x as u8 % 7) * 18]));
+            for radius in [2, 3, 8, 30, 80] {
+                for factor in [0.92, 1.0, 1.07] {
+                    assert_eq!(
+                        binarize(&img, radius, factor),
+                        binarize_naive(&img, radius, factor),
+                        "{w}x{h}, radius {radius}, factor {factor}"
+                    );
+                }
+            }
+        }
+    }
 }
