@@ -19,7 +19,7 @@ use holoid::render::{
 };
 use holoid::simulate::camera::{Level, encode_jpeg};
 use holoid::simulate::rng::Rng;
-use holoid::simulate::species::{Renderers, Species, generate};
+use holoid::simulate::species::{Renderers, Species, edited, generate};
 use holoid::time::UnixMillis;
 use image::RgbaImage;
 
@@ -250,8 +250,11 @@ fn photograph_and_check(
     let mut genuine = CardRenderer::for_demo(gpu, demo, options).map_err(usage)?;
     let fake_key = DeviceKey::from_bytes(sha256(&[b"holoid/demo/fake-app", &a.seed.to_be_bytes()]));
     let mut fake = CardRenderer::new(gpu, c, &fake_key, &demo.portrait_png, options).map_err(usage)?;
-    let other_face = DemoIdentity::generate(a.seed.wrapping_add(1_000_003)).portrait_png;
-    let mut swapped = CardRenderer::new(gpu, c, &device_key, &other_face, options).map_err(usage)?;
+    let other = DemoIdentity::generate(a.seed.wrapping_add(1_000_003));
+    let mut swapped = CardRenderer::new(gpu, c, &device_key, &other.portrait_png, options).map_err(usage)?;
+    let edited_card = edited(c, &other.credential.credential, 0);
+    let mut edited =
+        CardRenderer::new(gpu, &edited_card, &device_key, &demo.portrait_png, options).map_err(usage)?;
     let trust = Trust::new(c, device_key, &demo.portrait_png).map_err(usage)?;
     let detector = Detector::builder(trust).build().map_err(usage)?;
     let root = Rng::new(a.seed);
@@ -268,6 +271,7 @@ fn photograph_and_check(
                 genuine: &mut genuine,
                 fake: &mut fake,
                 swapped: &mut swapped,
+                edited: &mut edited,
             },
             &mut root.derive(&format!("demo/{}", sp.name()), 0),
         )

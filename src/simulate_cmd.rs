@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use holoid::credential::Credential;
 use holoid::demo::DemoIdentity;
 use holoid::encoding::to_hex;
 use holoid::files::write_atomic;
@@ -13,7 +14,7 @@ use holoid::mac::sha256;
 use holoid::render::{CardRenderer, GpuContext, RendererOptions};
 use holoid::simulate::camera::{Level, encode_jpeg};
 use holoid::simulate::rng::Rng;
-use holoid::simulate::species::{Renderers, Species, generate};
+use holoid::simulate::species::{EDIT_NAMES, EDITS, Renderers, Species, edited, generate};
 use holoid::time::UnixMillis;
 use serde_json::json;
 
@@ -64,15 +65,15 @@ pub struct SimulateCli {
     pub(crate) jobs: Option<u32>,
 }
 
-/// Generates capture `n` of `sp` at `level`, writes its frames, and returns its manifest line.
+/// Generates capture `n` of `sp` at `level` (text edits: edit `edit` of [`EDIT_NAMES`]),
+/// writes its frames, and returns its manifest line.
 fn capture(
     a: &SimulateCli,
     root: &Rng,
-    sp: Species,
-    level: Level,
-    n: u32,
+    (sp, level, n): (Species, Level, u32),
     credential_id: &str,
     renderers: Renderers<'_>,
+    edit: usize,
 ) -> Result<String, Failure> {
     let dir = a.out.join(sp.name()).join(level.name());
     let mut rng = root.derive(&format!("{}/{}", sp.name(), level.name()), u64::from(n));
@@ -107,6 +108,7 @@ fn capture(
         "capture_times_ms": cap.capture_times.iter().map(|t| t.0).collect::<Vec<_>>(),
         "drawn_times_ms": cap.drawn_times.iter().map(|t| t.0).collect::<Vec<_>>(),
         "still_replay": cap.still,
+        "edit": (sp == Species::TextEdit).then_some(EDIT_NAMES[edit]),
         "poses": cap.poses.iter().map(|p| p.screen_corners).collect::<Vec<_>>(),
         "cameras": cap.cameras.iter().map(|k| json!({
             "width": k.width, "height": k.height, "blur_sigma": k.blur_sigma,
@@ -164,8 +166,19 @@ pub fn run(a: &SimulateCli) -> Outcome {
         .map_err(|e| usage(format!("cannot create `{}`: {e}", a.out.display())))?;
     let demo = DemoIdentity::generate(a.seed);
     // Portrait swaps show one of several other people's faces, chosen per capture.
-    let others: Vec<Vec<u8>> = (0..SWAP_FACES)
-        .map(|k| DemoIdentity::generate(a.seed.wrapping_add(1_000_003 + k)).portrait_png)
+    let other_people: Vec<DemoIdentity> = (0..SWAP_FACES)
+        .map(|k| DemoIdentity::generate(a.seed.wrapping_add(1_000_003 + k)))
+        .collect();
+    let others: Vec<Vec<u8>> = other_people.iter().map(|d| d.portrait_png.clone()).collect();
+    // Edited cards: each kind of edit, with a syllable from another person's name.
+    let edits: Vec<Credential> = (0..EDITS)
+        .map(|k| {
+            edited(
+                &demo.credential.credential,
+                &other_people[k].credential.credential,
+                k,
+            )
+        })
         .collect();
     let c = &demo.credential.credential;
     let device_key = demo.master.device_key(&c.id);
@@ -218,6 +231,7 @@ pub fn run(a: &SimulateCli) -> Outcome {
                     let mut genuine = make(&device_key, &demo.portrait_png)?;
                     let mut fake = make(&fake_key, &demo.portrait_png)?;
                     let mut swapped: Vec<Option<CardRenderer>> = (0..SWAP_FACES).map(|_| None).collect();
+                    let mut edited_cards: Vec<Option<CardRenderer>> = (0..EDITS).map(|_| None).collect();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&(sp, level, n)) = jobs.get(i) else {
@@ -231,12 +245,30 @@ pub fn run(a: &SimulateCli) -> Outcome {
                             Some(r) => r,
                             slot => slot.insert(make(&device_key, &others[face])?),
                         };
+                        let edit = (root
+                            .derive(&format!("text-edit/{}/{}", sp.name(), level.name()), u64::from(n))
+                            .next_u64()
+                            % EDITS as u64) as usize;
+                        let edit_renderer = match &mut edited_cards[edit] {
+                            Some(r) => r,
+                            slot => slot.insert(
+                                CardRenderer::new(
+                                    &gpu,
+                                    &edits[edit],
+                                    &device_key,
+                                    &demo.portrait_png,
+                                    options,
+                                )
+                                .map_err(usage)?,
+                            ),
+                        };
                         let renderers = Renderers {
                             genuine: &mut genuine,
                             fake: &mut fake,
                             swapped: swap_renderer,
+                            edited: edit_renderer,
                         };
-                        let line = capture(a, &root, sp, level, n, &c.id, renderers)?;
+                        let line = capture(a, &root, (sp, level, n), &c.id, renderers, edit)?;
                         lines.lock().expect("no panics while held").push((i, line));
                         let d = done.fetch_add(1, Ordering::Relaxed) + 1;
                         if progress {

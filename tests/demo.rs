@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const SPECIES: [&str; 7] = [
+const SPECIES: [&str; 8] = [
     "bona_fide",
     "stale_replay",
     "same_window_replay",
@@ -14,6 +14,7 @@ const SPECIES: [&str; 7] = [
     "print",
     "fake_app",
     "portrait_swap",
+    "text_edit",
 ];
 
 fn holoid(args: &[&str]) -> Output {
@@ -127,7 +128,7 @@ fn demo_report_shows_every_verdict_in_a_browser() {
             "step {n} missing:\n{stdout}"
         );
     }
-    assert!(stdout.contains("7 of 7 captures called as expected"), "{stdout}");
+    assert!(stdout.contains("8 of 8 captures called as expected"), "{stdout}");
     // The printed table: each species with its decision.
     for sp in SPECIES {
         let want = if sp == "bona_fide" { "genuine" } else { "forgery" };

@@ -11,7 +11,7 @@ use holoid::mac::sha256;
 use holoid::render::{CardRenderer, FrameParams, GpuContext, RendererOptions};
 use holoid::simulate::camera::Level;
 use holoid::simulate::rng::Rng;
-use holoid::simulate::species::photograph_screen;
+use holoid::simulate::species::{edited, photograph_screen};
 use holoid::time::UnixMillis;
 use image::RgbImage;
 
@@ -26,6 +26,8 @@ struct Setup {
     swapped: Mutex<CardRenderer>,
     /// Another face with long hair.
     swapped_long_hair: Mutex<CardRenderer>,
+    /// The holder's name edited (one syllable), drawn with the cloned key.
+    renamed: Mutex<CardRenderer>,
 }
 
 fn setup() -> Option<&'static Setup> {
@@ -50,11 +52,16 @@ fn setup() -> Option<&'static Setup> {
             let make = |k: &DeviceKey, portrait: &[u8]| {
                 Mutex::new(CardRenderer::new(gpu, c, k, portrait, options).expect("renderer"))
             };
+            let renamed = edited(c, &other.credential.credential, 0);
+            assert_ne!(renamed.holder.name_hangul, c.holder.name_hangul);
             Some(Setup {
                 genuine: make(&key, &demo.portrait_png),
                 fake: make(&fake_key, &demo.portrait_png),
                 swapped: make(&key, &other.portrait_png),
                 swapped_long_hair: make(&key, &long_hair.portrait_png),
+                renamed: Mutex::new(
+                    CardRenderer::new(gpu, &renamed, &key, &demo.portrait_png, options).expect("renderer"),
+                ),
                 demo,
             })
         })
@@ -200,6 +207,35 @@ fn a_look_alike_and_another_face_are_forgeries() {
         "{:?}",
         codes(&v)
     );
+}
+
+#[test]
+fn an_edited_name_is_a_forgery_and_the_genuine_words_match() {
+    let Some(s) = setup() else { return };
+    for (level, seed) in [(Level::Easy, 31), (Level::Normal, 32)] {
+        let v = s.check(&s.genuine, &[T0.0], &[T0.0], level, seed);
+        assert_eq!(v.decision, Decision::Genuine, "{v}");
+        assert!(has(&v, ReasonCode::TextMatch), "{:?}", codes(&v));
+        assert_eq!(v.frames[0].text_fields.len(), 7);
+        let v = s.check(&s.renamed, &[T0.0], &[T0.0], level, seed);
+        assert_eq!(v.decision, Decision::Forgery, "{v}");
+        assert!(has(&v, ReasonCode::TextMismatch), "{:?}", codes(&v));
+        assert!(
+            has(&v, ReasonCode::TagValid) && has(&v, ReasonCode::PortraitMatch),
+            "only the words give it away: {:?}",
+            codes(&v)
+        );
+        let mismatch = v
+            .reasons
+            .iter()
+            .find(|r| r.code == ReasonCode::TextMismatch)
+            .unwrap();
+        assert!(
+            mismatch.message.contains("name on the card"),
+            "{}",
+            mismatch.message
+        );
+    }
 }
 
 #[test]

@@ -30,6 +30,7 @@ pub mod modules;
 pub mod rectify;
 pub mod sample;
 pub mod sweep;
+pub mod text;
 pub mod verdict;
 
 use std::fmt;
@@ -94,6 +95,7 @@ pub struct Trust {
     device_key: DeviceKey,
     locator: Locator,
     portrait_cells: content::Reference,
+    text: text::TextReference,
 }
 
 impl Trust {
@@ -119,6 +121,7 @@ impl Trust {
             credential: credential.clone(),
             device_key,
             portrait_cells: content::reference(&portrait),
+            text: text::reference(credential),
         })
     }
 
@@ -170,6 +173,13 @@ pub struct DetectorConfig {
     /// needs; a mismatch needs less (glare lowers it a little, another face a lot; below
     /// half of it the portrait is another picture whatever its colours). Default 0.93.
     pub portrait_min_correlation: f32,
+    /// A value field whose worst window agrees with the credential's lettering less than
+    /// this share of the card's median field (see [`text::compare_text`]) was edited.
+    /// Default 0.6 (genuine cards of the tuning seed: 0.8 and above; see the README).
+    pub text_mismatch_below: f32,
+    /// The median field agreement below which the photo is too blurred to judge words
+    /// letter by letter (the text check then says so and decides nothing). Default 0.5.
+    pub text_min_clarity: f32,
 }
 
 impl Default for DetectorConfig {
@@ -182,6 +192,8 @@ impl Default for DetectorConfig {
             portrait_match_max_off: 0.12,
             portrait_mismatch_min_off: 0.25,
             portrait_min_correlation: 0.93,
+            text_mismatch_below: 0.6,
+            text_min_clarity: 0.5,
         }
     }
 }
@@ -219,6 +231,12 @@ impl DetectorConfig {
             return bad(format!(
                 "portrait correlation {} is outside -1..1",
                 self.portrait_min_correlation
+            ));
+        }
+        if !(0.0..1.0).contains(&self.text_mismatch_below) || !(0.0..1.0).contains(&self.text_min_clarity) {
+            return bad(format!(
+                "text thresholds {} (edited below) and {} (clarity) must lie in 0..1",
+                self.text_mismatch_below, self.text_min_clarity
             ));
         }
         Ok(())
@@ -322,6 +340,7 @@ impl Detector {
         }
         let burst = self.burst_check(&results, &mut reasons);
         let portrait = self.portrait_check(&results, &mut reasons);
+        self.text_check(&results, &mut reasons);
         reasons.extend(results.iter_mut().flat_map(|r| std::mem::take(&mut r.reasons)));
         reasons.sort_by_key(|r| match r.code.outcome() {
             Outcome::Fail => 0,
@@ -469,6 +488,73 @@ impl Detector {
         };
         reasons.push(Reason { code, message, frame });
         Some((score.min(1.0), code == ReasonCode::PortraitMatch))
+    }
+
+    /// The text check over the frames whose code was authentic: each field is judged on the
+    /// frame where it matches best (glare and blur come and go, an edit stays), and the card
+    /// on its worst field.
+    fn text_check(&self, results: &[FrameResult], reasons: &mut Vec<Reason>) {
+        let compared: Vec<(usize, &FrameReport)> = results
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.report.window.is_some() && !r.report.text_fields.is_empty())
+            .map(|(i, r)| (i, &r.report))
+            .collect();
+        let Some(&(_, first)) = compared.first() else {
+            return;
+        };
+        // Per field, its best frame; then the worst field against the card's median field
+        // (how well this photo shows words at all: blur, moiré and glare lower every field).
+        let mut best: Vec<(usize, &text::FieldComparison)> = (0..first.text_fields.len())
+            .filter_map(|k| {
+                compared
+                    .iter()
+                    .filter_map(|&(i, r)| r.text_fields.get(k).map(|t| (i, t)))
+                    .max_by(|a, b| a.1.worst_window.total_cmp(&b.1.worst_window))
+            })
+            .collect();
+        best.sort_by(|a, b| a.1.worst_window.total_cmp(&b.1.worst_window));
+        let (Some(&(frame, worst)), Some(&(_, median))) = (best.first(), best.get(best.len() / 2)) else {
+            return;
+        };
+        let field = text::field_words(worst.name);
+        let clear = median.worst_window;
+        let ratio = worst.worst_window / clear.max(1e-3);
+        let (code, message) = if clear < self.config.text_min_clarity {
+            (
+                ReasonCode::TextUnclear,
+                format!(
+                    "the words on the card are too blurred to compare letter by letter \
+                     (agreement {clear:.2}, {:.2} needed)",
+                    self.config.text_min_clarity
+                ),
+            )
+        } else if ratio < self.config.text_mismatch_below {
+            (
+                ReasonCode::TextMismatch,
+                format!(
+                    "the {field} on the card is not the credential's: part of it agrees with the \
+                     credential's lettering only {:.0} % as well as the card's other words do \
+                     (edited from below {:.0} %)",
+                    ratio.max(0.0) * 100.0,
+                    self.config.text_mismatch_below * 100.0
+                ),
+            )
+        } else {
+            (
+                ReasonCode::TextMatch,
+                format!(
+                    "the words on the card are the credential's (least clear: the {field}, {:.0} % \
+                     of the others)",
+                    ratio * 100.0
+                ),
+            )
+        };
+        reasons.push(Reason {
+            code,
+            message,
+            frame: Some(frame),
+        });
     }
 
     fn check_frame(&self, index: usize, capture: &Capture<'_>, timings: &mut Timings) -> FrameResult {
@@ -657,6 +743,10 @@ impl Detector {
         timings.content_us += clock.elapsed().as_micros() as u64;
         out.report.portrait_correlation = portrait.map(|p| p.correlation);
         out.report.portrait_cells_off = portrait.map(|p| p.cells_off);
+        if passed {
+            out.report.text_fields =
+                text::compare_text(&grey, &located.to_image, &self.trust.text).unwrap_or_default();
+        }
         out.report.score = scores.into_iter().fold(1.0, f32::min);
         out.state = if out.reasons.iter().any(|r| r.code.outcome() == Outcome::Fail) {
             FrameState::Fail

@@ -94,6 +94,8 @@ reason_codes! {
     PortraitMatch = "portrait_match", Pass;
     /// The burst's frames advance with their capture times.
     BurstAdvances = "burst_advances", Pass;
+    /// The words on the card are the credential's, as far as the photo shows them.
+    TextMatch = "text_match", Pass;
     /// The code's tag was not made with this credential's device key.
     InvalidTag = "invalid_tag", Fail;
     /// The code names another credential.
@@ -110,6 +112,8 @@ reason_codes! {
     BurstNotAdvancing = "burst_not_advancing", Fail;
     /// The portrait is not the credential's.
     PortraitMismatch = "portrait_mismatch", Fail;
+    /// Words on the card (name, birth date, number, address, dates) are not the credential's.
+    TextMismatch = "text_mismatch", Fail;
     /// The credential is expired or not yet valid at the capture time.
     CredentialNotValid = "credential_not_valid", Fail;
     /// The card's corner marks were not found.
@@ -121,6 +125,9 @@ reason_codes! {
     /// The portrait could not be compared (outside the photo, no contrast, or neither
     /// clearly matching nor clearly different).
     PortraitUnclear = "portrait_unclear", Retake;
+    /// The words on the card are too blurred to compare letter by letter (informational:
+    /// the portrait and the tag still decide).
+    TextUnclear = "text_unclear", Retake;
 }
 
 impl fmt::Display for ReasonCode {
@@ -161,6 +168,8 @@ pub struct FrameReport {
     pub portrait_correlation: Option<f32>,
     /// Share of the portrait's cells whose colour is not the credential's, 0..1.
     pub portrait_cells_off: Option<f32>,
+    /// Each value field's comparison with the credential's words (empty when not compared).
+    pub text_fields: Vec<super::text::FieldComparison>,
     /// This frame's score, 0..1 (0.5 = the decision boundary).
     pub score: f32,
 }
@@ -174,7 +183,7 @@ pub struct Timings {
     pub decode_us: u64,
     /// Reading the sweep.
     pub sweep_us: u64,
-    /// The portrait comparison.
+    /// The portrait and text comparisons.
     pub content_us: u64,
     /// Everything, from the images handed in to the verdict.
     pub total_us: u64,
@@ -228,6 +237,11 @@ impl Verdict {
                 "sweep_confidence": opt_f(f.sweep_confidence),
                 "portrait_correlation": opt_f(f.portrait_correlation),
                 "portrait_cells_off": opt_f(f.portrait_cells_off),
+                "text_fields": f.text_fields.iter().map(|t| json!({
+                    "field": t.name,
+                    "correlation": opt_f(Some(t.correlation)),
+                    "worst_window": opt_f(Some(t.worst_window)),
+                })).collect::<Vec<_>>(),
                 "score": opt_f(Some(f.score)),
             })).collect::<Vec<_>>(),
             "timings_us": {

@@ -31,6 +31,24 @@ struct Item<'a> {
     align: Align,
 }
 
+/// Where the credential's own words go on the design canvas (the text that differs from card
+/// to card), by name: the detector's text check compares these regions of a photo with the
+/// credential.
+pub const VALUE_FIELDS: [(&str, Rect); 7] = {
+    let f = CardLayout::STANDARD.identity_fields;
+    let a = CardLayout::STANDARD.address;
+    let d = CardLayout::STANDARD.dates;
+    [
+        ("name_hangul", Rect::new(f.x, f.y, f.w, 90.0)),
+        ("name_latin", Rect::new(f.x, f.y + 92.0, f.w, 50.0)),
+        ("birth_date", Rect::new(f.x, f.y + 238.0, f.w, 50.0)),
+        ("resident_number", Rect::new(f.x, f.y + 368.0, f.w, 50.0)),
+        ("address", Rect::new(a.x, a.y + 38.0, a.w, 84.0)),
+        ("issued", Rect::new(d.x, d.y + 20.0, d.w / 2.0, 50.0)),
+        ("expires", Rect::new(d.x + d.w / 2.0, d.y + 20.0, d.w / 2.0, 50.0)),
+    ]
+};
+
 /// Shapes and rasterises text into card layers.
 pub struct TextPainter {
     fonts: FontSystem,
@@ -93,7 +111,7 @@ impl TextPainter {
             ),
             item(
                 &c.holder.name_hangul,
-                row(0.0, 90.0),
+                VALUE_FIELDS[0].1,
                 70.0,
                 true,
                 VALUE,
@@ -101,7 +119,7 @@ impl TextPainter {
             ),
             item(
                 &c.holder.name_latin,
-                row(92.0, 50.0),
+                VALUE_FIELDS[1].1,
                 36.0,
                 false,
                 VALUE,
@@ -115,7 +133,7 @@ impl TextPainter {
                 LABEL,
                 Align::Left,
             ),
-            item(&birth, row(238.0, 50.0), 40.0, true, VALUE, Align::Left),
+            item(&birth, VALUE_FIELDS[2].1, 40.0, true, VALUE, Align::Left),
             item(
                 "주민등록번호 Resident No.",
                 row(330.0, 36.0),
@@ -126,7 +144,7 @@ impl TextPainter {
             ),
             item(
                 &c.holder.resident_number_masked,
-                row(368.0, 50.0),
+                VALUE_FIELDS[3].1,
                 40.0,
                 true,
                 VALUE,
@@ -142,33 +160,14 @@ impl TextPainter {
             ),
             item(
                 &c.holder.address,
-                Rect::new(l.address.x, l.address.y + 38.0, l.address.w, 84.0),
+                VALUE_FIELDS[4].1,
                 36.0,
                 false,
                 VALUE,
                 Align::Left,
             ),
-            item(
-                &issued,
-                Rect::new(l.dates.x, l.dates.y + 20.0, l.dates.w / 2.0, 50.0),
-                30.0,
-                false,
-                VALUE,
-                Align::Left,
-            ),
-            item(
-                &expires,
-                Rect::new(
-                    l.dates.x + l.dates.w / 2.0,
-                    l.dates.y + 20.0,
-                    l.dates.w / 2.0,
-                    50.0,
-                ),
-                30.0,
-                false,
-                VALUE,
-                Align::Right,
-            ),
+            item(&issued, VALUE_FIELDS[5].1, 30.0, false, VALUE, Align::Left),
+            item(&expires, VALUE_FIELDS[6].1, 30.0, false, VALUE, Align::Right),
             item(
                 &c.issuer,
                 Rect::new(l.footer.x, l.footer.y + 30.0, l.footer.w, 40.0),

@@ -10,6 +10,7 @@
 //! | `print` | the card printed and photographed |
 //! | `fake_app` | a card drawn with a wrong device key (a look-alike app) |
 //! | `portrait_swap` | a valid card with another person's portrait (a cloned device key) |
+//! | `text_edit` | a valid card with its name, birth date or number edited (a cloned device key) |
 //!
 //! A replay is either a screenshot (every frame of the burst the same) or a screen recording
 //! (frames advance, but lag the capture time).
@@ -20,8 +21,9 @@ use super::camera::{self, BEZEL, CameraParams, Emitter, Level, Pose, Screen};
 use super::display::{Display, LinearFrame, SubpixelLayout};
 use super::print::{Print, PrintParams};
 use super::rng::Rng;
+use crate::credential::Credential;
 use crate::render::{CardRenderer, FrameParams, RenderError};
-use crate::time::UnixMillis;
+use crate::time::{Date, UnixMillis};
 
 /// The kinds of capture, as named in datasets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -40,11 +42,13 @@ pub enum Species {
     FakeApp,
     /// A valid card with another portrait.
     PortraitSwap,
+    /// A valid card with edited words.
+    TextEdit,
 }
 
 impl Species {
     /// Every species, bona fide first.
-    pub const ALL: [Species; 7] = [
+    pub const ALL: [Species; 8] = [
         Species::BonaFide,
         Species::StaleReplay,
         Species::SameWindowReplay,
@@ -52,6 +56,7 @@ impl Species {
         Species::Print,
         Species::FakeApp,
         Species::PortraitSwap,
+        Species::TextEdit,
     ];
 
     /// The dataset name.
@@ -64,6 +69,7 @@ impl Species {
             Species::Print => "print",
             Species::FakeApp => "fake_app",
             Species::PortraitSwap => "portrait_swap",
+            Species::TextEdit => "text_edit",
         }
     }
 
@@ -79,6 +85,9 @@ impl Species {
             Species::Print => "The card printed on paper and photographed.",
             Species::FakeApp => "A look-alike card drawn without the device key (a fake app).",
             Species::PortraitSwap => "A card with a valid pattern but another person's portrait.",
+            Species::TextEdit => {
+                "A card with a valid pattern but its name, birth date or resident number edited."
+            }
         }
     }
 
@@ -102,7 +111,7 @@ impl std::str::FromStr for Species {
 }
 
 /// The renderers a generator draws with: the genuine card, the same card drawn with a wrong
-/// device key, and the genuine card with another portrait.
+/// device key, the genuine card with another portrait, and with edited words.
 pub struct Renderers<'a> {
     /// The holder's wallet.
     pub genuine: &'a mut CardRenderer,
@@ -110,6 +119,71 @@ pub struct Renderers<'a> {
     pub fake: &'a mut CardRenderer,
     /// The cloned key with another face.
     pub swapped: &'a mut CardRenderer,
+    /// The cloned key with the holder's details edited (see [`edited`]).
+    pub edited: &'a mut CardRenderer,
+}
+
+/// How many kinds of edit [`edited`] makes.
+pub const EDITS: usize = 4;
+
+/// The names of the edits of [`edited`], as datasets record them.
+pub const EDIT_NAMES: [&str; EDITS] = ["name", "birth_year", "resident_number", "name_syllable"];
+
+/// The credential `c` as a forger with its device key would edit it (edit `which` of
+/// [`EDITS`]): the name, Hangul and Latin, replaced by `other`'s (taking over another
+/// identity); the birth year moved by three; two digits of the resident number changed; or
+/// only the last syllable of the Hangul name changed to one of `other`'s (the hardest to
+/// see). Everything else, the id and the key commitment included, stays, so the card's tags
+/// are valid.
+pub fn edited(c: &Credential, other: &Credential, which: usize) -> Credential {
+    let mut e = c.clone();
+    let h = &mut e.holder;
+    match which % EDITS {
+        0 => {
+            h.name_hangul.clone_from(&other.holder.name_hangul);
+            h.name_latin.clone_from(&other.holder.name_latin);
+            if h.name_hangul == c.holder.name_hangul {
+                h.name_hangul = h.name_hangul.chars().rev().collect();
+            }
+        }
+        1 => {
+            let b = h.birth_date;
+            let year = if b.year() > 1950 {
+                b.year() - 3
+            } else {
+                b.year() + 3
+            };
+            h.birth_date = Date::new(year, b.month(), b.day().min(28)).unwrap_or(b);
+        }
+        2 => {
+            let bump = |ch: char| match ch.to_digit(10) {
+                Some(d) => char::from_digit((d + 5) % 10, 10).unwrap_or(ch),
+                None => ch,
+            };
+            h.resident_number_masked = h
+                .resident_number_masked
+                .chars()
+                .enumerate()
+                .map(|(i, ch)| if i == 1 || i == 4 { bump(ch) } else { ch })
+                .collect();
+        }
+        _ => {
+            let mut name: Vec<char> = h.name_hangul.chars().collect();
+            let last = name.len().saturating_sub(1);
+            let replacement = other
+                .holder
+                .name_hangul
+                .chars()
+                .rev()
+                .find(|&ch| name.get(last) != Some(&ch))
+                .unwrap_or('수');
+            if let Some(ch) = name.get_mut(last) {
+                *ch = replacement;
+            }
+            h.name_hangul = name.into_iter().collect();
+        }
+    }
+    e
 }
 
 /// One generated capture: a burst of camera frames and everything needed to reproduce it.
@@ -183,6 +257,7 @@ pub fn generate(
     let renderer = match species {
         Species::FakeApp => renderers.fake,
         Species::PortraitSwap => renderers.swapped,
+        Species::TextEdit => renderers.edited,
         _ => renderers.genuine,
     };
     let tilt = crate::motion::Tilt {

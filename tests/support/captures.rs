@@ -8,7 +8,7 @@ use holoid::keys::DeviceKey;
 use holoid::render::{CardRenderer, GpuContext, RendererOptions};
 use holoid::simulate::camera::{Level, encode_jpeg};
 use holoid::simulate::rng::Rng;
-use holoid::simulate::species::{Renderers, Species, generate};
+use holoid::simulate::species::{Renderers, Species, edited, generate};
 use holoid::time::UnixMillis;
 
 /// A burst: the JPEG of each frame and when it was taken.
@@ -41,6 +41,7 @@ pub struct Camera {
     genuine: CardRenderer,
     fake: CardRenderer,
     swapped: CardRenderer,
+    edited: CardRenderer,
 }
 
 impl Camera {
@@ -61,6 +62,14 @@ impl Camera {
             )
             .unwrap(),
             swapped: CardRenderer::new(&gpu, c, &demo.master.device_key(&c.id), &other, options).unwrap(),
+            edited: CardRenderer::new(
+                &gpu,
+                &edited(c, &DemoIdentity::generate(1_000_004).credential.credential, 1),
+                &demo.master.device_key(&c.id),
+                &demo.portrait_png,
+                options,
+            )
+            .unwrap(),
         }
     }
 
@@ -77,6 +86,7 @@ impl Camera {
             genuine: &mut self.genuine,
             fake: &mut self.fake,
             swapped: &mut self.swapped,
+            edited: &mut self.edited,
         };
         let cap = generate(
             species,
