@@ -340,7 +340,7 @@ impl Detector {
         }
         let burst = self.burst_check(&results, &mut reasons);
         let portrait = self.portrait_check(&results, &mut reasons);
-        self.text_check(&results, &mut reasons);
+        self.text_check(&results, portrait.is_some_and(|p| p.1), &mut reasons);
         reasons.extend(results.iter_mut().flat_map(|r| std::mem::take(&mut r.reasons)));
         reasons.sort_by_key(|r| match r.code.outcome() {
             Outcome::Fail => 0,
@@ -492,8 +492,10 @@ impl Detector {
 
     /// The text check over the frames whose code was authentic: each field is judged on the
     /// frame where it matches best (glare and blur come and go, an edit stays), and the card
-    /// on its worst field.
-    fn text_check(&self, results: &[FrameResult], reasons: &mut Vec<Reason>) {
+    /// on its worst field. A field that does not agree is called edited only when the
+    /// portrait matched cleanly (`portrait_clean`): glare that spoils the portrait spoils
+    /// lettering too, and then the check asks for a retake instead.
+    fn text_check(&self, results: &[FrameResult], portrait_clean: bool, reasons: &mut Vec<Reason>) {
         let compared: Vec<(usize, &FrameReport)> = results
             .iter()
             .enumerate()
@@ -527,6 +529,16 @@ impl Detector {
                     "the words on the card are too blurred to compare letter by letter \
                      (agreement {clear:.2}, {:.2} needed)",
                     self.config.text_min_clarity
+                ),
+            )
+        } else if ratio < self.config.text_mismatch_below && !portrait_clean {
+            (
+                ReasonCode::TextUnclear,
+                format!(
+                    "part of the {field} agrees with the credential's lettering only {:.0} % as \
+                     well as the card's other words do, but glare or blur spoils the portrait too: \
+                     retake without glare on the card",
+                    ratio.max(0.0) * 100.0
                 ),
             )
         } else if ratio < self.config.text_mismatch_below {

@@ -125,8 +125,8 @@ reason_codes! {
     /// The portrait could not be compared (outside the photo, no contrast, or neither
     /// clearly matching nor clearly different).
     PortraitUnclear = "portrait_unclear", Retake;
-    /// The words on the card are too blurred to compare letter by letter (informational:
-    /// the portrait and the tag still decide).
+    /// The words on the card are too blurred to compare letter by letter, or disagree while
+    /// glare spoils the portrait too (informational: the portrait and the tag still decide).
     TextUnclear = "text_unclear", Retake;
 }
 
