@@ -156,59 +156,55 @@ fn main() {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
         .configure_from_args();
-    criterion.bench_function("code_locate_decode_720x1280", |b| {
-        b.iter(|| {
-            let grey = holoid::detect::sample::grey(black_box(&card_photo));
-            holoid::detect::find_code(&grey, &mut Default::default()).1.ok()
-        })
-    });
-    criterion.bench_function("qr_rxing_decode_720x1280", |b| {
-        b.iter(|| rxing_read(&holoid::detect::sample::grey(black_box(&qr_photo))))
-    });
-    criterion.bench_function("full_verdict_720x1280", |b| {
-        b.iter(|| {
-            detector
-                .check(&[Capture {
-                    image: black_box(&card_photo),
-                    time: T0,
-                }])
-                .unwrap()
-        })
-    });
+    // The three jobs timed, each returning what it read (kept from the optimiser).
+    let ours = || {
+        let grey = holoid::detect::sample::grey(black_box(&card_photo));
+        holoid::detect::find_code(&grey, &mut Default::default()).1.ok()
+    };
+    let peer = || rxing_read(&holoid::detect::sample::grey(black_box(&qr_photo)));
+    let full = || {
+        detector
+            .check(&[Capture {
+                image: black_box(&card_photo),
+                time: T0,
+            }])
+            .unwrap()
+    };
+    criterion.bench_function("code_locate_decode_720x1280", |b| b.iter(ours));
+    criterion.bench_function("qr_rxing_decode_720x1280", |b| b.iter(peer));
+    criterion.bench_function("full_verdict_720x1280", |b| b.iter(full));
     criterion.final_summary();
 
     // The same three again, alternating one run of each per round, so that load from other
     // work on a shared machine falls on all of them alike: medians and their ratios.
     let rounds = 150;
     let mut times: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let mut time = |i: usize, job: &dyn Fn()| {
+        let t = Instant::now();
+        job();
+        times[i].push(t.elapsed().as_secs_f64() * 1e3);
+    };
     for _ in 0..rounds {
-        let t = Instant::now();
-        let grey = holoid::detect::sample::grey(black_box(&card_photo));
-        black_box(holoid::detect::find_code(&grey, &mut Default::default()).1.ok());
-        times[0].push(t.elapsed().as_secs_f64() * 1e3);
-        let t = Instant::now();
-        black_box(rxing_read(&holoid::detect::sample::grey(black_box(&qr_photo))));
-        times[1].push(t.elapsed().as_secs_f64() * 1e3);
-        let t = Instant::now();
-        black_box(
-            detector
-                .check(&[Capture {
-                    image: black_box(&card_photo),
-                    time: T0,
-                }])
-                .unwrap(),
-        );
-        times[2].push(t.elapsed().as_secs_f64() * 1e3);
+        time(0, &|| {
+            black_box(ours());
+        });
+        time(1, &|| {
+            black_box(peer());
+        });
+        time(2, &|| {
+            black_box(full());
+        });
     }
-    let [ours, peer, full] = times.map(|mut v| {
+    let [ours_ms, peer_ms, full_ms] = times.map(|mut v| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     });
     println!(
-        "\npaired medians over {rounds} alternating rounds: code locate+decode {ours:.2} ms, rxing QR \
-         {peer:.2} ms ({:.2}x rxing; target <= 1), full verdict {full:.2} ms ({:.2}x rxing; target <= 2)",
-        ours / peer,
-        full / peer
+        "\npaired medians over {rounds} alternating rounds: code locate+decode {ours_ms:.2} ms, rxing \
+         QR {peer_ms:.2} ms ({:.2}x rxing; target <= 1), full verdict {full_ms:.2} ms ({:.2}x rxing; \
+         target <= 2)",
+        ours_ms / peer_ms,
+        full_ms / peer_ms
     );
 
     // One 12 MP photo (3000 x 4000), checked whole.
