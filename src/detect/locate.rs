@@ -3,7 +3,9 @@
 //! locally thresholded image along rows, confirmed along columns, then a homography from the
 //! marks' design positions to where they were found. Works at any rotation up to about ±25°
 //! (beyond that the row runs no longer cross the marks squarely) and under perspective.
-//! CPU only.
+//! Run patterns on a flat, noisy surface are dropped for want of contrast; a card of which
+//! only three marks were seen is completed by matching the fourth's pattern where the three
+//! put it. CPU only.
 
 use image::GrayImage;
 
@@ -83,9 +85,19 @@ impl Located {
             // Coarse to fine: quarter-module steps, then twelfths within half a module of the
             // best (wide enough to take in the whole plateau of a sharp mark).
             let kind = geometry.marks[i].kind;
-            if let Some(coarse) = match_mark(img, kind, c, mu, mv, 0.75, 0.25, Search::Square)
-                && let Some(fine) =
-                    match_mark(img, kind, coarse.center, mu, mv, 0.5, 1.0 / 12.0, Search::Axes)
+            if let Some((coarse, _)) =
+                match_mark(img, kind, c, mu, mv, 0.75, 0.25, Search::Square, CLEAR_MATCH)
+                && let Some((fine, _)) = match_mark(
+                    img,
+                    kind,
+                    coarse.center,
+                    mu,
+                    mv,
+                    0.5,
+                    1.0 / 12.0,
+                    Search::Axes,
+                    CLEAR_MATCH,
+                )
             {
                 m.center = fine.center;
             }
@@ -414,62 +426,161 @@ fn arrange(three: [FoundMark; 3], o: FoundMark) -> Option<(f64, [FoundMark; 4])>
     best
 }
 
-/// For every three finders that can be a card's top-left, top-right and bottom-left marks,
-/// the orientation mark found by matching its pattern around where the parallelogram of the
-/// three puts it (perspective moves it by a few modules at most).
-fn infer_orientation(img: &GrayImage, finders: &[FoundMark]) -> Vec<FoundMark> {
-    let design = CodeGeometry::STANDARD.mark_centers();
-    let (dx, dy) = (
-        f64::from(design[1][0] - design[0][0]),
-        f64::from(design[2][1] - design[0][1]),
-    );
-    let mut out = Vec::new();
+/// The marks' roles, in [`CodeGeometry::mark_centers`] order: top-left, top-right and
+/// bottom-left finders, bottom-right orientation mark.
+const ROLES: [MarkKind; 4] = [
+    MarkKind::Finder,
+    MarkKind::Finder,
+    MarkKind::Finder,
+    MarkKind::Orientation,
+];
+
+/// The affine map taking the design points `from` to the image points `to` (three pairs), as
+/// `[a, b, c, d, e, f]`: `x' = a x + b y + c`, `y' = d x + e y + f`; `None` if the design
+/// points are collinear.
+fn affine(from: [[f64; 2]; 3], to: [[f64; 2]; 3]) -> Option<[f64; 6]> {
+    let [p0, p1, p2] = from;
+    let (ux, uy, vx, vy) = (p1[0] - p0[0], p1[1] - p0[1], p2[0] - p0[0], p2[1] - p0[1]);
+    let det = ux * vy - uy * vx;
+    if det.abs() < 1e-9 {
+        return None;
+    }
+    let mut m = [0.0; 6];
+    for k in 0..2 {
+        let (du, dv) = (to[1][k] - to[0][k], to[2][k] - to[0][k]);
+        // Solve [ux uy; vx vy] [a b]^T = [du dv]^T.
+        let a = (du * vy - dv * uy) / det;
+        let b = (dv * ux - du * vx) / det;
+        m[3 * k] = a;
+        m[3 * k + 1] = b;
+        m[3 * k + 2] = to[0][k] - a * p0[0] - b * p0[1];
+    }
+    Some(m)
+}
+
+/// Where three marks (`known`, in role order, one role `None`) put the missing fourth one if
+/// the card were seen head-on (the affine map through them), and the module size there, in
+/// pixels; `None` when the three cannot be a card's (mirrored, squashed, or of module sizes
+/// the card's size denies).
+fn predict_missing(known: [Option<FoundMark>; 4]) -> Option<(usize, [f64; 2], f64)> {
+    let missing = known.iter().position(Option::is_none)?;
+    let design = CodeGeometry::STANDARD.mark_centers().map(|p| p.map(f64::from));
+    let present: Vec<usize> = (0..4).filter(|&i| i != missing).collect();
+    let marks: Vec<FoundMark> = present.iter().map(|&i| known[i]).collect::<Option<_>>()?;
+    let from = [design[present[0]], design[present[1]], design[present[2]]];
+    let to = [marks[0].center, marks[1].center, marks[2].center];
+    let a = affine(from, to)?;
+    // Not mirrored, not folded flat, and the module sizes the span implies match the marks'.
+    let (ja, jb, jd, je) = (a[0], a[1], a[3], a[4]);
+    let det = ja * je - jb * jd;
+    let (sx, sy) = (ja.hypot(jd), jb.hypot(je));
+    if det <= 0.0 || sx.max(sy) / sx.min(sy).max(1e-9) > 2.2 {
+        return None;
+    }
+    let span_module = 24.0 * (det.sqrt());
+    let mean_module = marks.iter().map(|m| m.module).sum::<f64>() / 3.0;
+    let (lo, hi) = marks
+        .iter()
+        .fold((f64::MAX, 0.0f64), |(l, h), m| (l.min(m.module), h.max(m.module)));
+    if (span_module / mean_module - 1.0).abs() > 0.5 || hi / lo > 2.5 {
+        return None;
+    }
+    let guess =
+        [0, 1].map(|k| a[3 * k] * design[missing][0] + a[3 * k + 1] * design[missing][1] + a[3 * k + 2]);
+    Some((missing, guess, span_module))
+}
+
+/// One module (24 design units) across and one down at design point `p`, in image pixels.
+fn module_vectors(hom: &Homography, p: [f64; 2]) -> [[f64; 2]; 2] {
+    let (a, b) = (hom.apply([p[0] + 12.0, p[1]]), hom.apply([p[0], p[1] + 12.0]));
+    let (a0, b0) = (hom.apply([p[0] - 12.0, p[1]]), hom.apply([p[0], p[1] - 12.0]));
+    [[a[0] - a0[0], a[1] - a0[1]], [b[0] - b0[0], b[1] - b0[1]]]
+}
+
+/// The correlation with a mark's pattern that counts as the mark when nothing else says where
+/// it is (re-centring a found mark).
+const CLEAR_MATCH: f64 = 0.6;
+
+/// The correlation that counts as the missing mark where three others put it: lower, as the
+/// place is known to a few modules and blur flattens a small mark's one-module rings (a
+/// wrong match costs a code that does not decode, not a wrong answer).
+const EXPECTED_MATCH: f64 = 0.45;
+
+/// How far (modules) from where a head-on view puts it [`complete`] looks for a missing mark:
+/// perspective moves the far corner of a card tilted by 40° about this much.
+const SEARCH: f64 = 16.0;
+
+/// Completes cards of which one mark was not seen (blur thins the orientation mark's rings
+/// first; glare breaks a finder's proportions): for every three of the found marks that can
+/// stand in three of the four roles, the fourth is searched for around where a head-on view
+/// would put it ([`predict_missing`]). Three points leave a homography two degrees of
+/// freedom, its perspective; each place tried for the fourth mark fixes them, and so the
+/// mark's size and shape there, through which its pattern is matched. Returns the completed
+/// cards (top-left, top-right, bottom-left, orientation) with the match score of the mark
+/// found.
+fn complete(img: &GrayImage, finders: &[FoundMark], orientation: &[FoundMark]) -> Vec<(f64, [FoundMark; 4])> {
+    let mut hypotheses: Vec<[Option<FoundMark>; 4]> = Vec::new();
     for (i, a) in finders.iter().enumerate() {
         for (j, b) in finders.iter().enumerate() {
+            if i == j {
+                continue;
+            }
             for (k, c) in finders.iter().enumerate() {
-                if i == j || j == k || i == k {
-                    continue;
+                if k != i && k != j {
+                    hypotheses.push([Some(*a), Some(*b), Some(*c), None]);
                 }
-                // a = top-left, b = top-right, c = bottom-left (clockwise: b then c).
-                let u = [b.center[0] - a.center[0], b.center[1] - a.center[1]];
-                let v = [c.center[0] - a.center[0], c.center[1] - a.center[1]];
-                let (lu, lv) = (u[0].hypot(u[1]), v[0].hypot(v[1]));
-                let cross = u[0] * v[1] - u[1] * v[0];
-                let cos = (u[0] * v[0] + u[1] * v[1]) / (lu * lv).max(1e-9);
-                if cross <= 0.0 || cos.abs() > 0.35 || ((lv / lu) / (dy / dx) - 1.0).abs() > 0.45 {
-                    continue;
-                }
-                // Module vectors: one module across and one down, from the two sides.
-                let mu = [u[0] / dx * 24.0, u[1] / dx * 24.0];
-                let mv = [v[0] / dy * 24.0, v[1] / dy * 24.0];
-                let module = (mu[0].hypot(mu[1]) + mv[0].hypot(mv[1])) / 2.0;
-                if (module / ((a.module + b.module + c.module) / 3.0) - 1.0).abs() > 0.5 {
-                    continue;
-                }
-                let guess = [a.center[0] + u[0] + v[0], a.center[1] + u[1] + v[1]];
-                if let Some(found) = match_orientation(img, guess, mu, mv) {
-                    out.push(found);
-                }
+            }
+            for o in orientation {
+                hypotheses.push([None, Some(*a), Some(*b), Some(*o)]);
+                hypotheses.push([Some(*a), None, Some(*b), Some(*o)]);
+                hypotheses.push([Some(*a), Some(*b), None, Some(*o)]);
             }
         }
     }
+    let design = CodeGeometry::STANDARD.mark_centers().map(|p| p.map(f64::from));
+    let mut out = Vec::new();
+    for known in hypotheses {
+        let Some((missing, guess, module)) = predict_missing(known) else {
+            continue;
+        };
+        let kind = ROLES[missing];
+        // Every place within SEARCH modules of the head-on guess, half a module apart, as the
+        // fourth corner of a homography; the mark's pattern is matched there through it.
+        let step = module / 2.0;
+        let n = (2.0 * SEARCH) as i32;
+        let mut best: Option<(f64, [f64; 2], [[f64; 2]; 2])> = None;
+        for i in -n..=n {
+            for j in -n..=n {
+                let x = [guess[0] + f64::from(i) * step, guess[1] + f64::from(j) * step];
+                let mut to = [[0.0; 2]; 4];
+                for (k, t) in to.iter_mut().enumerate() {
+                    *t = known[k].map_or(x, |m| m.center);
+                }
+                let Some(hom) = Homography::from_points(design, to) else {
+                    continue;
+                };
+                let [mu, mv] = module_vectors(&hom, design[missing]);
+                if let Some((_, r)) = match_mark(img, kind, x, mu, mv, 0.0, 1.0, Search::Square, -1.0)
+                    && best.is_none_or(|b| r > b.0)
+                {
+                    best = Some((r, x, [mu, mv]));
+                }
+            }
+        }
+        let Some((_, x, [mu, mv])) = best else {
+            continue;
+        };
+        let Some((found, r)) = match_mark(img, kind, x, mu, mv, 0.75, 0.125, Search::Square, EXPECTED_MATCH)
+        else {
+            continue;
+        };
+        let mut card = known;
+        card[missing] = Some(found);
+        if let [Some(tl), Some(tr), Some(bl), Some(o)] = card {
+            out.push((r, [tl, tr, bl, o]));
+        }
+    }
     out
-}
-
-/// Searches ±2.5 modules around `guess` for the orientation mark's pattern (7 × 7 modules
-/// plus its light quiet zone), sampled through the module vectors `mu` (across) and `mv`
-/// (down); returns the best position if the pattern correlates clearly.
-fn match_orientation(img: &GrayImage, guess: [f64; 2], mu: [f64; 2], mv: [f64; 2]) -> Option<FoundMark> {
-    match_mark(
-        img,
-        MarkKind::Orientation,
-        guess,
-        mu,
-        mv,
-        2.5,
-        0.25,
-        Search::Square,
-    )
 }
 
 /// How [`match_mark`] moves its guess: over a square grid of offsets, or along the image's x
@@ -484,7 +595,7 @@ enum Search {
 /// Searches ±`reach` modules around `guess`, in steps of `step` modules, for the pattern of
 /// a `kind` mark (7 × 7 modules plus its light quiet zone) sampled through the module
 /// vectors `mu` (across) and `mv` (down); returns the best position if the pattern
-/// correlates clearly.
+/// correlates above `min_r`, with its correlation.
 ///
 /// On a sharp photo the module-centre samples stay the same while the guess moves within a
 /// module, so the best score is a plateau: its middle is the mark's centre (taking its first
@@ -499,7 +610,8 @@ fn match_mark(
     reach: f64,
     step: f64,
     search: Search,
-) -> Option<FoundMark> {
+    min_r: f64,
+) -> Option<(FoundMark, f64)> {
     // Expected darkness at each module's centre over 9 × 9 modules (quiet zone included).
     let mut points = Vec::new();
     for row in 0..9 {
@@ -576,11 +688,14 @@ fn match_mark(
             plateau(&along_y)?
         }
     };
-    (r > 0.6).then_some(FoundMark {
-        center,
-        module,
-        hits: 0,
-    })
+    (r > min_r).then_some((
+        FoundMark {
+            center,
+            module,
+            hits: 0,
+        },
+        r,
+    ))
 }
 
 /// The binarisations tried in turn, as (radius as a share of the photo's shorter side,
@@ -604,6 +719,40 @@ pub fn locate(img: &GrayImage) -> Result<Located, LocateError> {
     Err(first_error.expect("at least one binarisation"))
 }
 
+/// The least difference (grey levels) between a mark's light ring and its dark centre for a
+/// run pattern to count as a mark: a flat, noisy surface (a desk, a wall) binarised against
+/// its own mean makes runs of every length, some of them 1:1:3:1:1 along a row and a column,
+/// but not with a ring lighter than the centre by many times the noise.
+const MIN_MARK_CONTRAST: f32 = 16.0;
+
+/// How much lighter a mark's light parts are than its dark ones near its centre, in grey
+/// levels: for a finder, the dark core (3 × 3 samples a module apart) against four samples on
+/// the light ring two modules out; for the orientation mark, its light centre against four
+/// samples on the dark ring a module out. The ring samples lie along the rows and columns,
+/// where rotation keeps them within their ring.
+fn contrast(img: &GrayImage, m: &FoundMark, kind: MarkKind) -> f32 {
+    let at = |dx: f64, dy: f64| {
+        crate::detect::sample::luma(img, m.center[0] + dx * m.module, m.center[1] + dy * m.module)
+    };
+    let mean = |points: &[(f64, f64)]| {
+        let v: Vec<f32> = points.iter().filter_map(|&(dx, dy)| at(dx, dy)).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f32>() / v.len() as f32)
+    };
+    let cross = |r: f64| [(r, 0.0), (-r, 0.0), (0.0, r), (0.0, -r)];
+    let (dark, light) = match kind {
+        MarkKind::Finder => {
+            let mut core = cross(1.0).to_vec();
+            core.extend([(0.0, 0.0), (1.0, 1.0), (-1.0, 1.0), (1.0, -1.0), (-1.0, -1.0)]);
+            (mean(&core), mean(&cross(2.0)))
+        }
+        MarkKind::Orientation => (mean(&cross(1.0)), mean(&[(0.0, 0.0)])),
+    };
+    match (dark, light) {
+        (Some(d), Some(l)) => l - d,
+        _ => 0.0,
+    }
+}
+
 /// The best-scoring card among three of `finders` and one of `orientation`.
 fn best_arrangement(finders: &[FoundMark], orientation: &[FoundMark]) -> Option<(f64, [FoundMark; 4])> {
     let mut best: Option<(f64, [FoundMark; 4])> = None;
@@ -625,8 +774,10 @@ fn best_arrangement(finders: &[FoundMark], orientation: &[FoundMark]) -> Option<
 
 fn locate_in(img: &GrayImage, bin: &[bool]) -> Result<Located, LocateError> {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let (finders, orientation) = scan(bin, w, h);
-    if finders.len() < 3 {
+    let (mut finders, mut orientation) = scan(bin, w, h);
+    finders.retain(|m| contrast(img, m, MarkKind::Finder) >= MIN_MARK_CONTRAST);
+    orientation.retain(|m| contrast(img, m, MarkKind::Orientation) >= MIN_MARK_CONTRAST);
+    if finders.len() + orientation.len().min(1) < 3 {
         return Err(LocateError::MarksNotFound {
             finders: finders.len(),
             orientation: orientation.len().min(1),
@@ -636,18 +787,20 @@ fn locate_in(img: &GrayImage, bin: &[bool]) -> Result<Located, LocateError> {
     // choose the finders and orientation mark that form a card (see `arrange`), preferring
     // the most confirmed marks.
     let fs = &finders[..finders.len().min(8)];
-    let mut best = best_arrangement(fs, &orientation[..orientation.len().min(3)]);
+    let os = &orientation[..orientation.len().min(3)];
+    let mut best = best_arrangement(fs, os).map(|(_, marks)| marks);
     if best.is_none() {
-        // The orientation mark's thin rings blur away first: where three finders form a
-        // card's corner, look for it where they say it should be.
-        let inferred = infer_orientation(img, &finders[..finders.len().min(6)]);
-        best = best_arrangement(fs, &inferred);
+        // One mark not seen: where three of them say it should be, look for it.
+        best = complete(img, &finders[..finders.len().min(6)], os)
+            .into_iter()
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, marks)| marks);
     }
-    let Some((_, [tl, tr, bl, o])) = best else {
-        if orientation.is_empty() {
+    let Some([tl, tr, bl, o]) = best else {
+        if finders.len() < 3 || orientation.is_empty() {
             return Err(LocateError::MarksNotFound {
-                finders: 3,
-                orientation: 0,
+                finders: finders.len().min(3),
+                orientation: orientation.len().min(1),
             });
         }
         return Err(LocateError::BadGeometry);
@@ -674,6 +827,137 @@ fn locate_in(img: &GrayImage, bin: &[bool]) -> Result<Located, LocateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A photo of a card's four marks (white card, grey desk) seen through `to_image` (design
+    /// units to pixels), with the marks whose `shown` entry is false left out, blurred by
+    /// `blur` 3 × 3 box passes and with noise of ±`noise` grey levels.
+    fn marks_photo(to_image: &Homography, shown: [bool; 4], blur: usize, noise: u32) -> GrayImage {
+        let g = CodeGeometry::STANDARD;
+        let from = to_image.inverse().expect("invertible");
+        let sharp = GrayImage::from_fn(720, 1280, |x, y| {
+            let [u, v] = from.apply([f64::from(x) + 0.5, f64::from(y) + 0.5]);
+            if !(0.0..1080.0).contains(&u) || !(0.0..2340.0).contains(&v) {
+                return image::Luma([110]);
+            }
+            for (mark, &on) in g.marks.iter().zip(&shown) {
+                let r = mark.rect;
+                let (col, row) = ((u - f64::from(r.x)) / 24.0, (v - f64::from(r.y)) / 24.0);
+                if on && (0.0..7.0).contains(&col) && (0.0..7.0).contains(&row) {
+                    let dark = mark.kind.is_dark(col as usize, row as usize);
+                    return image::Luma([if dark { 30 } else { 225 }]);
+                }
+            }
+            image::Luma([225])
+        });
+        let box3 = |img: &GrayImage| {
+            GrayImage::from_fn(img.width(), img.height(), |x, y| {
+                let mut sum = 0u32;
+                for dy in -1i64..=1 {
+                    for dx in -1i64..=1 {
+                        let (px, py) = (
+                            (i64::from(x) + dx).clamp(0, i64::from(img.width()) - 1) as u32,
+                            (i64::from(y) + dy).clamp(0, i64::from(img.height()) - 1) as u32,
+                        );
+                        sum += u32::from(img.get_pixel(px, py)[0]);
+                    }
+                }
+                image::Luma([(sum / 9) as u8])
+            })
+        };
+        let mut img = sharp;
+        for _ in 0..blur {
+            img = box3(&img);
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for p in img.pixels_mut() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let n = (state % u64::from(2 * noise + 1)) as i32 - noise as i32;
+            p[0] = (i32::from(p[0]) + n).clamp(0, 255) as u8;
+        }
+        img
+    }
+
+    /// A card tilted away from the camera: its bottom edge 4/5 as wide as its top.
+    fn keystone() -> Homography {
+        Homography::from_points(
+            [[0.0, 0.0], [1080.0, 0.0], [1080.0, 2340.0], [0.0, 2340.0]],
+            [[220.0, 250.0], [540.0, 290.0], [495.0, 890.0], [265.0, 870.0]],
+        )
+        .expect("a quadrilateral")
+    }
+
+    #[test]
+    fn a_flat_noisy_surface_is_not_a_card() {
+        // Binarised against its own mean, noise makes runs of every length, some in the
+        // finder's proportions along a row and a column; none has a mark's contrast.
+        let noise = marks_photo(&keystone(), [false; 4], 2, 12);
+        let flat = GrayImage::from_fn(720, 1280, |x, y| *noise.get_pixel(x % 100, y % 100));
+        for img in [&flat, &half(&flat), &half(&half(&flat))] {
+            assert!(
+                matches!(locate(img), Err(LocateError::MarksNotFound { .. })),
+                "{}x{}",
+                img.width(),
+                img.height()
+            );
+        }
+    }
+
+    /// Where each mark was found, in modules from where it is.
+    fn misplacement(found: &Located, h: &Homography) -> [f64; 4] {
+        let design = CodeGeometry::STANDARD.mark_centers();
+        std::array::from_fn(|i| {
+            let truth = h.apply(design[i].map(f64::from));
+            let next = h.apply([f64::from(design[i][0]) + 24.0, f64::from(design[i][1])]);
+            let module = (next[0] - truth[0]).hypot(next[1] - truth[1]);
+            let m = found.marks[i].center;
+            (m[0] - truth[0]).hypot(m[1] - truth[1]) / module
+        })
+    }
+
+    #[test]
+    fn a_tilted_card_whose_orientation_mark_blurs_away_is_completed_where_the_finders_put_it() {
+        let h = keystone();
+        let img = marks_photo(&h, [true; 4], 2, 6);
+        let bin = binarize(&img, 720 / 16, 0.92);
+        assert!(
+            scan(&bin, 720, 1280).1.is_empty(),
+            "the orientation mark is seen: not this case"
+        );
+        let found = locate(&img).expect("completed");
+        let off = misplacement(&found, &h);
+        assert!(off.iter().all(|&o| o < 0.5), "marks off by {off:?} modules");
+    }
+
+    #[test]
+    fn a_finder_the_scan_missed_is_completed_where_the_other_marks_put_it() {
+        // Glare or a small, blurred mark can break a finder's run proportions while its
+        // pattern is still there to match.
+        let h = keystone();
+        let img = marks_photo(&h, [true; 4], 0, 6);
+        let bin = binarize(&img, 720 / 16, 0.92);
+        let (finders, orientation) = scan(&bin, 720, 1280);
+        assert_eq!(
+            (finders.len(), orientation.len()),
+            (3, 1),
+            "{finders:?} {orientation:?}"
+        );
+        for missed in 0..3 {
+            let seen: Vec<FoundMark> = (0..3).filter(|&i| i != missed).map(|i| finders[i]).collect();
+            let cards = complete(&img, &seen, &orientation);
+            let (_, marks) = cards
+                .into_iter()
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .unwrap_or_else(|| panic!("finder {missed} missed: not completed"));
+            let found = Located { to_image: h, marks };
+            let off = misplacement(&found, &h);
+            assert!(
+                off.iter().all(|&o| o < 0.5),
+                "finder {missed} missed: marks off by {off:?} modules"
+            );
+        }
+    }
 
     /// The definition, one window at a time.
     fn binarize_naive(img: &GrayImage, radius: usize, factor: f64) -> Vec<bool> {
