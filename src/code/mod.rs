@@ -327,6 +327,72 @@ pub fn decode(modules: &[Option<bool>]) -> Result<Decoded, CodeError> {
     })
 }
 
+/// Decodes soft readings of the data modules: per module, how dark it looks against its
+/// surroundings (above zero: dark; the larger, the surer; `None`: not seen), as
+/// `detect::read_module_levels` gives them.
+///
+/// First as [`decode`] with modules within `unsure` of zero erased. If that fails (blur
+/// leaves many modules near the threshold: too many erased bytes, though most of them read
+/// right), generalised minimum-distance decoding: every module is decided by its sign and
+/// the least sure bytes are erased, 0, 4, 8, … up to [`PARITY_LEN`] of them, until one
+/// decodes. A wrong codeword stays out of reach: each try corrects only within the code's
+/// distance, and a payload it landed on by chance would still fail its 48-bit tag.
+pub fn decode_levels(levels: &[Option<f32>], unsure: f32) -> Result<Decoded, CodeError> {
+    if levels.len() != MODULE_COUNT {
+        return Err(CodeError::WrongModuleCount { found: levels.len() });
+    }
+    let hard: Vec<Option<bool>> = levels
+        .iter()
+        .map(|l| l.filter(|l| l.abs() >= unsure).map(|l| l > 0.0))
+        .collect();
+    let first = decode(&hard);
+    if first.is_ok() {
+        return first;
+    }
+    // Each byte's reliability: its least sure module (an unseen module: none).
+    let mut order: Vec<(usize, f32)> = levels
+        .chunks_exact(8)
+        .map(|bits| {
+            bits.iter()
+                .map(|l| l.map_or(0.0, f32::abs))
+                .fold(f32::MAX, f32::min)
+        })
+        .enumerate()
+        .collect();
+    order.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let signs: Vec<bool> = levels.iter().map(|l| l.is_some_and(|l| l > 0.0)).collect();
+    for erase in (0..=PARITY_LEN).step_by(4) {
+        let mut word = [0u8; CODEWORD_LEN];
+        for (i, byte) in word.iter_mut().enumerate() {
+            let raw = signs[i * 8..i * 8 + 8]
+                .iter()
+                .fold(0u8, |acc, &b| acc << 1 | u8::from(b));
+            *byte = raw ^ WHITENING[i];
+        }
+        let mut erasures: Vec<usize> = order[..erase].iter().map(|&(i, _)| i).collect();
+        // Unseen modules' bytes are erased whatever the budget.
+        erasures.extend(
+            order[erase..]
+                .iter()
+                .filter(|&&(i, _)| levels[i * 8..i * 8 + 8].iter().any(Option::is_none))
+                .map(|&(i, _)| i),
+        );
+        if erasures.len() > PARITY_LEN {
+            break;
+        }
+        if let Ok(corrected_bytes) = reed_solomon().correct(&mut word, &erasures) {
+            let mut payload = [0u8; PAYLOAD_LEN];
+            payload.copy_from_slice(&word[..PAYLOAD_LEN]);
+            return Ok(Decoded {
+                payload: Payload::from_bytes(&payload)?,
+                corrected_bytes,
+                erased_bytes: erasures.len(),
+            });
+        }
+    }
+    first
+}
+
 fn reed_solomon() -> &'static ReedSolomon {
     static RS: std::sync::OnceLock<ReedSolomon> = std::sync::OnceLock::new();
     RS.get_or_init(|| ReedSolomon::new(PARITY_LEN))

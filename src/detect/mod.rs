@@ -41,7 +41,7 @@ use image::{GrayImage, RgbImage};
 pub use modules::read_modules;
 pub use verdict::{Decision, FrameReport, Outcome, Reason, ReasonCode, Timings, Verdict};
 
-use crate::code::{CodeError, Decoded, Locator, TagCheck, decode};
+use crate::code::{CodeError, Decoded, Locator, TagCheck, decode_levels};
 use crate::credential::{Credential, CredentialError};
 use crate::keys::{DeviceKey, MasterKey};
 use crate::pattern::Pattern;
@@ -815,7 +815,7 @@ pub fn find_code(
         timings.locate_us += clock.elapsed().as_micros() as u64;
         let clock = Instant::now();
         let decoded = match &found {
-            Ok(l) => decode(&read_modules(grey, &l.to_image)),
+            Ok(l) => decode_levels(&modules::read_module_levels(grey, &l.to_image), modules::UNSURE),
             Err(_) => Err(CodeError::Unreadable { erased_bytes: 0 }),
         };
         timings.decode_us += clock.elapsed().as_micros() as u64;

@@ -9,13 +9,17 @@ use crate::homography::Homography;
 /// Half-width (columns) and half-height (rows) of the neighbourhood a module is compared with.
 const NEAR: (usize, usize) = (3, 2);
 
+/// How close to the threshold (as a share of the neighbourhood's range) a module reads as
+/// unknown in [`read_modules`].
+pub const UNSURE: f32 = 1.0 / 6.0;
+
 /// Reads the code's data modules: samples each module centre through `to_image` (design
-/// units to image pixels) and calls it dark when it is darker than the mean of the modules
-/// around it (7 × 5; the whitened code is about half dark everywhere), so glare or vignetting
-/// across the code does not move the threshold. A module within a sixth of the neighbourhood's
-/// range of that mean is unsure and reads as unknown (an erasure, which the Reed–Solomon code
-/// repairs at half the cost of an error), as do modules outside the image.
-pub fn read_modules(img: &GrayImage, to_image: &Homography) -> Vec<Option<bool>> {
+/// units to image pixels) and compares it with the mean of the modules around it (7 × 5; the
+/// whitened code is about half dark everywhere), so glare or vignetting across the code does
+/// not move the threshold. Each module's level is how much darker than that mean it is, as a
+/// share of the neighbourhood's range (above zero: dark; near zero: unsure); `None` outside
+/// the image. [`crate::code::decode_levels`] decodes them.
+pub fn read_module_levels(img: &GrayImage, to_image: &Homography) -> Vec<Option<f32>> {
     let g = CodeGeometry::STANDARD;
     // Samples laid out by grid cell.
     let mut cells = [[None::<f32>; GRID_COLS]; GRID_ROWS];
@@ -48,7 +52,17 @@ pub fn read_modules(img: &GrayImage, to_image: &Homography) -> Vec<Option<bool>>
                 }
             }
             let mean = sum / n as f32;
-            ((v - mean).abs() >= (hi - lo) / 6.0).then_some(v < mean)
+            Some((mean - v) / (hi - lo).max(1e-3))
         })
+        .collect()
+}
+
+/// [`read_module_levels`] decided: dark when above zero; within [`UNSURE`] of zero, unknown
+/// (an erasure, which the Reed–Solomon code repairs at half the cost of an error), as are
+/// modules outside the image.
+pub fn read_modules(img: &GrayImage, to_image: &Homography) -> Vec<Option<bool>> {
+    read_module_levels(img, to_image)
+        .into_iter()
+        .map(|l| l.filter(|l| l.abs() >= UNSURE).map(|l| l > 0.0))
         .collect()
 }

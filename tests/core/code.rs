@@ -1,5 +1,5 @@
 use holoid::code::geometry::MODULE_COUNT;
-use holoid::code::{CodeError, Codeword, Locator, Payload, TagCheck, decode};
+use holoid::code::{CodeError, Codeword, Locator, Payload, TagCheck, decode, decode_levels};
 use holoid::keys::MasterKey;
 use holoid::time::UnixMillis;
 use holoid::timekey::{AcceptPolicy, WindowPeriod};
@@ -95,6 +95,60 @@ proptest! {
         let read: Vec<Option<bool>> = bits.into_iter().map(Some).collect();
         prop_assert!(decode(&read).is_err(), "random modules decoded as a code");
     }
+
+    /// A blurred reading: every module on the right side of the threshold but a third of
+    /// them, spread over nearly every byte, too close to it to be sure, and some bytes read
+    /// wrong with confidence. Erasing every unsure module erases more bytes than the code has
+    /// check bytes; deciding them by their sign and erasing only the least sure bytes reads it.
+    #[test]
+    fn soft_levels_decode_where_erasing_every_unsure_module_cannot(
+        key in any::<[u8; 32]>(),
+        faint in proptest::collection::vec(0.0f32..0.15, MODULE_COUNT),
+        wrong in subsequence((0..60).collect::<Vec<usize>>(), 0..=6),
+        seed in any::<u64>(),
+    ) {
+        let payload = issue(key, "KR-RRC-12345678");
+        let cw = Codeword::encode(&payload);
+        let mut levels: Vec<Option<f32>> = cw
+            .modules()
+            .iter()
+            .enumerate()
+            .map(|(i, &dark)| {
+                // Every third module (and so two or three of every byte) faint.
+                let size = if (i as u64 + seed % 3).is_multiple_of(3) { 0.02 + faint[i] } else { 0.5 + faint[i] };
+                Some(if dark { size } else { -size })
+            })
+            .collect();
+        for &b in &wrong {
+            let m = &mut levels[b * 8 + (seed as usize % 8)];
+            *m = m.map(|v| -v.signum() * 0.02);
+        }
+        let hard: Vec<Option<bool>> = levels
+            .iter()
+            .map(|l| l.filter(|l| l.abs() >= 1.0 / 6.0).map(|l| l > 0.0))
+            .collect();
+        prop_assert!(decode(&hard).is_err(), "the hard reading alone decodes: not a test of soft decoding");
+        let decoded = decode_levels(&levels, 1.0 / 6.0).expect("soft decoding");
+        prop_assert_eq!(&decoded.payload, &payload);
+    }
+
+    #[test]
+    fn random_levels_are_refused(levels in proptest::collection::vec(-1.0f32..1.0, MODULE_COUNT)) {
+        let read: Vec<Option<f32>> = levels.into_iter().map(Some).collect();
+        prop_assert!(decode_levels(&read, 1.0 / 6.0).is_err(), "random levels decoded as a code");
+    }
+}
+
+#[test]
+fn soft_levels_of_the_wrong_length_or_unseen_are_errors() {
+    assert_eq!(
+        decode_levels(&[Some(0.5); 10], 1.0 / 6.0),
+        Err(CodeError::WrongModuleCount { found: 10 })
+    );
+    assert_eq!(
+        decode_levels(&vec![None; MODULE_COUNT], 1.0 / 6.0),
+        Err(CodeError::Unreadable { erased_bytes: 60 })
+    );
 }
 
 #[test]
