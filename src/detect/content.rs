@@ -49,17 +49,18 @@ fn sub_for(px: f64) -> usize {
     (px.ceil().max(0.0) as usize).clamp(MIN_SUB, MAX_SUB)
 }
 
-/// Mean colour per cell, sampled by `at` (design units → colour) at `sub` × `sub` points a
-/// cell; `None` if any point is outside.
+/// Mean colour per cell (sRGB values, 0..255), sampled by `at` (design units → colour) at
+/// `sub` × `sub` points a cell and averaged as light, as a camera pixel gathers it; `None`
+/// if any point is outside.
 fn grid(sub: usize, at: impl Fn([f64; 2]) -> Option<[f32; 3]>) -> Option<Vec<[f32; 3]>> {
     (0..COLS * ROWS)
         .map(|c| {
             let mut sum = [0.0f32; 3];
             for s in 0..sub * sub {
                 let v = at(point(c, s, sub))?;
-                (0..3).for_each(|k| sum[k] += v[k]);
+                (0..3).for_each(|k| sum[k] += srgb_to_linear(v[k] / 255.0));
             }
-            Some(sum.map(|v| v / (sub * sub) as f32))
+            Some(sum.map(|v| linear_to_srgb(v / (sub * sub) as f32) * 255.0))
         })
         .collect()
 }
@@ -167,9 +168,11 @@ pub struct PortraitComparison {
     /// light and dark (any portrait photo has a similar one, so this alone cannot tell two
     /// faces apart).
     pub correlation: f32,
-    /// Share of cells, 0..1, whose colour differs from the expected one by more than
-    /// [`CELL_TOLERANCE`] once the camera's gain per channel is taken out.
+    /// Share of the cells compared, 0..1, whose colour differs from the expected one by more
+    /// than [`CELL_TOLERANCE`] once the camera's gain per channel and the glare are taken out.
     pub cells_off: f32,
+    /// The most glare found on the portrait: light added, as a share of the display's white.
+    pub glare: f32,
 }
 
 /// How far (sRGB units of 0..255, Euclidean over R, G, B) a cell's colour may be from the
@@ -208,43 +211,151 @@ pub fn compare_portrait(
 }
 
 /// Compares seen cells with one expected grid.
+///
+/// In linear light, seen = gain (per channel) × (expected + glare), where glare is light
+/// reflected by the screen's glass: the same in every channel once the gains are divided out
+/// (a near-white source, through the same camera), never negative, and smooth across the
+/// portrait (a reflection is far larger than a cell). Per cell, the white light that could
+/// have been added is the least excess over the three channels; spread over the portrait
+/// ([`smooth`]) it is the glare, taken out before cells are compared. Another face differs
+/// cell by cell and in colour, which no smooth white light explains.
 fn compare_cells(seen: &[[f32; 3]], expected: &[[f32; 3]]) -> Option<PortraitComparison> {
-    let mut correlation = 0.0;
-    for k in 0..3 {
-        correlation += ncc(seen.iter().map(|c| c[k]), expected.iter().map(|c| c[k]))?;
-    }
     let lin = |v: f32| srgb_to_linear(v / 255.0);
+    let seen_lin: Vec<[f32; 3]> = seen.iter().map(|c| c.map(lin)).collect();
+    let expected_lin: Vec<[f32; 3]> = expected.iter().map(|c| c.map(lin)).collect();
+    // Each channel's gain is the slope of its line through the cells, seen against expected
+    // (the worst quarter of cells left out and the line fitted again): glare moves cells up
+    // by amounts that have nothing to do with the portrait's own light, so it shifts the
+    // line, not its slope, even where it covers the whole portrait.
+    // A slope far below the cells' median ratio of seen to expected light is no gain but
+    // another picture: then that ratio is the gain (and the cells will not match).
     let mut gains = [1.0f32; 3];
     for (k, gain) in gains.iter_mut().enumerate() {
-        let mut ratios: Vec<f32> = seen
+        let mut ratios: Vec<f32> = seen_lin
             .iter()
-            .zip(expected)
-            .filter(|(_, e)| lin(e[k]) > 0.03)
-            .map(|(s, e)| lin(s[k]) / lin(e[k]))
+            .zip(&expected_lin)
+            .filter(|(_, e)| e[k] > 0.03)
+            .map(|(s, e)| s[k] / e[k])
             .collect();
         if ratios.len() < 8 {
             return None;
         }
         ratios.sort_by(f32::total_cmp);
-        *gain = ratios[ratios.len() / 2].max(1e-3);
+        let median = ratios[ratios.len() / 2].max(1e-3);
+        let points: Vec<(f32, f32)> = expected_lin
+            .iter()
+            .zip(&seen_lin)
+            .map(|(e, s)| (e[k], s[k]))
+            .collect();
+        let slope = trimmed_line(&points).map_or(0.0, |(g, _)| g);
+        *gain = if slope >= 0.25 * median { slope } else { median };
     }
-    let off = seen
+    // Then the light that could have been added to each cell in every channel, smoothed.
+    let white: Vec<f32> = seen_lin
         .iter()
-        .zip(expected)
-        .filter(|(s, e)| {
-            let d2: f32 = (0..3)
-                .map(|k| {
-                    let corrected = linear_to_srgb(lin(s[k]) / gains[k]) * 255.0;
-                    (corrected - e[k]).powi(2)
-                })
-                .sum();
-            d2 > CELL_TOLERANCE * CELL_TOLERANCE
+        .zip(&expected_lin)
+        .map(|(s, e)| {
+            (0..3)
+                .map(|k| s[k] / gains[k] - e[k])
+                .fold(f32::MAX, f32::min)
+                .max(0.0)
         })
-        .count();
+        .collect();
+    let glare = smooth(&white);
+    let corrected: Vec<[f32; 3]> = seen_lin
+        .iter()
+        .zip(&glare)
+        .map(|(s, a)| std::array::from_fn(|k| linear_to_srgb((s[k] / gains[k] - a).max(0.0)) * 255.0))
+        .collect();
+    // The expected portrait has contrast (else there is nothing to compare); a seen one
+    // without any resembles it not at all.
+    let mut correlation = 0.0;
+    for k in 0..3 {
+        ncc(expected.iter().map(|c| c[k]), expected.iter().map(|c| c[k]))?;
+        correlation += ncc(corrected.iter().map(|c| c[k]), expected.iter().map(|c| c[k])).unwrap_or(0.0);
+    }
+    // A cell the glare drove to the sensor's limit in some channel shows nothing of the
+    // portrait there: it is left out, and the portrait is compared on the others.
+    let (mut off, mut compared) = (0usize, 0usize);
+    for ((c, s), e) in corrected.iter().zip(seen).zip(expected) {
+        if s.iter().any(|&v| v >= SATURATED) {
+            continue;
+        }
+        compared += 1;
+        let d2: f32 = (0..3).map(|k| (c[k] - e[k]).powi(2)).sum();
+        off += usize::from(d2 > CELL_TOLERANCE * CELL_TOLERANCE);
+    }
+    if compared * 2 < seen.len() {
+        return None;
+    }
     Some(PortraitComparison {
         correlation: correlation / 3.0,
-        cells_off: off as f32 / seen.len() as f32,
+        cells_off: off as f32 / compared as f32,
+        glare: glare.iter().copied().fold(0.0, f32::max),
     })
+}
+
+/// The least-squares line `y = gain · x + offset` through `points`, fitted again without
+/// the quarter of points farthest from the first fit; `None` if the x values do not vary.
+fn trimmed_line(points: &[(f32, f32)]) -> Option<(f32, f32)> {
+    let fit = |pts: &[(f32, f32)]| -> Option<(f32, f32)> {
+        let n = pts.len() as f32;
+        let (mx, my) = (
+            pts.iter().map(|p| p.0).sum::<f32>() / n,
+            pts.iter().map(|p| p.1).sum::<f32>() / n,
+        );
+        let (mut sxy, mut sxx) = (0.0, 0.0);
+        for &(x, y) in pts {
+            sxy += (x - mx) * (y - my);
+            sxx += (x - mx) * (x - mx);
+        }
+        (sxx > 1e-6).then(|| (sxy / sxx, my - sxy / sxx * mx))
+    };
+    let (g, o) = fit(points)?;
+    let mut by_residual: Vec<(f32, (f32, f32))> = points
+        .iter()
+        .map(|&(x, y)| ((y - g * x - o).abs(), (x, y)))
+        .collect();
+    by_residual.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let kept: Vec<(f32, f32)> = by_residual[..points.len() * 3 / 4].iter().map(|p| p.1).collect();
+    fit(&kept)
+}
+
+/// A cell's mean sRGB value (0..255) from which it counts as clipped by the sensor.
+const SATURATED: f32 = 250.0;
+
+/// How far glare is spread over the cells: a Gaussian of this σ, in cells.
+const GLARE_SPREAD: f32 = 1.5;
+
+/// `values` (one per cell, row by row) smoothed by a Gaussian of [`GLARE_SPREAD`] cells,
+/// normalised at the edges; then no larger than the cell's own value's neighbourhood allows:
+/// the minimum of the smoothed field and the largest value within one cell, so a lone bright
+/// cell (a feature of another face) is not spread onto its neighbours as glare.
+fn smooth(values: &[f32]) -> Vec<f32> {
+    let r = (3.0 * GLARE_SPREAD).ceil() as i32;
+    let weight = |d: i32| (-(d * d) as f32 / (2.0 * GLARE_SPREAD * GLARE_SPREAD)).exp();
+    let at = |x: i32, y: i32| values[y as usize * COLS + x as usize];
+    (0..ROWS as i32)
+        .flat_map(|y| (0..COLS as i32).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let (mut sum, mut total, mut near) = (0.0, 0.0, 0.0f32);
+            for dy in -r..=r {
+                for dx in -r..=r {
+                    let (nx, ny) = (x + dx, y + dy);
+                    if nx < 0 || ny < 0 || nx >= COLS as i32 || ny >= ROWS as i32 {
+                        continue;
+                    }
+                    let w = weight(dx) * weight(dy);
+                    sum += w * at(nx, ny);
+                    total += w;
+                    if dx.abs() <= 1 && dy.abs() <= 1 {
+                        near = near.max(at(nx, ny));
+                    }
+                }
+            }
+            (sum / total).min(near)
+        })
+        .collect()
 }
 
 fn ncc(a: impl Iterator<Item = f32> + Clone, b: impl Iterator<Item = f32> + Clone) -> Option<f32> {
@@ -266,12 +377,23 @@ mod tests {
     fn portrait(seed: u8) -> RgbImage {
         RgbImage::from_fn(90, 120, |x, y| {
             let v = ((x * u32::from(seed) + y * 3) % 97) as u8;
-            image::Rgb([v * 2, 255 - v, (x + y) as u8])
+            image::Rgb([v * 2, 255 - v, ((x * 3 + y * u32::from(seed)) % 89 * 2) as u8])
         })
     }
 
     /// The card drawn top-down at `scale` px per design unit with `face` in the portrait.
     fn card(face: &RgbImage, scale: f64) -> (RgbImage, Homography) {
+        card_with_glare(face, scale, |_, _| 0.0)
+    }
+
+    /// The same, with light `glare(u, v)` (a share of white, `u`, `v` across and down the
+    /// portrait, 0..1) added in every channel before the camera's gains, as a reflection
+    /// on the glass is.
+    fn card_with_glare(
+        face: &RgbImage,
+        scale: f64,
+        glare: impl Fn(f64, f64) -> f32,
+    ) -> (RgbImage, Homography) {
         let p = CardLayout::STANDARD.portrait;
         let img = RgbImage::from_fn((1080.0 * scale) as u32, (2340.0 * scale) as u32, |x, y| {
             let (dx, dy) = (f64::from(x) / scale, f64::from(y) / scale);
@@ -281,9 +403,10 @@ mod tests {
                 let px = face.get_pixel((u * 90.0) as u32, (v * 120.0) as u32);
                 // A darker, warmer camera: a gain per channel on the light.
                 let gains = [0.8, 0.65, 0.5];
+                let added = glare(u, v);
                 image::Rgb(std::array::from_fn(|k| {
-                    (linear_to_srgb(srgb_to_linear(f32::from(px[k]) / 255.0) * gains[k]) * 255.0).round()
-                        as u8
+                    (linear_to_srgb((srgb_to_linear(f32::from(px[k]) / 255.0) + added) * gains[k]) * 255.0)
+                        .round() as u8
                 }))
             } else {
                 image::Rgb([230, 230, 230])
@@ -306,6 +429,32 @@ mod tests {
             other.correlation < 0.5 && other.cells_off > 0.5,
             "other face: {other:?}"
         );
+    }
+
+    #[test]
+    fn glare_on_the_glass_is_taken_out_and_another_face_under_it_still_differs() {
+        let (a, b) = (portrait(5), portrait(11));
+        // A reflection off to one side, and one covering the whole portrait.
+        let spot = |u: f64, v: f64| (0.35 * (-((u - 0.8).powi(2) + (v - 0.3).powi(2)) / 0.08).exp()) as f32;
+        let veil = |u: f64, v: f64| (0.2 + 0.1 * u + 0.05 * v) as f32;
+        for (name, glare) in [("spot", &spot as &dyn Fn(f64, f64) -> f32), ("veil", &veil)] {
+            let (photo, h) = card_with_glare(&a, 0.5, glare);
+            let same = compare_portrait(&photo, &h, &reference(&a)).unwrap();
+            let other = compare_portrait(&photo, &h, &reference(&b)).unwrap();
+            assert!(
+                same.correlation > 0.93 && same.cells_off < 0.12 && same.glare > 0.1,
+                "{name}, same face: {same:?}"
+            );
+            // Another face: off colour, or (this test pattern averages out within cells)
+            // unlike the credential's in light and dark.
+            assert!(
+                other.cells_off > 0.5 || other.correlation < 0.3,
+                "{name}, other face: {other:?}"
+            );
+        }
+        let (clean, h) = card(&a, 0.5);
+        let none = compare_portrait(&clean, &h, &reference(&a)).unwrap();
+        assert!(none.glare < 0.01, "no glare: {none:?}");
     }
 
     #[test]

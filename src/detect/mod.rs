@@ -180,6 +180,11 @@ pub struct DetectorConfig {
     /// The median field agreement below which the photo is too blurred to judge words
     /// letter by letter (the text check then says so and decides nothing). Default 0.5.
     pub text_min_clarity: f32,
+    /// The most glare on the portrait (light added, as a share of the display's white; see
+    /// [`content::compare_portrait`]) in the frame a field disagrees in for the
+    /// disagreement to count as an edit: glare on the glass flattens lettering beside it
+    /// unevenly. Default 0.03 (frames without glare of the tuning seed: 0.022 at most).
+    pub text_max_glare: f32,
 }
 
 impl Default for DetectorConfig {
@@ -194,6 +199,7 @@ impl Default for DetectorConfig {
             portrait_min_correlation: 0.93,
             text_mismatch_below: 0.6,
             text_min_clarity: 0.5,
+            text_max_glare: 0.03,
         }
     }
 }
@@ -237,6 +243,12 @@ impl DetectorConfig {
             return bad(format!(
                 "text thresholds {} (edited below) and {} (clarity) must lie in 0..1",
                 self.text_mismatch_below, self.text_min_clarity
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.text_max_glare) {
+            return bad(format!(
+                "text glare limit {} must lie in 0..1 (a share of the display's white)",
+                self.text_max_glare
             ));
         }
         Ok(())
@@ -490,54 +502,100 @@ impl Detector {
         Some((score.min(1.0), code == ReasonCode::PortraitMatch))
     }
 
-    /// The text check over the frames whose code was authentic: each field is judged on the
-    /// frame where it matches best (glare and blur come and go, an edit stays), and the card
-    /// on its worst field. A field that does not agree is called edited only when the
-    /// portrait matched cleanly (`portrait_clean`): glare that spoils the portrait spoils
-    /// lettering too, and then the check asks for a retake instead.
+    /// The text check over the frames whose code was authentic. Only frames that show the
+    /// words clearly count: no more glare than `text_max_glare` (glare on the glass flattens
+    /// lettering unevenly) and a median field agreeing at least `text_min_clarity`. In each,
+    /// every field's agreement is taken against that frame's median field (how well the
+    /// photo shows words at all); a field's evidence is the mean of that over the clear
+    /// frames (an edit is in every frame, blur and noise are not), and the card is judged on
+    /// its worst field. A field that does not agree is called edited only when the portrait
+    /// matched cleanly (`portrait_clean`); otherwise, and without a clear frame, the check
+    /// asks for a retake.
     fn text_check(&self, results: &[FrameResult], portrait_clean: bool, reasons: &mut Vec<Reason>) {
+        let median = |r: &FrameReport| {
+            let mut v: Vec<f32> = r.text_fields.iter().map(|t| t.worst_window).collect();
+            v.sort_by(f32::total_cmp);
+            v[v.len() / 2]
+        };
         let compared: Vec<(usize, &FrameReport)> = results
             .iter()
             .enumerate()
             .filter(|(_, r)| r.report.window.is_some() && !r.report.text_fields.is_empty())
             .map(|(i, r)| (i, &r.report))
             .collect();
-        let Some(&(_, first)) = compared.first() else {
+        let Some(&(first_index, _)) = compared.first() else {
             return;
         };
-        // Per field, its best frame; then the worst field against the card's median field
-        // (how well this photo shows words at all: blur, moiré and glare lower every field).
-        let mut best: Vec<(usize, &text::FieldComparison)> = (0..first.text_fields.len())
-            .filter_map(|k| {
-                compared
-                    .iter()
-                    .filter_map(|&(i, r)| r.text_fields.get(k).map(|t| (i, t)))
-                    .max_by(|a, b| a.1.worst_window.total_cmp(&b.1.worst_window))
-            })
+        let clear_enough: Vec<(usize, &FrameReport, f32)> = compared
+            .iter()
+            .map(|&(i, r)| (i, r, median(r)))
+            .filter(|&(_, _, m)| m >= self.config.text_min_clarity)
             .collect();
-        best.sort_by(|a, b| a.1.worst_window.total_cmp(&b.1.worst_window));
-        let (Some(&(frame, worst)), Some(&(_, median))) = (best.first(), best.get(best.len() / 2)) else {
-            return;
+        let clear: Vec<(usize, &FrameReport, f32)> = clear_enough
+            .iter()
+            .copied()
+            .filter(|(_, r, _)| r.portrait_glare.is_some_and(|g| g <= self.config.text_max_glare))
+            .collect();
+        let unclear = |frame: usize, message: String| Reason {
+            code: ReasonCode::TextUnclear,
+            message,
+            frame: Some(frame),
         };
-        let field = text::field_words(worst.name);
-        let clear = median.worst_window;
-        let ratio = worst.worst_window / clear.max(1e-3);
-        let (code, message) = if clear < self.config.text_min_clarity {
-            (
-                ReasonCode::TextUnclear,
+        if clear_enough.is_empty() {
+            let best = compared.iter().map(|&(_, r)| median(r)).fold(f32::MIN, f32::max);
+            reasons.push(unclear(
+                first_index,
                 format!(
                     "the words on the card are too blurred to compare letter by letter \
-                     (agreement {clear:.2}, {:.2} needed)",
+                     (agreement {best:.2}, {:.2} needed)",
                     self.config.text_min_clarity
                 ),
-            )
-        } else if ratio < self.config.text_mismatch_below && !portrait_clean {
+            ));
+            return;
+        }
+        if clear.is_empty() {
+            reasons.push(unclear(
+                clear_enough[0].0,
+                "glare on the card flattens its words unevenly in every photo: retake without \
+                 glare on the card to compare them letter by letter"
+                    .into(),
+            ));
+            return;
+        }
+        // Per field: the mean over the clear frames of its agreement against the frame's
+        // median field, and the clear frame where it agrees least.
+        let fields = clear[0].1.text_fields.len();
+        let Some((ratio, field, frame)) = (0..fields)
+            .filter_map(|k| {
+                let ratios: Vec<(f32, usize, &str)> = clear
+                    .iter()
+                    .filter_map(|&(i, r, m)| {
+                        r.text_fields
+                            .get(k)
+                            .map(|t| (t.worst_window / m.max(1e-3), i, t.name))
+                    })
+                    .collect();
+                let (_, frame, name) = *ratios.iter().min_by(|a, b| a.0.total_cmp(&b.0))?;
+                let mean = ratios.iter().map(|r| r.0).sum::<f32>() / ratios.len() as f32;
+                Some((mean, name, frame))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+        else {
+            return;
+        };
+        let field = text::field_words(field);
+        let frames = if clear.len() == 1 {
+            "in the one clear photo".to_string()
+        } else {
+            format!("over {} clear photos", clear.len())
+        };
+        let (code, message) = if ratio < self.config.text_mismatch_below && !portrait_clean {
             (
                 ReasonCode::TextUnclear,
                 format!(
                     "part of the {field} agrees with the credential's lettering only {:.0} % as \
-                     well as the card's other words do, but glare or blur spoils the portrait too: \
-                     retake without glare on the card",
+                     well as the card's other words do ({frames}), but the portrait beside it did \
+                     not match cleanly either: retake without glare on the card",
                     ratio.max(0.0) * 100.0
                 ),
             )
@@ -547,7 +605,7 @@ impl Detector {
                 format!(
                     "the {field} on the card is not the credential's: part of it agrees with the \
                      credential's lettering only {:.0} % as well as the card's other words do \
-                     (edited from below {:.0} %)",
+                     ({frames}; edited from below {:.0} %)",
                     ratio.max(0.0) * 100.0,
                     self.config.text_mismatch_below * 100.0
                 ),
@@ -557,7 +615,7 @@ impl Detector {
                 ReasonCode::TextMatch,
                 format!(
                     "the words on the card are the credential's (least clear: the {field}, {:.0} % \
-                     of the others)",
+                     of the others, {frames})",
                     ratio * 100.0
                 ),
             )
@@ -755,6 +813,7 @@ impl Detector {
         timings.content_us += clock.elapsed().as_micros() as u64;
         out.report.portrait_correlation = portrait.map(|p| p.correlation);
         out.report.portrait_cells_off = portrait.map(|p| p.cells_off);
+        out.report.portrait_glare = portrait.map(|p| p.glare);
         if passed {
             out.report.text_fields =
                 text::compare_text(&grey, &located.to_image, &self.trust.text).unwrap_or_default();

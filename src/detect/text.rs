@@ -6,7 +6,8 @@
 //! are drawn once, on the CPU, with the renderer's own text painter and font, at half the
 //! design scale; each field's ink coverage is kept blurred by several amounts ([`BLURS`]: the
 //! camera's blur is unknown). In a photo, each field is sampled through the homography on a
-//! grid about a photo pixel apart, as darkness (255 − luma), and compared with the expected
+//! grid about a photo pixel apart, as darkness (one less the light, so glare is an offset),
+//! and compared with the expected
 //! ink by normalised cross-correlation, over a small search of offsets (the homography is
 //! fitted from the corner marks and may be a few design units off at the fields) and blurs.
 //!
@@ -20,6 +21,7 @@
 use image::GrayImage;
 
 use super::sample::luma;
+use crate::colour::srgb_to_linear;
 use crate::credential::Credential;
 use crate::homography::Homography;
 use crate::layout::Rect;
@@ -275,7 +277,10 @@ fn compare_field(
                 let [u, v] = to_image.apply(p);
                 sum += luma(grey, u, v)?;
             }
-            dark.push(255.0 - sum / (sub * sub) as f32);
+            // In light, not in the photo's sRGB values: glare on the glass adds light, which
+            // the window's own black level then takes out; in sRGB values it would also
+            // flatten the lettering under it.
+            dark.push(255.0 * (1.0 - srgb_to_linear(sum / (sub * sub) as f32 / 255.0)));
             points.push([x, y]);
         }
     }

@@ -168,6 +168,8 @@ pub struct FrameReport {
     pub portrait_correlation: Option<f32>,
     /// Share of the portrait's cells whose colour is not the credential's, 0..1.
     pub portrait_cells_off: Option<f32>,
+    /// Glare found on the portrait: light added, as a share of the display's white.
+    pub portrait_glare: Option<f32>,
     /// Each value field's comparison with the credential's words (empty when not compared).
     pub text_fields: Vec<super::text::FieldComparison>,
     /// This frame's score, 0..1 (0.5 = the decision boundary).
@@ -237,6 +239,7 @@ impl Verdict {
                 "sweep_confidence": opt_f(f.sweep_confidence),
                 "portrait_correlation": opt_f(f.portrait_correlation),
                 "portrait_cells_off": opt_f(f.portrait_cells_off),
+                "portrait_glare": opt_f(f.portrait_glare),
                 "text_fields": f.text_fields.iter().map(|t| json!({
                     "field": t.name,
                     "correlation": opt_f(Some(t.correlation)),
