@@ -14,7 +14,7 @@
 
 use image::RgbImage;
 
-use super::sample::rgb;
+use super::sample::rgb_linear;
 use crate::colour::{linear_to_srgb, srgb_to_linear};
 use crate::homography::Homography;
 use crate::layout::{CardLayout, Rect};
@@ -49,20 +49,28 @@ fn sub_for(px: f64) -> usize {
     (px.ceil().max(0.0) as usize).clamp(MIN_SUB, MAX_SUB)
 }
 
-/// Mean colour per cell (sRGB values, 0..255), sampled by `at` (design units → colour) at
-/// `sub` × `sub` points a cell and averaged as light, as a camera pixel gathers it; `None`
-/// if any point is outside.
-fn grid(sub: usize, at: impl Fn([f64; 2]) -> Option<[f32; 3]>) -> Option<Vec<[f32; 3]>> {
-    (0..COLS * ROWS)
+/// Mean colour per cell, as light (0..1) and as sRGB values (0..255).
+#[derive(Clone, Debug, PartialEq)]
+struct Cells {
+    lin: Vec<[f32; 3]>,
+    srgb: Vec<[f32; 3]>,
+}
+
+/// Mean light per cell, sampled by `at` (design units → linear light) at `sub` × `sub`
+/// points a cell, as a camera pixel gathers it; `None` if any point is outside.
+fn grid(sub: usize, at: impl Fn([f64; 2]) -> Option<[f32; 3]>) -> Option<Cells> {
+    let lin = (0..COLS * ROWS)
         .map(|c| {
             let mut sum = [0.0f32; 3];
             for s in 0..sub * sub {
                 let v = at(point(c, s, sub))?;
-                (0..3).for_each(|k| sum[k] += srgb_to_linear(v[k] / 255.0));
+                (0..3).for_each(|k| sum[k] += v[k]);
             }
-            Some(sum.map(|v| linear_to_srgb(v / (sub * sub) as f32) * 255.0))
+            Some(sum.map(|v| v / (sub * sub) as f32))
         })
-        .collect()
+        .collect::<Option<Vec<[f32; 3]>>>()?;
+    let srgb = lin.iter().map(|c| c.map(|v| linear_to_srgb(v) * 255.0)).collect();
+    Some(Cells { lin, srgb })
 }
 
 /// How many photo pixels a cell spans through `to_image` (the larger of its width and height,
@@ -89,7 +97,7 @@ pub const BLURS: [f32; 5] = [0.0, 3.0, 6.0, 10.0, 15.0];
 /// The expected cell colours of the credential's portrait, at each of [`BLURS`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reference {
-    grids: Vec<Vec<[f32; 3]>>,
+    grids: Vec<Cells>,
 }
 
 /// The expected cells of a portrait image, as the renderer stretches it over the portrait
@@ -149,14 +157,14 @@ fn blurred(img: &RgbImage, sigma: f32) -> RgbImage {
     RgbImage::from_raw(w as u32, h as u32, data).expect("same size")
 }
 
-fn reference_grid(portrait: &RgbImage) -> Vec<[f32; 3]> {
+fn reference_grid(portrait: &RgbImage) -> Cells {
     let p = CardLayout::STANDARD.portrait;
     let (w, h) = (f64::from(portrait.width()), f64::from(portrait.height()));
     let sub = sub_for((w / COLS as f64).max(h / ROWS as f64));
     grid(sub, |[x, y]| {
         let u = (x - f64::from(p.x)) / f64::from(p.w) * w - 0.5;
         let v = (y - f64::from(p.y)) / f64::from(p.h) * h - 0.5;
-        rgb(portrait, u.clamp(0.0, w - 1.001), v.clamp(0.0, h - 1.001))
+        rgb_linear(portrait, u.clamp(0.0, w - 1.001), v.clamp(0.0, h - 1.001))
     })
     .expect("clamped points are inside")
 }
@@ -198,7 +206,7 @@ pub fn compare_portrait(
 ) -> Option<PortraitComparison> {
     let seen = grid(sub_for(cell_pixels(to_image)), |p| {
         let [x, y] = to_image.apply(p);
-        rgb(photo, x, y)
+        rgb_linear(photo, x, y)
     })?;
     let mut best: Option<PortraitComparison> = None;
     for grid in &expected.grids {
@@ -219,10 +227,9 @@ pub fn compare_portrait(
 /// have been added is the least excess over the three channels; spread over the portrait
 /// ([`smooth`]) it is the glare, taken out before cells are compared. Another face differs
 /// cell by cell and in colour, which no smooth white light explains.
-fn compare_cells(seen: &[[f32; 3]], expected: &[[f32; 3]]) -> Option<PortraitComparison> {
-    let lin = |v: f32| srgb_to_linear(v / 255.0);
-    let seen_lin: Vec<[f32; 3]> = seen.iter().map(|c| c.map(lin)).collect();
-    let expected_lin: Vec<[f32; 3]> = expected.iter().map(|c| c.map(lin)).collect();
+fn compare_cells(seen: &Cells, expected: &Cells) -> Option<PortraitComparison> {
+    let (seen_lin, expected_lin) = (seen.lin.as_slice(), expected.lin.as_slice());
+    let (seen, expected) = (&seen.srgb, &expected.srgb);
     // Each channel's gain is the slope of its line through the cells, seen against expected
     // (the worst quarter of cells left out and the line fitted again): glare moves cells up
     // by amounts that have nothing to do with the portrait's own light, so it shifts the
@@ -233,7 +240,7 @@ fn compare_cells(seen: &[[f32; 3]], expected: &[[f32; 3]]) -> Option<PortraitCom
     for (k, gain) in gains.iter_mut().enumerate() {
         let mut ratios: Vec<f32> = seen_lin
             .iter()
-            .zip(&expected_lin)
+            .zip(expected_lin)
             .filter(|(_, e)| e[k] > 0.03)
             .map(|(s, e)| s[k] / e[k])
             .collect();
@@ -244,7 +251,7 @@ fn compare_cells(seen: &[[f32; 3]], expected: &[[f32; 3]]) -> Option<PortraitCom
         let median = ratios[ratios.len() / 2].max(1e-3);
         let points: Vec<(f32, f32)> = expected_lin
             .iter()
-            .zip(&seen_lin)
+            .zip(seen_lin)
             .map(|(e, s)| (e[k], s[k]))
             .collect();
         let slope = trimmed_line(&points).map_or(0.0, |(g, _)| g);
@@ -253,7 +260,7 @@ fn compare_cells(seen: &[[f32; 3]], expected: &[[f32; 3]]) -> Option<PortraitCom
     // Then the light that could have been added to each cell in every channel, smoothed.
     let white: Vec<f32> = seen_lin
         .iter()
-        .zip(&expected_lin)
+        .zip(expected_lin)
         .map(|(s, e)| {
             (0..3)
                 .map(|k| s[k] / gains[k] - e[k])
@@ -333,27 +340,45 @@ const GLARE_SPREAD: f32 = 1.5;
 /// cell (a feature of another face) is not spread onto its neighbours as glare.
 fn smooth(values: &[f32]) -> Vec<f32> {
     let r = (3.0 * GLARE_SPREAD).ceil() as i32;
-    let weight = |d: i32| (-(d * d) as f32 / (2.0 * GLARE_SPREAD * GLARE_SPREAD)).exp();
+    let weights: Vec<f32> = (-r..=r)
+        .map(|d| (-(d * d) as f32 / (2.0 * GLARE_SPREAD * GLARE_SPREAD)).exp())
+        .collect();
+    // One pass along an axis of `n` cells, `stride` apart, `lines` of them `step` apart:
+    // weighted sums and their weights (normalised at the edges).
+    let pass = |src: &[f32], along_rows: bool| -> Vec<f32> {
+        let (n, stride, lines, step) = if along_rows {
+            (COLS, 1, ROWS, COLS)
+        } else {
+            (ROWS, COLS, COLS, 1)
+        };
+        let mut out = vec![0.0; src.len()];
+        for line in 0..lines {
+            for i in 0..n as i32 {
+                let (mut sum, mut total) = (0.0, 0.0);
+                for (w, d) in weights.iter().zip(-r..=r) {
+                    let j = i + d;
+                    if (0..n as i32).contains(&j) {
+                        sum += w * src[line * step + j as usize * stride];
+                        total += w;
+                    }
+                }
+                out[line * step + i as usize * stride] = sum / total;
+            }
+        }
+        out
+    };
+    let smoothed = pass(&pass(values, true), false);
     let at = |x: i32, y: i32| values[y as usize * COLS + x as usize];
     (0..ROWS as i32)
         .flat_map(|y| (0..COLS as i32).map(move |x| (x, y)))
         .map(|(x, y)| {
-            let (mut sum, mut total, mut near) = (0.0, 0.0, 0.0f32);
-            for dy in -r..=r {
-                for dx in -r..=r {
-                    let (nx, ny) = (x + dx, y + dy);
-                    if nx < 0 || ny < 0 || nx >= COLS as i32 || ny >= ROWS as i32 {
-                        continue;
-                    }
-                    let w = weight(dx) * weight(dy);
-                    sum += w * at(nx, ny);
-                    total += w;
-                    if dx.abs() <= 1 && dy.abs() <= 1 {
-                        near = near.max(at(nx, ny));
-                    }
+            let mut near = 0.0f32;
+            for ny in (y - 1).max(0)..=(y + 1).min(ROWS as i32 - 1) {
+                for nx in (x - 1).max(0)..=(x + 1).min(COLS as i32 - 1) {
+                    near = near.max(at(nx, ny));
                 }
             }
-            (sum / total).min(near)
+            smoothed[y as usize * COLS + x as usize].min(near)
         })
         .collect()
 }

@@ -60,6 +60,39 @@ pub fn rgb(img: &RgbImage, x: f64, y: f64) -> Option<[f32; 3]> {
     }))
 }
 
+/// Linear light (0..1) of each 8-bit sRGB value.
+fn linear_table() -> &'static [f32; 256] {
+    static TABLE: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| std::array::from_fn(|v| crate::colour::srgb_to_linear(v as f32 / 255.0)))
+}
+
+/// The linear light (0..1) of an sRGB value `v` (0..255, fractional: a bilinear sample),
+/// interpolated in a table of the 256 levels.
+pub fn level_to_linear(v: f32) -> f32 {
+    let lin = linear_table();
+    let v = v.clamp(0.0, 255.0);
+    let i = (v as usize).min(254);
+    lin[i] + (lin[i + 1] - lin[i]) * (v - i as f32)
+}
+
+/// Bilinear colour at (`x`, `y`) as linear light (0..1 per channel), interpolated between
+/// the pixels' light, or `None` outside the image.
+pub fn rgb_linear(img: &RgbImage, x: f64, y: f64) -> Option<[f32; 3]> {
+    let (x0, y0, fx, fy) = cell(img.width(), img.height(), x, y)?;
+    let lin = linear_table();
+    let p = |x, y, c: usize| lin[usize::from(img.get_pixel(x, y)[c])];
+    Some(std::array::from_fn(|c| {
+        mix(
+            p(x0, y0, c),
+            p(x0 + 1, y0, c),
+            p(x0, y0 + 1, c),
+            p(x0 + 1, y0 + 1, c),
+            fx,
+            fy,
+        )
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +106,19 @@ mod tests {
         assert_eq!(luma(&img, f64::NAN, 1.0), None);
         let c = RgbImage::from_fn(4, 4, |x, y| image::Rgb([(x * 10) as u8, (y * 20) as u8, 7]));
         assert_eq!(rgb(&c, 0.5, 0.5), Some([5.0, 10.0, 7.0]));
+        let lin = rgb_linear(&c, 1.0, 1.0).unwrap();
+        assert!(
+            (lin[1] - crate::colour::srgb_to_linear(20.0 / 255.0)).abs() < 1e-6,
+            "{lin:?}"
+        );
+        assert_eq!(rgb_linear(&c, 3.5, 0.0), None);
+        for v in [0.0f32, 10.0, 127.5, 200.25, 255.0] {
+            let exact = crate::colour::srgb_to_linear(v / 255.0);
+            assert!(
+                (level_to_linear(v) - exact).abs() < 2e-3,
+                "{v}: {} vs {exact}",
+                level_to_linear(v)
+            );
+        }
     }
 }

@@ -20,8 +20,7 @@
 
 use image::GrayImage;
 
-use super::sample::luma;
-use crate::colour::srgb_to_linear;
+use super::sample::{level_to_linear, luma};
 use crate::credential::Credential;
 use crate::homography::Homography;
 use crate::layout::Rect;
@@ -275,12 +274,12 @@ fn compare_field(
                 let fy = ((k / sub) as f32 + 0.5) / sub as f32 - 0.5;
                 let p = [f64::from(x + fx * step), f64::from(y + fy * step)];
                 let [u, v] = to_image.apply(p);
-                sum += luma(grey, u, v)?;
+                // In light, not in the photo's sRGB values: glare on the glass adds light,
+                // which the window's own black level then takes out; in sRGB values it would
+                // also flatten the lettering under it.
+                sum += level_to_linear(luma(grey, u, v)?);
             }
-            // In light, not in the photo's sRGB values: glare on the glass adds light, which
-            // the window's own black level then takes out; in sRGB values it would also
-            // flatten the lettering under it.
-            dark.push(255.0 * (1.0 - srgb_to_linear(sum / (sub * sub) as f32 / 255.0)));
+            dark.push(255.0 * (1.0 - sum / (sub * sub) as f32));
             points.push([x, y]);
         }
     }
