@@ -4,6 +4,10 @@
 
 use super::gpu::{GpuContext, RenderError};
 
+/// How long a read-back waits for its buffer's map callback once the GPU has finished (the
+/// callback may be run by another thread's poll of the same device).
+const MAP_CALLBACK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What the map callback reports, kept between frames so reading back allocates nothing
 /// of holoid's own.
 type MapResult = std::sync::Arc<std::sync::Mutex<Option<Result<(), wgpu::BufferAsyncError>>>>;
@@ -115,10 +119,26 @@ impl Readback {
         ctx.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| RenderError::Readback(e.to_string()))?;
-        match lock(&self.mapped) {
+        // Renderers on other threads may share the device: a poll there can take this
+        // buffer's callback and run it just after our poll returns. Wait for it a while.
+        let mut result = lock(&self.mapped);
+        let start = std::time::Instant::now();
+        while result.is_none() && start.elapsed() < MAP_CALLBACK_WAIT {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            ctx.device
+                .poll(wgpu::PollType::Poll)
+                .map_err(|e| RenderError::Readback(e.to_string()))?;
+            result = lock(&self.mapped);
+        }
+        match result {
             Some(Ok(())) => {}
             Some(Err(e)) => return Err(RenderError::Readback(e.to_string())),
-            None => return Err(RenderError::Readback("the buffer was not mapped".into())),
+            None => {
+                return Err(RenderError::Readback(format!(
+                    "the buffer was not mapped {} s after the GPU finished",
+                    MAP_CALLBACK_WAIT.as_secs()
+                )));
+            }
         }
         let row = 4 * self.width as usize;
         {
