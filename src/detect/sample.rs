@@ -46,8 +46,14 @@ pub fn luma(img: &GrayImage, x: f64, y: f64) -> Option<f32> {
 
 /// Bilinear colour at (`x`, `y`), 0..255 per channel, or `None` outside the image.
 pub fn rgb(img: &RgbImage, x: f64, y: f64) -> Option<[f32; 3]> {
+    rgb_of(img, x, y, f32::from)
+}
+
+/// Bilinear interpolation at (`x`, `y`) of `value` of each pixel's channels, or `None`
+/// outside the image.
+fn rgb_of(img: &RgbImage, x: f64, y: f64, value: impl Fn(u8) -> f32) -> Option<[f32; 3]> {
     let (x0, y0, fx, fy) = cell(img.width(), img.height(), x, y)?;
-    let p = |x, y, c: usize| f32::from(img.get_pixel(x, y)[c]);
+    let p = |x, y, c: usize| value(img.get_pixel(x, y)[c]);
     Some(std::array::from_fn(|c| {
         mix(
             p(x0, y0, c),
@@ -78,19 +84,8 @@ pub fn level_to_linear(v: f32) -> f32 {
 /// Bilinear colour at (`x`, `y`) as linear light (0..1 per channel), interpolated between
 /// the pixels' light, or `None` outside the image.
 pub fn rgb_linear(img: &RgbImage, x: f64, y: f64) -> Option<[f32; 3]> {
-    let (x0, y0, fx, fy) = cell(img.width(), img.height(), x, y)?;
     let lin = linear_table();
-    let p = |x, y, c: usize| lin[usize::from(img.get_pixel(x, y)[c])];
-    Some(std::array::from_fn(|c| {
-        mix(
-            p(x0, y0, c),
-            p(x0 + 1, y0, c),
-            p(x0, y0 + 1, c),
-            p(x0 + 1, y0 + 1, c),
-            fx,
-            fy,
-        )
-    }))
+    rgb_of(img, x, y, |v| lin[usize::from(v)])
 }
 
 #[cfg(test)]
