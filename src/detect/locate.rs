@@ -516,9 +516,8 @@ const SEARCH: f64 = 16.0;
 /// would put it ([`predict_missing`]). Three points leave a homography two degrees of
 /// freedom, its perspective; each place tried for the fourth mark fixes them, and so the
 /// mark's size and shape there, through which its pattern is matched. Returns the completed
-/// cards (top-left, top-right, bottom-left, orientation) with the match score of the mark
-/// found.
-fn complete(img: &GrayImage, finders: &[FoundMark], orientation: &[FoundMark]) -> Vec<(f64, [FoundMark; 4])> {
+/// card (top-left, top-right, bottom-left, orientation) whose added mark matched best.
+fn complete(img: &GrayImage, finders: &[FoundMark], orientation: &[FoundMark]) -> Option<[FoundMark; 4]> {
     let mut hypotheses: Vec<[Option<FoundMark>; 4]> = Vec::new();
     for (i, a) in finders.iter().enumerate() {
         for (j, b) in finders.iter().enumerate() {
@@ -538,7 +537,7 @@ fn complete(img: &GrayImage, finders: &[FoundMark], orientation: &[FoundMark]) -
         }
     }
     let design = CodeGeometry::STANDARD.mark_centers().map(|p| p.map(f64::from));
-    let mut out = Vec::new();
+    let mut out: Option<(f64, [FoundMark; 4])> = None;
     for known in hypotheses {
         let Some((missing, guess, module)) = predict_missing(known) else {
             continue;
@@ -576,11 +575,14 @@ fn complete(img: &GrayImage, finders: &[FoundMark], orientation: &[FoundMark]) -
         };
         let mut card = known;
         card[missing] = Some(found);
-        if let [Some(tl), Some(tr), Some(bl), Some(o)] = card {
-            out.push((r, [tl, tr, bl, o]));
+        // On a tie, the later card.
+        if let [Some(tl), Some(tr), Some(bl), Some(o)] = card
+            && out.is_none_or(|(best, _)| r >= best)
+        {
+            out = Some((r, [tl, tr, bl, o]));
         }
     }
-    out
+    out.map(|(_, card)| card)
 }
 
 /// How [`match_mark`] moves its guess: over a square grid of offsets, or along the image's x
@@ -791,10 +793,7 @@ fn locate_in(img: &GrayImage, bin: &[bool]) -> Result<Located, LocateError> {
     let mut best = best_arrangement(fs, os).map(|(_, marks)| marks);
     if best.is_none() {
         // One mark not seen: where three of them say it should be, look for it.
-        best = complete(img, &finders[..finders.len().min(6)], os)
-            .into_iter()
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, marks)| marks);
+        best = complete(img, &finders[..finders.len().min(6)], os);
     }
     let Some([tl, tr, bl, o]) = best else {
         if finders.len() < 3 || orientation.is_empty() {
@@ -945,10 +944,7 @@ mod tests {
         );
         for missed in 0..3 {
             let seen: Vec<FoundMark> = (0..3).filter(|&i| i != missed).map(|i| finders[i]).collect();
-            let cards = complete(&img, &seen, &orientation);
-            let (_, marks) = cards
-                .into_iter()
-                .max_by(|a, b| a.0.total_cmp(&b.0))
+            let marks = complete(&img, &seen, &orientation)
                 .unwrap_or_else(|| panic!("finder {missed} missed: not completed"));
             let found = Located { to_image: h, marks };
             let off = misplacement(&found, &h);
