@@ -302,29 +302,34 @@ pub fn decode(modules: &[Option<bool>]) -> Result<Decoded, CodeError> {
     if modules.len() != MODULE_COUNT {
         return Err(CodeError::WrongModuleCount { found: modules.len() });
     }
-    let mut word = [0u8; CODEWORD_LEN];
-    let mut erasures = Vec::new();
-    for (i, byte) in word.iter_mut().enumerate() {
-        let bits = &modules[i * 8..i * 8 + 8];
-        if bits.iter().any(Option::is_none) {
-            erasures.push(i);
-        }
-        let raw = bits
+    let word = whitened(modules);
+    let erasures: Vec<usize> = (0..CODEWORD_LEN)
+        .filter(|&i| modules[i * 8..i * 8 + 8].iter().any(Option::is_none))
+        .collect();
+    let erased_bytes = erasures.len();
+    corrected(word, &erasures).unwrap_or(Err(CodeError::Unreadable { erased_bytes }))
+}
+
+/// The codeword bytes a reading spells, whitening taken off (an unread module as light).
+fn whitened(modules: &[Option<bool>]) -> [u8; CODEWORD_LEN] {
+    std::array::from_fn(|i| {
+        let raw = modules[i * 8..i * 8 + 8]
             .iter()
             .fold(0u8, |acc, b| acc << 1 | u8::from(b.unwrap_or(false)));
-        *byte = raw ^ WHITENING[i];
-    }
-    let erased_bytes = erasures.len();
-    let corrected_bytes = reed_solomon()
-        .correct(&mut word, &erasures)
-        .map_err(|_| CodeError::Unreadable { erased_bytes })?;
+        raw ^ WHITENING[i]
+    })
+}
+
+/// `word` corrected with `erasures` and its payload; `None` if Reed–Solomon cannot correct it.
+fn corrected(mut word: [u8; CODEWORD_LEN], erasures: &[usize]) -> Option<Result<Decoded, CodeError>> {
+    let corrected_bytes = reed_solomon().correct(&mut word, erasures).ok()?;
     let mut payload = [0u8; PAYLOAD_LEN];
     payload.copy_from_slice(&word[..PAYLOAD_LEN]);
-    Ok(Decoded {
-        payload: Payload::from_bytes(&payload)?,
+    Some(Payload::from_bytes(&payload).map(|payload| Decoded {
+        payload,
         corrected_bytes,
-        erased_bytes,
-    })
+        erased_bytes: erasures.len(),
+    }))
 }
 
 /// Decodes soft readings of the data modules: per module, how dark it looks against its
@@ -360,15 +365,8 @@ pub fn decode_levels(levels: &[Option<f32>], unsure: f32) -> Result<Decoded, Cod
         .enumerate()
         .collect();
     order.sort_by(|a, b| a.1.total_cmp(&b.1));
-    let signs: Vec<bool> = levels.iter().map(|l| l.is_some_and(|l| l > 0.0)).collect();
+    let word = whitened(&levels.iter().map(|l| l.map(|l| l > 0.0)).collect::<Vec<_>>());
     for erase in (0..=PARITY_LEN).step_by(4) {
-        let mut word = [0u8; CODEWORD_LEN];
-        for (i, byte) in word.iter_mut().enumerate() {
-            let raw = signs[i * 8..i * 8 + 8]
-                .iter()
-                .fold(0u8, |acc, &b| acc << 1 | u8::from(b));
-            *byte = raw ^ WHITENING[i];
-        }
         let mut erasures: Vec<usize> = order[..erase].iter().map(|&(i, _)| i).collect();
         // Unseen modules' bytes are erased whatever the budget.
         erasures.extend(
@@ -380,14 +378,8 @@ pub fn decode_levels(levels: &[Option<f32>], unsure: f32) -> Result<Decoded, Cod
         if erasures.len() > PARITY_LEN {
             break;
         }
-        if let Ok(corrected_bytes) = reed_solomon().correct(&mut word, &erasures) {
-            let mut payload = [0u8; PAYLOAD_LEN];
-            payload.copy_from_slice(&word[..PAYLOAD_LEN]);
-            return Ok(Decoded {
-                payload: Payload::from_bytes(&payload)?,
-                corrected_bytes,
-                erased_bytes: erasures.len(),
-            });
+        if let Some(decoded) = corrected(word, &erasures) {
+            return decoded;
         }
     }
     first
