@@ -352,7 +352,12 @@ impl Detector {
         }
         let burst = self.burst_check(&results, &mut reasons);
         let portrait = self.portrait_check(&results, &mut reasons);
-        self.text_check(&results, portrait.is_some_and(|p| p.1), &mut reasons);
+        text_check(
+            &self.config,
+            &results,
+            portrait.is_some_and(|p| p.1),
+            &mut reasons,
+        );
         reasons.extend(results.iter_mut().flat_map(|r| std::mem::take(&mut r.reasons)));
         reasons.sort_by_key(|r| match r.code.outcome() {
             Outcome::Fail => 0,
@@ -500,131 +505,6 @@ impl Detector {
         };
         reasons.push(Reason { code, message, frame });
         Some((score.min(1.0), code == ReasonCode::PortraitMatch))
-    }
-
-    /// The text check over the frames whose code was authentic. Only frames that show the
-    /// words clearly count: no more glare than `text_max_glare` (glare on the glass flattens
-    /// lettering unevenly) and a median field agreeing at least `text_min_clarity`. In each,
-    /// every field's agreement is taken against that frame's median field (how well the
-    /// photo shows words at all); a field's evidence is the mean of that over the clear
-    /// frames (an edit is in every frame, blur and noise are not), and the card is judged on
-    /// its worst field. A field that does not agree is called edited only when the portrait
-    /// matched cleanly (`portrait_clean`); otherwise, and without a clear frame, the check
-    /// asks for a retake.
-    fn text_check(&self, results: &[FrameResult], portrait_clean: bool, reasons: &mut Vec<Reason>) {
-        let median = |r: &FrameReport| {
-            let mut v: Vec<f32> = r.text_fields.iter().map(|t| t.worst_window).collect();
-            v.sort_by(f32::total_cmp);
-            v[v.len() / 2]
-        };
-        let compared: Vec<(usize, &FrameReport)> = results
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.report.window.is_some() && !r.report.text_fields.is_empty())
-            .map(|(i, r)| (i, &r.report))
-            .collect();
-        let Some(&(first_index, _)) = compared.first() else {
-            return;
-        };
-        let clear_enough: Vec<(usize, &FrameReport, f32)> = compared
-            .iter()
-            .map(|&(i, r)| (i, r, median(r)))
-            .filter(|&(_, _, m)| m >= self.config.text_min_clarity)
-            .collect();
-        let clear: Vec<(usize, &FrameReport, f32)> = clear_enough
-            .iter()
-            .copied()
-            .filter(|(_, r, _)| r.portrait_glare.is_some_and(|g| g <= self.config.text_max_glare))
-            .collect();
-        let unclear = |frame: usize, message: String| Reason {
-            code: ReasonCode::TextUnclear,
-            message,
-            frame: Some(frame),
-        };
-        if clear_enough.is_empty() {
-            let best = compared.iter().map(|&(_, r)| median(r)).fold(f32::MIN, f32::max);
-            reasons.push(unclear(
-                first_index,
-                format!(
-                    "the words on the card are too blurred to compare letter by letter \
-                     (agreement {best:.2}, {:.2} needed)",
-                    self.config.text_min_clarity
-                ),
-            ));
-            return;
-        }
-        if clear.is_empty() {
-            reasons.push(unclear(
-                clear_enough[0].0,
-                "glare on the card flattens its words unevenly in every photo: retake without \
-                 glare on the card to compare them letter by letter"
-                    .into(),
-            ));
-            return;
-        }
-        // Per field: the mean over the clear frames of its agreement against the frame's
-        // median field, and the clear frame where it agrees least.
-        let fields = clear[0].1.text_fields.len();
-        let Some((ratio, field, frame)) = (0..fields)
-            .filter_map(|k| {
-                let ratios: Vec<(f32, usize, &str)> = clear
-                    .iter()
-                    .filter_map(|&(i, r, m)| {
-                        r.text_fields
-                            .get(k)
-                            .map(|t| (t.worst_window / m.max(1e-3), i, t.name))
-                    })
-                    .collect();
-                let (_, frame, name) = *ratios.iter().min_by(|a, b| a.0.total_cmp(&b.0))?;
-                let mean = ratios.iter().map(|r| r.0).sum::<f32>() / ratios.len() as f32;
-                Some((mean, name, frame))
-            })
-            .min_by(|a, b| a.0.total_cmp(&b.0))
-        else {
-            return;
-        };
-        let field = text::field_words(field);
-        let frames = if clear.len() == 1 {
-            "in the one clear photo".to_string()
-        } else {
-            format!("over {} clear photos", clear.len())
-        };
-        let (code, message) = if ratio < self.config.text_mismatch_below && !portrait_clean {
-            (
-                ReasonCode::TextUnclear,
-                format!(
-                    "part of the {field} agrees with the credential's lettering only {:.0} % as \
-                     well as the card's other words do ({frames}), but the portrait beside it did \
-                     not match cleanly either: retake without glare on the card",
-                    ratio.max(0.0) * 100.0
-                ),
-            )
-        } else if ratio < self.config.text_mismatch_below {
-            (
-                ReasonCode::TextMismatch,
-                format!(
-                    "the {field} on the card is not the credential's: part of it agrees with the \
-                     credential's lettering only {:.0} % as well as the card's other words do \
-                     ({frames}; edited from below {:.0} %)",
-                    ratio.max(0.0) * 100.0,
-                    self.config.text_mismatch_below * 100.0
-                ),
-            )
-        } else {
-            (
-                ReasonCode::TextMatch,
-                format!(
-                    "the words on the card are the credential's (least clear: the {field}, {:.0} % \
-                     of the others, {frames})",
-                    ratio * 100.0
-                ),
-            )
-        };
-        reasons.push(Reason {
-            code,
-            message,
-            frame: Some(frame),
-        });
     }
 
     fn check_frame(&self, index: usize, capture: &Capture<'_>, timings: &mut Timings) -> FrameResult {
@@ -889,6 +769,151 @@ pub fn find_code(
     result
 }
 
+/// The text check over the frames whose code was authentic. Only frames that show the
+/// words clearly count: lettering sharper than the softest blur the reference keeps
+/// ([`text::BLURS`]; at that blur the value text's letters are no longer told apart, and
+/// the photo may be softer still), no more glare than `text_max_glare` (glare on the
+/// glass flattens lettering unevenly) and a median field agreeing at least
+/// `text_min_clarity`. In each, every field's agreement is taken against that frame's
+/// median field (how well the photo shows words at all); a field's evidence is the best
+/// of that over the clear frames (an edit disagrees in every photo; a passing glare spot,
+/// shake or noise in one does not), and the card is judged on its worst field. A field
+/// that does not agree is called edited only when the portrait matched cleanly
+/// (`portrait_clean`); otherwise, and without a clear frame, the check asks for a retake.
+fn text_check(
+    config: &DetectorConfig,
+    results: &[FrameResult],
+    portrait_clean: bool,
+    reasons: &mut Vec<Reason>,
+) {
+    let median = |r: &FrameReport| {
+        let mut v: Vec<f32> = r.text_fields.iter().map(|t| t.worst_window).collect();
+        v.sort_by(f32::total_cmp);
+        v[v.len() / 2]
+    };
+    let compared: Vec<(usize, &FrameReport)> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.report.window.is_some() && !r.report.text_fields.is_empty())
+        .map(|(i, r)| (i, &r.report))
+        .collect();
+    let Some(&(first_index, _)) = compared.first() else {
+        return;
+    };
+    // The blur of the frame's median field: an edited field fits a blurred reference
+    // best, the frame's other fields do not.
+    let soft = |r: &FrameReport| {
+        let mut v: Vec<f32> = r.text_fields.iter().map(|t| t.blur).collect();
+        v.sort_by(f32::total_cmp);
+        v[v.len() / 2] >= text::BLURS[text::BLURS.len() - 1]
+    };
+    let clear_enough: Vec<(usize, &FrameReport, f32)> = compared
+        .iter()
+        .map(|&(i, r)| (i, r, median(r)))
+        .filter(|&(_, r, m)| m >= config.text_min_clarity && !soft(r))
+        .collect();
+    let clear: Vec<(usize, &FrameReport, f32)> = clear_enough
+        .iter()
+        .copied()
+        .filter(|(_, r, _)| r.portrait_glare.is_some_and(|g| g <= config.text_max_glare))
+        .collect();
+    let unclear = |frame: usize, message: String| Reason {
+        code: ReasonCode::TextUnclear,
+        message,
+        frame: Some(frame),
+    };
+    if clear_enough.is_empty() {
+        let best = compared.iter().map(|&(_, r)| median(r)).fold(f32::MIN, f32::max);
+        let message = if compared.iter().all(|&(_, r)| soft(r)) {
+            format!(
+                "the words on the card are too blurred to compare letter by letter (as \
+                 soft as a blur of {:.0} design units or softer): retake closer or steadier",
+                text::BLURS[text::BLURS.len() - 1]
+            )
+        } else {
+            format!(
+                "the words on the card are too blurred to compare letter by letter \
+                 (agreement {best:.2}, {:.2} needed)",
+                config.text_min_clarity
+            )
+        };
+        reasons.push(unclear(first_index, message));
+        return;
+    }
+    if clear.is_empty() {
+        reasons.push(unclear(
+            clear_enough[0].0,
+            "glare on the card flattens its words unevenly in every photo: retake without \
+             glare on the card to compare them letter by letter"
+                .into(),
+        ));
+        return;
+    }
+    // Per field: the best over the clear frames of its agreement against the frame's
+    // median field, and the clear frame where it agrees least.
+    let fields = clear[0].1.text_fields.len();
+    let Some((ratio, field, frame)) = (0..fields)
+        .filter_map(|k| {
+            let ratios: Vec<(f32, usize, &str)> = clear
+                .iter()
+                .filter_map(|&(i, r, m)| {
+                    r.text_fields
+                        .get(k)
+                        .map(|t| (t.worst_window / m.max(1e-3), i, t.name))
+                })
+                .collect();
+            let (_, frame, name) = *ratios.iter().min_by(|a, b| a.0.total_cmp(&b.0))?;
+            let best = ratios.iter().map(|r| r.0).fold(f32::MIN, f32::max);
+            Some((best, name, frame))
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+    else {
+        return;
+    };
+    let field = text::field_words(field);
+    let frames = if clear.len() == 1 {
+        "in the one clear photo".to_string()
+    } else {
+        format!("at best, in {} clear photos", clear.len())
+    };
+    let (code, message) = if ratio < config.text_mismatch_below && !portrait_clean {
+        (
+            ReasonCode::TextUnclear,
+            format!(
+                "part of the {field} agrees with the credential's lettering only {:.0} % as \
+                 well as the card's other words do ({frames}), but the portrait beside it did \
+                 not match cleanly either: retake without glare on the card",
+                ratio.max(0.0) * 100.0
+            ),
+        )
+    } else if ratio < config.text_mismatch_below {
+        (
+            ReasonCode::TextMismatch,
+            format!(
+                "the {field} on the card is not the credential's: part of it agrees with the \
+                 credential's lettering only {:.0} % as well as the card's other words do \
+                 ({frames}; edited from below {:.0} %)",
+                ratio.max(0.0) * 100.0,
+                config.text_mismatch_below * 100.0
+            ),
+        )
+    } else {
+        (
+            ReasonCode::TextMatch,
+            format!(
+                "the words on the card are the credential's (least clear: the {field}, {:.0} % \
+                 of the others, {frames})",
+                ratio * 100.0
+            ),
+        )
+    };
+    reasons.push(Reason {
+        code,
+        message,
+        frame: Some(frame),
+    });
+}
+
 /// The time a sweep `phase` stands for in `window`, and, when the reading lies within 2 %
 /// of the window's edge (at least 40 ms), the time just across that edge that a reading
 /// error of that size could also mean (a head at 0.995 may stand at 0.0).
@@ -935,6 +960,63 @@ mod tests {
             (UnixMillis(start + 20), Some(UnixMillis(start + 5_000)))
         );
         assert_eq!(shown_time(period, w, 0.5), (UnixMillis(start + 2_500), None));
+    }
+
+    /// A frame with an authentic code and no glare whose fields agree 0.9 but the last (the
+    /// expiry date) `last`, all fitted at blur `blur` design units.
+    fn text_frame(last: f32, blur: f32) -> FrameResult {
+        let names = ["name_hangul", "name_latin", "birth_date", "address", "expires"];
+        FrameResult {
+            report: FrameReport {
+                window: Some(Window(1)),
+                portrait_glare: Some(0.0),
+                text_fields: names
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &name)| text::FieldComparison {
+                        name,
+                        correlation: 0.9,
+                        worst_window: if k + 1 == names.len() { last } else { 0.9 },
+                        blur,
+                    })
+                    .collect(),
+                ..Default::default()
+            },
+            reasons: Vec::new(),
+            state: FrameState::Retake,
+        }
+    }
+
+    fn text_reasons(frames: &[FrameResult]) -> Vec<Reason> {
+        let mut reasons = Vec::new();
+        text_check(&DetectorConfig::default(), frames, true, &mut reasons);
+        reasons
+    }
+
+    #[test]
+    fn an_edit_must_disagree_in_every_clear_photo() {
+        let edited = text_reasons(&[text_frame(0.2, 6.0), text_frame(0.3, 6.0)]);
+        assert_eq!(edited[0].code, ReasonCode::TextMismatch, "{edited:?}");
+        assert!(edited[0].message.contains("expiry date"), "{edited:?}");
+        // A disagreement in one photo only (a glare spot, a shake) is not an edit.
+        let passing = text_reasons(&[text_frame(0.2, 6.0), text_frame(0.88, 6.0)]);
+        assert_eq!(passing[0].code, ReasonCode::TextMatch, "{passing:?}");
+        // A single clear photo is judged by itself.
+        let one = text_reasons(&[text_frame(0.2, 6.0)]);
+        assert_eq!(one[0].code, ReasonCode::TextMismatch, "{one:?}");
+    }
+
+    #[test]
+    fn lettering_at_the_softest_blur_is_not_judged() {
+        let softest = text::BLURS[text::BLURS.len() - 1];
+        let soft = text_reasons(&[text_frame(0.1, softest), text_frame(0.1, softest)]);
+        assert_eq!(soft.len(), 1);
+        assert_eq!(soft[0].code, ReasonCode::TextUnclear, "{soft:?}");
+        assert!(soft[0].message.contains("too blurred"), "{soft:?}");
+        // Only the sharper photo of a burst counts.
+        let mixed = text_reasons(&[text_frame(0.1, softest), text_frame(0.9, 9.0)]);
+        assert_eq!(mixed[0].code, ReasonCode::TextMatch, "{mixed:?}");
+        assert_eq!(mixed[0].frame, Some(1), "{mixed:?}");
     }
 
     #[test]

@@ -212,6 +212,9 @@ pub struct FieldComparison {
     /// signal. Near 1 when every letter is where the credential puts it; near zero or below
     /// where a letter was changed, added or removed.
     pub worst_window: f32,
+    /// The blur (Gaussian σ, design units) of the expected ink that fits the photo best: how
+    /// soft the lettering is.
+    pub blur: f32,
 }
 
 /// Compares each value field of the photo (`grey`, through `to_image`) with the
@@ -398,6 +401,7 @@ fn compare_field(
             name: field.name,
             correlation,
             worst_window: worst,
+            blur: BLURS[b],
         },
         shift,
     ))

@@ -244,6 +244,7 @@ impl Verdict {
                     "field": t.name,
                     "correlation": opt_f(Some(t.correlation)),
                     "worst_window": opt_f(Some(t.worst_window)),
+                    "blur": opt_f(Some(t.blur)),
                 })).collect::<Vec<_>>(),
                 "score": opt_f(Some(f.score)),
             })).collect::<Vec<_>>(),
