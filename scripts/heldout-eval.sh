@@ -6,8 +6,8 @@
 # OUT (default target/heldout): chunk-NNNN/ directories, each `holoid simulate --seed SEED
 # --from N --count CHUNK` (captures N..N+CHUNK of every species and level, burst 2,
 # 720x1280); a chunk is redone unless its manifest.jsonl exists, so an interrupted run
-# resumes. Then OUT/merged (hard links: the chunks of one seed are one dataset) and
-# `holoid eval OUT/merged` (table on stdout, OUT/eval.json, OUT/eval.png).
+# resumes, and a failed chunk is tried once more. Then OUT/merged (hard links: the chunks
+# of one seed are one dataset) and `holoid eval OUT/merged` (table on stdout, OUT/eval.json, OUT/eval.png).
 # SEED (default 4242) must not be one the detector's thresholds were chosen on (1-3, 9, 11).
 # PER_GROUP (default 200) captures per species and level; CHUNK (default 20) per chunk.
 # HOLOID_EVAL_ONLY_DONE=1 evaluates the chunks made so far without making more.
@@ -31,8 +31,19 @@ if [ "${HOLOID_EVAL_ONLY_DONE:-0}" != 1 ]; then
     dir=$(printf '%s/chunk-%04d' "$out" "$from")
     n=$(( per_group - from < chunk ? per_group - from : chunk ))
     if [ -f "$dir/manifest.jsonl" ]; then continue; fi
-    echo "chunk $from..$((from + n)) of $per_group ($(date -u +%H:%M:%S))" >&2
-    "$bin" simulate --out "$dir" --seed "$seed" --from "$from" --count "$n" --burst 2 --force
+    # A chunk that fails (a lost GPU device, a full disk) is tried once more from scratch
+    # before the run stops: the chunk is deterministic, so a retry makes the same captures.
+    for try in 1 2; do
+      echo "chunk $from..$((from + n)) of $per_group, try $try ($(date -u +%H:%M:%S))" >&2
+      if "$bin" simulate --out "$dir" --seed "$seed" --from "$from" --count "$n" --burst 2 --force; then
+        break
+      fi
+      rm -rf "$dir"
+      if [ "$try" = 2 ]; then
+        echo "chunk $from failed twice: stopping (rerun to resume)" >&2
+        exit 1
+      fi
+    done
   done
 fi
 merged="$out/merged"
