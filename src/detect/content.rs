@@ -181,6 +181,12 @@ pub struct PortraitComparison {
     pub cells_off: f32,
     /// The most glare found on the portrait: light added, as a share of the display's white.
     pub glare: f32,
+    /// How colourful the portrait is against the credential's, whatever the camera's gain per
+    /// channel (see [`saturation`]). About 1 on a screen without glare; a print's inks and a
+    /// second camera and screen render colours less saturated, and glare does too (a gamut
+    /// cue, reported and not used for the decision: a camera's own colour rendering moves
+    /// it as well).
+    pub saturation: f32,
 }
 
 /// How far (sRGB units of 0..255, Euclidean over R, G, B) a cell's colour may be from the
@@ -299,7 +305,46 @@ fn compare_cells(seen: &Cells, expected: &Cells) -> Option<PortraitComparison> {
         correlation: correlation / 3.0,
         cells_off: off as f32 / compared as f32,
         glare: glare.iter().copied().fold(0.0, f32::max),
+        saturation: saturation(seen_lin, expected_lin, seen),
     })
+}
+
+/// How colourful the seen cells are against the expected ones: the least-squares slope of
+/// each cell's log-chromaticity (ln R/G, ln B/G in light), less its mean over the cells, on
+/// the expected cell's. A gain per channel (exposure, white balance) moves every cell's
+/// log-chromaticity alike and drops out; a narrower gamut, or white light added (glare),
+/// pulls cells towards grey. Cells the sensor clipped, or too dark for a ratio, are left out;
+/// 1 when too few remain.
+fn saturation(seen_lin: &[[f32; 3]], expected_lin: &[[f32; 3]], seen_srgb: &[[f32; 3]]) -> f32 {
+    let log_chroma = |v: &[f32; 3]| [(v[0] / v[1]).ln(), (v[2] / v[1]).ln()];
+    let pairs: Vec<([f32; 2], [f32; 2])> = seen_lin
+        .iter()
+        .zip(expected_lin)
+        .zip(seen_srgb)
+        .filter(|((s, e), srgb)| {
+            srgb.iter().all(|&v| v < SATURATED) && s.iter().chain(e.iter()).all(|&v| v > 0.01)
+        })
+        .map(|((s, e), _)| (log_chroma(s), log_chroma(e)))
+        .collect();
+    if pairs.len() < 8 {
+        return 1.0;
+    }
+    let n = pairs.len() as f32;
+    let (mut ms, mut me) = ([0.0f32; 2], [0.0f32; 2]);
+    for (s, e) in &pairs {
+        for k in 0..2 {
+            ms[k] += s[k] / n;
+            me[k] += e[k] / n;
+        }
+    }
+    let (mut cross, mut own) = (0.0f32, 0.0f32);
+    for (s, e) in &pairs {
+        for k in 0..2 {
+            cross += (s[k] - ms[k]) * (e[k] - me[k]);
+            own += (e[k] - me[k]).powi(2);
+        }
+    }
+    if own < 1e-6 { 1.0 } else { cross / own }
 }
 
 /// The least-squares line `y = gain · x + offset` through `points`, fitted again without
@@ -419,6 +464,17 @@ mod tests {
         scale: f64,
         glare: impl Fn(f64, f64) -> f32,
     ) -> (RgbImage, Homography) {
+        card_with(face, scale, glare, 1.0)
+    }
+
+    /// The same, with the face's colours (as light) `saturation` times as far from their
+    /// grey as drawn, as a narrower gamut renders them.
+    fn card_with(
+        face: &RgbImage,
+        scale: f64,
+        glare: impl Fn(f64, f64) -> f32,
+        saturation: f32,
+    ) -> (RgbImage, Homography) {
         let p = CardLayout::STANDARD.portrait;
         let img = RgbImage::from_fn((1080.0 * scale) as u32, (2340.0 * scale) as u32, |x, y| {
             let (dx, dy) = (f64::from(x) / scale, f64::from(y) / scale);
@@ -426,12 +482,14 @@ mod tests {
             let v = (dy - f64::from(p.y)) / f64::from(p.h);
             if (0.0..1.0).contains(&u) && (0.0..1.0).contains(&v) {
                 let px = face.get_pixel((u * 90.0) as u32, (v * 120.0) as u32);
+                let light = px.0.map(|c| srgb_to_linear(f32::from(c) / 255.0));
+                let grey = (light[0] + light[1] + light[2]) / 3.0;
                 // A darker, warmer camera: a gain per channel on the light.
                 let gains = [0.8, 0.65, 0.5];
                 let added = glare(u, v);
                 image::Rgb(std::array::from_fn(|k| {
-                    (linear_to_srgb((srgb_to_linear(f32::from(px[k]) / 255.0) + added) * gains[k]) * 255.0)
-                        .round() as u8
+                    let drawn = grey + saturation * (light[k] - grey);
+                    (linear_to_srgb((drawn + added) * gains[k]) * 255.0).round() as u8
                 }))
             } else {
                 image::Rgb([230, 230, 230])
@@ -480,6 +538,17 @@ mod tests {
         let (clean, h) = card(&a, 0.5);
         let none = compare_portrait(&clean, &h, &reference(&a)).unwrap();
         assert!(none.glare < 0.01, "no glare: {none:?}");
+    }
+
+    #[test]
+    fn saturation_is_one_on_the_screen_and_lower_in_a_narrower_gamut() {
+        let a = portrait(5);
+        let (photo, h) = card(&a, 0.5);
+        let screen = compare_portrait(&photo, &h, &reference(&a)).unwrap();
+        assert!((0.9..1.1).contains(&screen.saturation), "screen: {screen:?}");
+        let (photo, h) = card_with(&a, 0.5, |_, _| 0.0, 0.6);
+        let faded = compare_portrait(&photo, &h, &reference(&a)).unwrap();
+        assert!(faded.saturation < 0.75, "faded: {faded:?}");
     }
 
     #[test]

@@ -484,6 +484,16 @@ impl Detector {
             }
         };
         out.report.located = true;
+        // The portrait is measured in every located frame (its glare and colourfulness are
+        // reported even where the code fails); only frames with an authentic code judge it.
+        let clock = Instant::now();
+        let portrait =
+            content::compare_portrait(capture.image, &located.to_image, &self.trust.portrait_cells);
+        timings.content_us += clock.elapsed().as_micros() as u64;
+        out.report.portrait_correlation = portrait.map(|p| p.correlation);
+        out.report.portrait_cells_off = portrait.map(|p| p.cells_off);
+        out.report.portrait_glare = portrait.map(|p| p.glare);
+        out.report.portrait_saturation = portrait.map(|p| p.saturation);
 
         let clock = Instant::now();
         let tag = decoded.as_ref().ok().map(|d| {
@@ -635,13 +645,6 @@ impl Detector {
             }
         }
 
-        let clock = Instant::now();
-        let portrait =
-            content::compare_portrait(capture.image, &located.to_image, &self.trust.portrait_cells);
-        timings.content_us += clock.elapsed().as_micros() as u64;
-        out.report.portrait_correlation = portrait.map(|p| p.correlation);
-        out.report.portrait_cells_off = portrait.map(|p| p.cells_off);
-        out.report.portrait_glare = portrait.map(|p| p.glare);
         if passed {
             out.report.text_fields =
                 text::compare_text(&grey, &located.to_image, &self.trust.text).unwrap_or_default();

@@ -170,6 +170,9 @@ pub struct FrameReport {
     pub portrait_cells_off: Option<f32>,
     /// Glare found on the portrait: light added, as a share of the display's white.
     pub portrait_glare: Option<f32>,
+    /// The portrait's colourfulness against the credential's (about 1 on a screen; lower
+    /// through a print's or a second screen's narrower gamut): reported, not decided on.
+    pub portrait_saturation: Option<f32>,
     /// Each value field's comparison with the credential's words (empty when not compared).
     pub text_fields: Vec<super::text::FieldComparison>,
     /// This frame's score, 0..1 (0.5 = the decision boundary).
@@ -240,6 +243,7 @@ impl Verdict {
                 "portrait_correlation": opt_f(f.portrait_correlation),
                 "portrait_cells_off": opt_f(f.portrait_cells_off),
                 "portrait_glare": opt_f(f.portrait_glare),
+                "portrait_saturation": opt_f(f.portrait_saturation),
                 "text_fields": f.text_fields.iter().map(|t| json!({
                     "field": t.name,
                     "correlation": opt_f(Some(t.correlation)),
