@@ -214,17 +214,21 @@ pub fn compare_portrait(
         let [x, y] = to_image.apply(p);
         rgb_linear(photo, x, y)
     })?;
-    let mut best: Option<PortraitComparison> = None;
+    let mut best: Option<(PortraitComparison, &Cells)> = None;
     for grid in &expected.grids {
         let c = compare_cells(&seen, grid)?;
-        if best.is_none_or(|b| c.cells_off < b.cells_off) {
-            best = Some(c);
+        if best.is_none_or(|(b, _)| c.cells_off < b.cells_off) {
+            best = Some((c, grid));
         }
     }
-    best
+    best.map(|(c, grid)| PortraitComparison {
+        saturation: saturation(&seen.lin, &grid.lin, &seen.srgb),
+        ..c
+    })
 }
 
-/// Compares seen cells with one expected grid.
+/// Compares seen cells with one expected grid (the saturation is left at 1: it is measured
+/// against the closest grid only).
 ///
 /// In linear light, seen = gain (per channel) × (expected + glare), where glare is light
 /// reflected by the screen's glass: the same in every channel once the gains are divided out
@@ -305,7 +309,7 @@ fn compare_cells(seen: &Cells, expected: &Cells) -> Option<PortraitComparison> {
         correlation: correlation / 3.0,
         cells_off: off as f32 / compared as f32,
         glare: glare.iter().copied().fold(0.0, f32::max),
-        saturation: saturation(seen_lin, expected_lin, seen),
+        saturation: 1.0,
     })
 }
 
