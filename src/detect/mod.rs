@@ -816,11 +816,13 @@ fn text_check(
     portrait_clean: bool,
     reasons: &mut Vec<Reason>,
 ) {
-    let median = |r: &FrameReport| {
-        let mut v: Vec<f32> = r.text_fields.iter().map(|t| t.worst_window).collect();
+    // A frame's median field (of its fields' `value`s; every compared frame has fields).
+    let median_field = |r: &FrameReport, value: fn(&text::FieldComparison) -> f32| {
+        let mut v: Vec<f32> = r.text_fields.iter().map(value).collect();
         v.sort_by(f32::total_cmp);
         v[v.len() / 2]
     };
+    let median = |r: &FrameReport| median_field(r, |t| t.worst_window);
     let compared: Vec<(usize, &FrameReport)> = results
         .iter()
         .enumerate()
@@ -832,11 +834,7 @@ fn text_check(
     };
     // The blur of the frame's median field: an edited field fits a blurred reference
     // best, the frame's other fields do not.
-    let soft = |r: &FrameReport| {
-        let mut v: Vec<f32> = r.text_fields.iter().map(|t| t.blur).collect();
-        v.sort_by(f32::total_cmp);
-        v[v.len() / 2] >= text::BLURS[text::BLURS.len() - 1]
-    };
+    let soft = |r: &FrameReport| median_field(r, |t| t.blur) >= text::BLURS[text::BLURS.len() - 1];
     let clear_enough: Vec<(usize, &FrameReport, f32)> = compared
         .iter()
         .map(|&(i, r)| (i, r, median(r)))
