@@ -10,15 +10,15 @@
 //! It also runs the detector's locator on each capture and reports how often it finds the
 //! marks; `HOLOID_DEBUG_LOCATE=1` prints why it did not.
 
-use holoid::code::decode;
-use holoid::code::geometry::{CodeGeometry, MODULE_COUNT};
-use holoid::demo::DemoIdentity;
-use holoid::render::uniforms::fit;
-use holoid::render::{CardRenderer, FrameParams, GpuContext, RendererOptions};
-use holoid::simulate::camera::{self, BEZEL, CameraParams, Level, Pose, Screen};
-use holoid::simulate::display::{Display, LinearFrame, SubpixelLayout};
-use holoid::simulate::rng::Rng;
-use holoid::time::UnixMillis;
+use holoid_core::code::decode;
+use holoid_core::code::geometry::{CodeGeometry, MODULE_COUNT};
+use holoid_core::demo::DemoIdentity;
+use holoid_core::time::UnixMillis;
+use holoid_render::uniforms::fit;
+use holoid_render::{CardRenderer, FrameParams, GpuContext, RendererOptions};
+use holoid_sim::camera::{self, BEZEL, CameraParams, Level, Pose, Screen};
+use holoid_sim::display::{Display, LinearFrame, SubpixelLayout};
+use holoid_sim::rng::Rng;
 use image::{RgbImage, imageops};
 
 fn luma(img: &RgbImage, x: f64, y: f64) -> f32 {
@@ -107,7 +107,7 @@ fn main() {
             }
             // The same, with the card found by its marks instead of the oracle.
             let grey = image::imageops::grayscale(&seen);
-            let result = holoid::detect::locate::locate(&grey);
+            let result = holoid_detect::locate::locate(&grey);
             if let (Err(e), Ok(_)) = (&result, std::env::var("HOLOID_DEBUG_LOCATE")) {
                 eprintln!("{} #{n}: {e:?}", level.name());
             }
@@ -117,7 +117,7 @@ fn main() {
                     let [ex, ey] = h.apply([f64::from(ox + d[0] * s), f64::from(oy + d[1] * s)]);
                     worst = worst.max((m.center[0] - ex).hypot(m.center[1] - ey));
                 }
-                if decode(&holoid::detect::read_modules(&grey, &found.to_image)).is_ok() {
+                if decode(&holoid_detect::read_modules(&grey, &found.to_image)).is_ok() {
                     located_decoded += 1;
                 }
             }

@@ -7,13 +7,13 @@
 //! cargo run --release --example code_probe -- /tmp/dataset [level]
 //! ```
 
-use holoid::code::{Codeword, Locator, Payload};
-use holoid::credential::SignedCredential;
-use holoid::detect::locate;
-use holoid::detect::read_modules;
-use holoid::keys::MasterKey;
-use holoid::time::UnixMillis;
-use holoid::timekey::WindowPeriod;
+use holoid_core::code::{Codeword, Locator, Payload};
+use holoid_core::credential::SignedCredential;
+use holoid_core::keys::MasterKey;
+use holoid_core::time::UnixMillis;
+use holoid_core::timekey::WindowPeriod;
+use holoid_detect::locate;
+use holoid_detect::read_modules;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -41,7 +41,7 @@ fn main() {
                 .to_luma8();
             frames += 1;
             let mut timings = Default::default();
-            let (loc, dec) = holoid::detect::find_code(&grey, &mut timings);
+            let (loc, dec) = holoid_detect::find_code(&grey, &mut timings);
             let ok = dec.is_ok();
             decoded += usize::from(ok);
             let Ok(l) = loc else {

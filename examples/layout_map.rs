@@ -7,11 +7,11 @@
 //!
 //! One design unit is one pixel (1080 × 2340), scaled down by 3 in the file.
 
-use holoid::code::geometry::{CodeGeometry, MARK_MODULES, MODULE_COUNT};
-use holoid::code::{Codeword, Locator, Payload};
-use holoid::keys::MasterKey;
-use holoid::layout::{CARD_HEIGHT, CARD_WIDTH, CardLayout, Rect};
-use holoid::timekey::{Window, WindowPeriod};
+use holoid_core::code::geometry::{CodeGeometry, MARK_MODULES, MODULE_COUNT};
+use holoid_core::code::{Codeword, Locator, Payload};
+use holoid_core::keys::MasterKey;
+use holoid_core::layout::{CARD_HEIGHT, CARD_WIDTH, CardLayout, Rect};
+use holoid_core::timekey::{Window, WindowPeriod};
 use image::{Rgb, RgbImage, imageops};
 
 fn fill(img: &mut RgbImage, r: Rect, colour: [u8; 3]) {

@@ -24,7 +24,7 @@ fn main() {
             .unwrap_or_default();
         if let Ok(out) = std::env::var("HOLOID_DUMP_BINARY") {
             let r = (grey.width().min(grey.height()) / 40) as usize;
-            let bin = holoid::detect::locate::binarize(&grey, r, 1.0);
+            let bin = holoid_detect::locate::binarize(&grey, r, 1.0);
             let img = image::GrayImage::from_fn(grey.width(), grey.height(), |x, y| {
                 image::Luma([if bin[(y * grey.width() + x) as usize] {
                     0
@@ -36,7 +36,7 @@ fn main() {
         }
         let entry = per_dir.entry(dir).or_default();
         entry.1 += 1;
-        match holoid::detect::locate::locate(&grey) {
+        match holoid_detect::locate::locate(&grey) {
             Ok(_) => entry.0 += 1,
             Err(e) if verbose => println!("{path}: {e:?}"),
             Err(_) => {}

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Makes assets/fonts/HoloidSansKR-{Regular,Bold}.ttf from Debian's fonts-nanum.
+"""Makes crates/holoid-text/fonts/HoloidSansKR-{Regular,Bold}.ttf from Debian's fonts-nanum.
 
 The card's text needs Hangul. NanumGothic (SIL Open Font License 1.1) is subset to the
 characters an ID card uses (ASCII, Latin-1, punctuation, Hangul compatibility jamo, all
@@ -16,7 +16,7 @@ UNICODES = ("U+0020-007E,U+00A0-00FF,U+2010-2027,U+2030-203A,U+2190-2193,U+25CB-
 FAMILY = "Holoid Sans KR"
 
 for source, style in [("NanumGothic", "Regular"), ("NanumGothicBold", "Bold")]:
-    out = f"assets/fonts/HoloidSansKR-{style}.ttf"
+    out = f"crates/holoid-text/fonts/HoloidSansKR-{style}.ttf"
     subprocess.run(["pyftsubset", f"/usr/share/fonts/truetype/nanum/{source}.ttf",
                     f"--unicodes={UNICODES}", f"--output-file={out}",
                     "--layout-features=*", "--no-hinting"], check=True)

@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use holoid::detect::input::{DEFAULT_MAX_PIXELS, decode_photo};
-use holoid::detect::{Capture, Decision, Detector, DetectorConfig, Trust};
-use holoid::files::read_limited;
-use holoid::keys::{DeviceKey, IssuerPublic, MasterKey};
-use holoid::time::UnixMillis;
+use crate::files::read_limited;
+use holoid_core::keys::{DeviceKey, IssuerPublic, MasterKey};
+use holoid_core::time::UnixMillis;
+use holoid_detect::input::{DEFAULT_MAX_PIXELS, decode_photo};
+use holoid_detect::{Capture, Decision, Detector, DetectorConfig, Trust};
 
 use crate::{Failure, MAX_PORTRAIT_BYTES, Outcome, load_credential, load_key, portrait_beside, usage};
 
@@ -16,9 +16,9 @@ pub const CHECK_EXIT_HELP: &str = "Exit status: 0 genuine, 3 forgery, 4 inconclu
 photo), 1 the credential is not valid (bad issuer signature), 2 bad usage or an unreadable file \
 (a damaged or oversized image, a key that does not belong to the credential).";
 
-/// Checks photos of a phone screen (one, or a burst in the order taken) against a
-/// credential: genuine, forgery or inconclusive, with the reasons.
+/// Checks photos of a phone screen: genuine, forgery or inconclusive, with reasons.
 ///
+/// One photo, or a burst in the order taken, is checked against a credential.
 /// The card is found by its corner marks; its code must carry an authentic tag for a window
 /// the capture time accepts; its time sweep must show the capture time within the clock
 /// tolerance; its portrait must be the credential's; a burst must advance with its frame
@@ -48,11 +48,13 @@ pub struct CheckCli {
     /// The issuer's public key: when given, the credential's signature is checked first.
     #[arg(long, value_name = "FILE")]
     issuer_pub: Option<PathBuf>,
-    /// When the (first) photo was taken: Unix seconds or RFC 3339.
+    /// When the (first) photo was taken: Unix seconds or RFC 3339. By default, the time the
+    /// photo's EXIF records (DateTimeOriginal with its OffsetTimeOriginal time zone and
+    /// SubSecTimeOriginal); a photo without one must be given --at.
     #[arg(long, value_name = "TIME")]
-    at: UnixMillis,
+    at: Option<UnixMillis>,
     /// When the second, third, ... photos were taken, comma-separated (one per photo after
-    /// the first).
+    /// the first). By default, with no --at either, each photo's EXIF time.
     #[arg(long, value_name = "T2,T3,...", value_delimiter = ',')]
     frame_times: Vec<UnixMillis>,
     /// How far the card's sweep may be from the capture time, milliseconds.
@@ -104,11 +106,53 @@ pub(crate) fn load_trust(
     Trust::new(c, key, &portrait).map_err(|e| usage(format!("credential `{}`: {e}", credential.display())))
 }
 
+/// When a photo was taken, as its EXIF records it: DateTimeOriginal in the time zone of
+/// OffsetTimeOriginal, to the SubSecTimeOriginal fraction when there is one. A camera's
+/// clock may be off: the detector judges freshness against this time, so a verifier should
+/// keep its cameras' clocks synchronised. The error says what is missing.
+pub(crate) fn exif_capture_time(photo: &[u8]) -> Result<UnixMillis, String> {
+    use exif::{In, Tag, Value};
+    let data = exif::Reader::new()
+        .read_from_container(&mut std::io::Cursor::new(photo))
+        .map_err(|_| "carries no EXIF data".to_string())?;
+    let ascii = |tag: Tag| match data.get_field(tag, In::PRIMARY).map(|f| &f.value) {
+        Some(Value::Ascii(v)) => v.first().map(Vec::as_slice),
+        _ => None,
+    };
+    let original = ascii(Tag::DateTimeOriginal).ok_or("has no EXIF DateTimeOriginal")?;
+    let mut t = exif::DateTime::from_ascii(original)
+        .map_err(|e| format!("has an unreadable EXIF DateTimeOriginal ({e})"))?;
+    let offset = ascii(Tag::OffsetTimeOriginal)
+        .ok_or("has an EXIF DateTimeOriginal without a time zone (no OffsetTimeOriginal)")?;
+    t.parse_offset(offset)
+        .map_err(|e| format!("has an unreadable EXIF OffsetTimeOriginal ({e})"))?;
+    if let Some(subsec) = ascii(Tag::SubSecTimeOriginal) {
+        t.parse_subsec(subsec)
+            .map_err(|e| format!("has an unreadable EXIF SubSecTimeOriginal ({e})"))?;
+    }
+    let offset = t.offset.unwrap_or(0);
+    let text = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}{}{:02}:{:02}",
+        t.year,
+        t.month,
+        t.day,
+        t.hour,
+        t.minute,
+        t.second,
+        t.nanosecond.unwrap_or(0) / 1_000_000,
+        if offset < 0 { '-' } else { '+' },
+        offset.unsigned_abs() / 60,
+        offset.unsigned_abs() % 60
+    );
+    text.parse()
+        .map_err(|_| format!("has an impossible EXIF capture time ({text})"))
+}
+
 pub fn run(a: &CheckCli) -> Outcome {
     if a.images.len() > 16 {
         return Err(usage(format!("{} photos: a burst is at most 16", a.images.len())));
     }
-    if a.frame_times.len() + 1 != a.images.len() {
+    if (a.at.is_some() || !a.frame_times.is_empty()) && a.frame_times.len() + 1 != a.images.len() {
         return Err(usage(format!(
             "{} photos need {} --frame-times (one per photo after the first), got {}",
             a.images.len(),
@@ -127,15 +171,44 @@ pub fn run(a: &CheckCli) -> Outcome {
         .build()
         .map_err(usage)?;
     let max_pixels = a.max_megapixels * 1_000_000;
-    let photos = a
-        .images
-        .iter()
-        .map(|p| load_photo(p, max_pixels))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(usage)?;
-    let times: Vec<UnixMillis> = std::iter::once(a.at)
-        .chain(a.frame_times.iter().copied())
-        .collect();
+    let mut photos = Vec::with_capacity(a.images.len());
+    let mut exif_times = Vec::with_capacity(a.images.len());
+    for path in &a.images {
+        let bytes = read_limited(path, "photo", MAX_PHOTO_BYTES).map_err(usage)?;
+        photos.push(
+            decode_photo(&bytes, max_pixels)
+                .map_err(|e| usage(format!("photo `{}`: {e}", path.display())))?,
+        );
+        exif_times.push(exif_capture_time(&bytes));
+    }
+    let times: Vec<UnixMillis> = match a.at {
+        Some(at) => std::iter::once(at).chain(a.frame_times.iter().copied()).collect(),
+        None => {
+            let mut times = Vec::with_capacity(a.images.len());
+            for (i, (path, t)) in a.images.iter().zip(exif_times).enumerate() {
+                let t = match (i, a.frame_times.get(i.wrapping_sub(1))) {
+                    (1.., Some(&given)) => given,
+                    _ => t.map_err(|why| {
+                        usage(format!(
+                            "photo `{}` {why}: give the time it was taken with --at (and --frame-times for a burst)",
+                            path.display()
+                        ))
+                    })?,
+                };
+                times.push(t);
+            }
+            eprintln!(
+                "capture time{} from the photos' EXIF: {}",
+                if times.len() > 1 { "s" } else { "" },
+                times
+                    .iter()
+                    .map(|t| t.to_rfc3339())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            times
+        }
+    };
     let captures: Vec<Capture<'_>> = photos
         .iter()
         .zip(&times)

@@ -6,32 +6,35 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use holoid::credential::Credential;
-use holoid::demo::DemoIdentity;
-use holoid::detect::input::{DEFAULT_MAX_PIXELS, decode_photo};
-use holoid::detect::{Capture, Decision, Detector, Trust, Verdict};
-use holoid::files::write_atomic;
-use holoid::keys::DeviceKey;
-use holoid::mac::sha256;
-use holoid::motion::Tilt;
-use holoid::render::{
+use crate::files::write_atomic;
+use holoid_core::credential::Credential;
+use holoid_core::demo::DemoIdentity;
+use holoid_core::demo::edited;
+use holoid_core::keys::DeviceKey;
+use holoid_core::mac::sha256;
+use holoid_core::motion::Tilt;
+use holoid_core::time::UnixMillis;
+use holoid_detect::input::{DEFAULT_MAX_PIXELS, decode_photo};
+use holoid_detect::{Capture, Decision, Detector, Trust, Verdict};
+use holoid_render::{
     CaptureState, CardRenderer, FrameParams, GpuContext, Modulation, RendererOptions, output,
 };
-use holoid::simulate::camera::{Level, encode_jpeg};
-use holoid::simulate::rng::Rng;
-use holoid::simulate::species::{Renderers, Species, edited, generate};
-use holoid::time::UnixMillis;
+use holoid_sim::camera::{Level, encode_jpeg};
+use holoid_sim::rng::Rng;
+use holoid_sim::species::{Cast, Species, generate};
 use image::RgbaImage;
 
-use crate::eval_cmd::{Summary, evaluate};
+use crate::eval_cmd::{evaluate, summarise};
 use crate::render_cmd::Size;
 use crate::simulate_cmd::SimulateCli;
 use crate::{Failure, Outcome, demo_report, usage};
+use holoid_sim::eval::Summary;
 
-/// Runs the end-to-end demo and writes DIR/report.html: a demo identity, the card drawn on
-/// the GPU (live, animated with a tilt sweep and a shake, capture-blocked, modulated), one
-/// verifier's photo of every attack species and of the live card, the detector's verdict on
-/// each, and a small ISO/IEC 30107-3 evaluation.
+/// Runs the end-to-end demo and writes DIR/report.html.
+///
+/// A demo identity, the card drawn on the GPU (live, animated with a tilt sweep and a shake,
+/// capture-blocked, modulated), one verifier's photo of every attack species and of the live
+/// card, the detector's verdict on each, and a small ISO/IEC 30107-3 evaluation.
 ///
 /// Every file it writes goes into DIR (created): report.html (self-contained, images
 /// inlined), identity/, card.png, card-animation.png, card-blocked.png, card-copy-0.png,
@@ -46,7 +49,7 @@ pub struct DemoCli {
     /// Directory to write the report and its files into.
     #[arg(long, value_name = "DIR", default_value = "holoid-demo")]
     out: PathBuf,
-    /// How hard the verifier's photos are: easy, normal, hard or harsh (DESIGN.md).
+    /// How hard the verifier's photos are: easy, normal, hard or harsh (docs/design.md).
     #[arg(long, default_value = "normal")]
     level: Level,
     /// Seed of the demo identity and of the poses, cameras and attacks.
@@ -246,15 +249,17 @@ fn photograph_and_check(
 ) -> Result<Vec<CheckedCapture>, Failure> {
     let c = &demo.credential.credential;
     let device_key = demo.master.device_key(&c.id);
-    let options = RendererOptions::default();
-    let mut genuine = CardRenderer::for_demo(gpu, demo, options).map_err(usage)?;
     let fake_key = DeviceKey::from_bytes(sha256(&[b"holoid/demo/fake-app", &a.seed.to_be_bytes()]));
-    let mut fake = CardRenderer::new(gpu, c, &fake_key, &demo.portrait_png, options).map_err(usage)?;
     let other = DemoIdentity::generate(a.seed.wrapping_add(1_000_003));
-    let mut swapped = CardRenderer::new(gpu, c, &device_key, &other.portrait_png, options).map_err(usage)?;
-    let edited_card = edited(c, &other.credential.credential, 0);
-    let mut edited =
-        CardRenderer::new(gpu, &edited_card, &device_key, &demo.portrait_png, options).map_err(usage)?;
+    let mut cast = Cast::new(
+        gpu,
+        demo,
+        &fake_key,
+        vec![other.portrait_png.clone()],
+        vec![edited(c, &other.credential.credential, 0)],
+        RendererOptions::default(),
+    )
+    .map_err(usage)?;
     let trust = Trust::new(c, device_key, &demo.portrait_png).map_err(usage)?;
     let detector = Detector::builder(trust).build().map_err(usage)?;
     let root = Rng::new(a.seed);
@@ -267,12 +272,7 @@ fn photograph_and_check(
             at,
             a.burst as usize,
             (720, 1280),
-            Renderers {
-                genuine: &mut genuine,
-                fake: &mut fake,
-                swapped: &mut swapped,
-                edited: &mut edited,
-            },
+            cast.renderers(0, 0).map_err(usage)?,
             &mut root.derive(&format!("demo/{}", sp.name()), 0),
         )
         .map_err(usage)?;
@@ -424,8 +424,8 @@ pub fn run(a: &DemoCli, now: UnixMillis) -> Outcome {
         })?;
         let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         let (rows, _) = evaluate(&dataset, jobs, false)?;
-        let summary = Summary::of(&rows);
-        summary.print_table();
+        let summary = summarise(&rows);
+        print!("{}", summary.table());
         println!();
         run.eval = Some((summary, a.eval_count));
     } else {

@@ -5,11 +5,11 @@
 use std::fmt::Write as _;
 
 use base64::Engine as _;
-use holoid::detect::Decision;
-use holoid::simulate::species::Species;
+use holoid_detect::Decision;
+use holoid_sim::species::Species;
 
 use crate::demo_cmd::{DemoRun, as_expected};
-use crate::eval_cmd::{ALL_LEVELS, Group};
+use holoid_sim::eval::{ALL_LEVELS, Group};
 
 /// `text` with the five HTML-special characters escaped.
 fn esc(text: &str) -> String {
@@ -109,7 +109,7 @@ pub(crate) fn html(run: &DemoRun) -> String {
         run.seed,
         esc(&run.adapter),
         // The bundled OFL font, so Hangul shows on machines without a Korean font.
-        font = data_url("font/ttf", holoid::render::text::FONT_REGULAR),
+        font = data_url("font/ttf", holoid_text::FONT_REGULAR),
     );
     card_section(&mut out, run);
     captures_section(&mut out, run);
@@ -180,7 +180,7 @@ fn captures_section(out: &mut String, run: &DemoRun) {
     let _ = write!(
         out,
         "<h2>2. The verifier's photos and the detector's verdicts</h2><p class=\"note\">One \
-         capture of the live card and of every attack species of ISO/IEC 30107-3 (DESIGN.md), \
+         capture of the live card and of every attack species of ISO/IEC 30107-3 (docs/design.md), \
          each a burst of frames from a simulated verifier's camera (perspective, blur, noise, \
          Bayer demosaicing, JPEG). The first frame is shown. <b>{expected} of {}</b> called as \
          they should be: the live card genuine, every attack a forgery.</p><div class=\"captures\">",

@@ -7,20 +7,23 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use holoid::detect::input::DEFAULT_MAX_PIXELS;
-use holoid::detect::{Capture, Decision, Detector, Verdict};
-use holoid::files::{read_text, write_atomic};
-use holoid::simulate::camera::Level;
-use holoid::simulate::species::Species;
-use holoid::time::UnixMillis;
-use serde_json::{Value, json};
+use crate::files::{read_text, write_atomic};
+use holoid_detect::input::DEFAULT_MAX_PIXELS;
+use holoid_detect::{Capture, Decision, Detector, Verdict};
+use holoid_sim::camera::Level;
+use holoid_sim::eval::{Answer, Call, Group, Summary};
+use holoid_sim::manifest::ManifestEntry;
+use holoid_sim::species::Species;
+use serde_json::json;
 
 use crate::check_cmd::{load_photo, load_trust};
 use crate::{Failure, Outcome, usage};
 
-/// Runs the detector on a dataset and prints, per species and level, APCER (attacks called
-/// genuine) or BPCER (bona fide not called genuine), the rates of each decision, the code
-/// decode rate and the time per capture; writes the same as JSON, and a chart.
+/// Runs the detector on a dataset and reports APCER and BPCER per species and level.
+///
+/// Prints, per species and level, APCER (attacks called genuine) or BPCER (bona fide not
+/// called genuine), the rates of each decision, the code decode rate and the time per
+/// capture; writes the same as JSON, and a chart.
 ///
 /// DIR holds manifest.jsonl and identity/ (credential.json, portrait.png, master.key), as
 /// `holoid simulate` writes them. A capture whose files are missing or damaged stops the run
@@ -58,180 +61,30 @@ pub(crate) struct Row {
     pub result: Result<Verdict, String>,
 }
 
-/// A manifest entry: id, species, level, and each frame's file and capture time.
-type Entry = (String, Species, Level, Vec<(PathBuf, UnixMillis)>);
-
-fn parse_line(dir: &Path, line: &str) -> Result<Entry, String> {
-    let v: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
-    let text = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("no `{k}`"))
-    };
-    let id = text("id")?.to_string();
-    let species: Species = text("species")?.parse()?;
-    let level: Level = text("level")?.parse()?;
-    let files: Vec<&str> = v
-        .get("frames")
-        .and_then(Value::as_array)
-        .ok_or("no `frames`")?
-        .iter()
-        .map(|f| {
-            f.get("file")
-                .and_then(Value::as_str)
-                .ok_or("a frame without `file`")
-        })
-        .collect::<Result<_, _>>()?;
-    let times: Vec<u64> = v
-        .get("capture_times_ms")
-        .and_then(Value::as_array)
-        .ok_or("no `capture_times_ms`")?
-        .iter()
-        .map(|t| t.as_u64().ok_or("a capture time that is not a whole number"))
-        .collect::<Result<_, _>>()?;
-    if files.is_empty() || files.len() != times.len() {
-        return Err(format!(
-            "{} frames but {} capture times",
-            files.len(),
-            times.len()
-        ));
-    }
-    for f in &files {
-        if Path::new(f)
-            .components()
-            .any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
-            return Err(format!("frame path `{f}` leaves the dataset directory"));
-        }
-    }
-    Ok((
-        id,
-        species,
-        level,
-        files
-            .iter()
-            .zip(times)
-            .map(|(f, t)| (dir.join(f), UnixMillis(t)))
-            .collect(),
-    ))
-}
-
-/// Per species and level.
-#[derive(Default)]
-pub(crate) struct Group {
-    pub n: usize,
-    pub genuine: usize,
-    pub forgery: usize,
-    pub inconclusive: usize,
-    pub errors: usize,
-    pub decoded: usize,
-    times_us: Vec<u64>,
-}
-
-impl Group {
-    fn add(&mut self, r: &Row) {
-        self.n += 1;
-        match &r.result {
-            Err(_) => self.errors += 1,
-            Ok(v) => {
-                match v.decision {
-                    Decision::Genuine => self.genuine += 1,
-                    Decision::Forgery => self.forgery += 1,
-                    Decision::Inconclusive => self.inconclusive += 1,
-                }
-                if v.frames.iter().any(|f| f.corrected_bytes.is_some()) {
-                    self.decoded += 1;
-                }
-                self.times_us.push(v.timings.total_us);
-            }
-        }
-    }
-
-    /// `APCER` for an attack species, `BPCER` for bona fide.
-    pub(crate) fn metric(species: Species) -> &'static str {
-        if species.is_attack() { "APCER" } else { "BPCER" }
-    }
-
-    pub(crate) fn rate(&self, k: usize) -> f64 {
-        if self.n == 0 {
-            0.0
-        } else {
-            k as f64 / self.n as f64
-        }
-    }
-
-    /// Error rate (APCER or BPCER), genuine, forgery, inconclusive and code decode rates, as
-    /// percentages with one decimal.
-    pub(crate) fn percentages(&self, species: Species) -> [String; 5] {
-        [
-            self.error_rate(species),
-            self.rate(self.genuine),
-            self.rate(self.forgery),
-            self.rate(self.inconclusive),
-            self.rate(self.decoded),
-        ]
-        .map(pct)
-    }
-
-    /// Captures that count against: attacks called genuine, or bona fide not called genuine.
-    fn wrong(&self, species: Species) -> usize {
-        if species.is_attack() {
-            self.genuine
-        } else {
-            self.n - self.genuine
-        }
-    }
-
-    /// APCER (attack accepted) or BPCER (bona fide not accepted; errors count against).
-    pub(crate) fn error_rate(&self, species: Species) -> f64 {
-        self.rate(self.wrong(species))
-    }
-
-    /// The error rate's upper 95 % confidence bound (Wilson score interval): how high the rate
-    /// may really be given so few captures. With none wrong it is 49 % at n = 4 and 1.9 % at
-    /// n = 200, so a target of "≤ 2 %" needs about 200 captures and no error.
-    pub(crate) fn error_upper95(&self, species: Species) -> f64 {
-        wilson_upper95(self.wrong(species), self.n)
-    }
-
-    pub(crate) fn mean_ms(&self) -> f64 {
-        if self.times_us.is_empty() {
-            return 0.0;
-        }
-        self.times_us.iter().sum::<u64>() as f64 / self.times_us.len() as f64 / 1000.0
-    }
-
-    fn p95_ms(&self) -> f64 {
-        let mut t = self.times_us.clone();
-        if t.is_empty() {
-            return 0.0;
-        }
-        t.sort_unstable();
-        t[((t.len() as f64 * 0.95).ceil() as usize).clamp(1, t.len()) - 1] as f64 / 1000.0
-    }
-
-    fn to_json(&self, species: Species, level: Option<Level>) -> Value {
-        let metric = if species.is_attack() { "apcer" } else { "bpcer" };
-        json!({
-            "species": species.name(),
-            "level": level.map(Level::name),
-            "attack": species.is_attack(),
-            "n": self.n,
-            metric: self.error_rate(species),
-            "error_rate_upper95": (self.error_upper95(species) * 10_000.0).round() / 10_000.0,
-            "genuine": self.rate(self.genuine),
-            "forgery": self.rate(self.forgery),
-            "inconclusive": self.rate(self.inconclusive),
-            "errors": self.errors,
-            "decode_rate": self.rate(self.decoded),
-            "mean_ms": (self.mean_ms() * 10.0).round() / 10.0,
-            "p95_ms": (self.p95_ms() * 10.0).round() / 10.0,
+impl Row {
+    /// What the evaluation counts of this row: the detector's call, whether the code decoded,
+    /// the time; `None` when the capture could not be checked.
+    pub(crate) fn answer(&self) -> Option<Answer> {
+        self.result.as_ref().ok().map(|v| Answer {
+            call: match v.decision {
+                Decision::Genuine => Call::Genuine,
+                Decision::Forgery => Call::Forgery,
+                Decision::Inconclusive => Call::Inconclusive,
+            },
+            decoded: v.frames.iter().any(|f| f.corrected_bytes.is_some()),
+            total_us: v.timings.total_us,
         })
     }
 }
 
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
+/// The rows counted per species and level, and per species over all levels.
+pub(crate) fn summarise(rows: &[Row]) -> Summary {
+    let answers: Vec<Option<Answer>> = rows.iter().map(Row::answer).collect();
+    Summary::of(
+        rows.iter()
+            .zip(&answers)
+            .map(|(r, o)| (r.species, r.level, o.as_ref())),
+    )
 }
 
 pub fn run(a: &EvalCli) -> Outcome {
@@ -264,8 +117,8 @@ pub(crate) fn evaluate(
     let mut bad_lines = Vec::new();
     let mut work = Vec::new();
     for (i, line) in manifest.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        match parse_line(dir, line) {
-            Ok(w) => work.push(w),
+        match ManifestEntry::from_line(line) {
+            Ok(e) => work.push((e.id.clone(), e.species, e.level, e.frame_paths(dir))),
             Err(e) => bad_lines.push(format!("manifest line {}: {e}", i + 1)),
         }
     }
@@ -344,101 +197,9 @@ pub(crate) fn evaluate(
     Ok((rows, bad_lines))
 }
 
-/// The rows counted per species and level, and per species over all levels; keyed by the
-/// positions in `Species::ALL` and `Level::ALL`, so they iterate in that order.
-pub(crate) struct Summary {
-    pub groups: BTreeMap<(usize, usize), Group>,
-    pub per_species: BTreeMap<usize, Group>,
-}
-
-impl Summary {
-    pub(crate) fn of(rows: &[Row]) -> Summary {
-        let mut groups: BTreeMap<(usize, usize), Group> = BTreeMap::new();
-        let mut per_species: BTreeMap<usize, Group> = BTreeMap::new();
-        let index = |s: Species| Species::ALL.iter().position(|&x| x == s).unwrap_or(0);
-        let level_index = |l: Level| Level::ALL.iter().position(|&x| x == l).unwrap_or(0);
-        for r in rows {
-            groups
-                .entry((index(r.species), level_index(r.level)))
-                .or_default()
-                .add(r);
-            per_species.entry(index(r.species)).or_default().add(r);
-        }
-        Summary { groups, per_species }
-    }
-
-    /// The table's lines in order: each species at each level, then each species over all
-    /// levels (level [`ALL_LEVELS`]).
-    pub(crate) fn lines(&self) -> impl Iterator<Item = (Species, &'static str, &Group)> {
-        let per_level = self
-            .groups
-            .iter()
-            .map(|(&(s, l), g)| (Species::ALL[s], Level::ALL[l].name(), g));
-        let overall = self
-            .per_species
-            .iter()
-            .map(|(&s, g)| (Species::ALL[s], ALL_LEVELS, g));
-        per_level.chain(overall)
-    }
-
-    /// The table `holoid eval` prints: a line per species and level, then per species.
-    pub(crate) fn print_table(&self) {
-        println!(
-            "{:<19} {:<7} {:>5}  {:<13} {:>7} {:>8} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8}",
-            "species",
-            "level",
-            "n",
-            "error rate",
-            "≤ 95%",
-            "genuine",
-            "forgery",
-            "inconcl",
-            "errors",
-            "decode",
-            "mean ms",
-            "p95 ms"
-        );
-        let mut first_overall = true;
-        for (sp, level, g) in self.lines() {
-            if level == ALL_LEVELS && std::mem::take(&mut first_overall) {
-                println!();
-            }
-            let [error, genuine, forgery, inconclusive, decoded] = g.percentages(sp);
-            println!(
-                "{:<19} {level:<7} {:>5}  {} {error:>7} {:>7} {genuine:>8} {forgery:>8} {inconclusive:>8} \
-                 {:>6} {decoded:>7} {:>8.1} {:>8.1}",
-                sp.name(),
-                g.n,
-                Group::metric(sp),
-                pct(g.error_upper95(sp)),
-                g.errors,
-                g.mean_ms(),
-                g.p95_ms()
-            );
-        }
-    }
-}
-
-/// The upper bound of the Wilson score interval at 95 % for `k` of `n`; 1 when `n` is 0.
-fn wilson_upper95(k: usize, n: usize) -> f64 {
-    if n == 0 {
-        return 1.0;
-    }
-    let (z, n) = (1.959_964f64, n as f64);
-    let p = k as f64 / n;
-    let z2 = z * z;
-    let centre = p + z2 / (2.0 * n);
-    let spread = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    ((centre + spread) / (1.0 + z2 / n)).min(1.0)
-}
-
-/// The level name of a species' line over all levels.
-pub(crate) const ALL_LEVELS: &str = "all";
-
 fn report(a: &EvalCli, rows: &[Row], bad_lines: &[String]) -> Outcome {
-    let summary = Summary::of(rows);
-    summary.print_table();
-    let Summary { groups, per_species } = &summary;
+    let summary = summarise(rows);
+    print!("{}", summary.table());
     let errors: Vec<String> = rows
         .iter()
         .filter_map(|r| r.result.as_ref().err().map(|e| format!("{}: {e}", r.id)))
@@ -454,10 +215,11 @@ fn report(a: &EvalCli, rows: &[Row], bad_lines: &[String]) -> Outcome {
         }
     }
     if let Some(path) = &a.json {
+        let (groups, per_species) = summary.reports();
         let report = json!({
             "dataset": a.dir.display().to_string(),
-            "groups": groups.iter().map(|(&(s, l), g)| g.to_json(Species::ALL[s], Some(Level::ALL[l]))).collect::<Vec<_>>(),
-            "species": per_species.iter().map(|(&s, g)| g.to_json(Species::ALL[s], None)).collect::<Vec<_>>(),
+            "groups": groups,
+            "species": per_species,
             "errors": errors,
             "captures": rows.iter().map(|r| match &r.result {
                 Ok(v) => json!({
@@ -475,7 +237,8 @@ fn report(a: &EvalCli, rows: &[Row], bad_lines: &[String]) -> Outcome {
         println!("\nwrote {}", path.display());
     }
     if let Some(path) = &a.plot {
-        let png = crate::eval_plot::draw(&groups_for_plot(groups), &det_points(rows)).map_err(usage)?;
+        let png =
+            crate::eval_plot::draw(&groups_for_plot(&summary.groups), &det_points(rows)).map_err(usage)?;
         write_atomic(path, &png, false).map_err(usage)?;
         println!("wrote {}", path.display());
     }
@@ -512,19 +275,4 @@ fn det_points(rows: &[Row]) -> (Vec<f32>, Vec<f32>) {
         }
     }
     (bona, attack)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wilson_upper95;
-
-    #[test]
-    fn wilson_bounds_match_published_values() {
-        // 0 of 200: 1.9 %; 0 of 4: 49.0 %; 5 of 100: 11.2 % (Wilson 1927; e.g. Newcombe 1998).
-        assert!((wilson_upper95(0, 200) - 0.018_84).abs() < 1e-4);
-        assert!((wilson_upper95(0, 4) - 0.489_9).abs() < 1e-3);
-        assert!((wilson_upper95(5, 100) - 0.111_8).abs() < 1e-3);
-        assert_eq!(wilson_upper95(3, 0), 1.0);
-        assert!(wilson_upper95(10, 10) <= 1.0);
-    }
 }

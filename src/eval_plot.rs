@@ -4,9 +4,9 @@
 //! curve (BPCER against APCER as the score threshold moves). Drawn on the CPU with the
 //! bundled font. Part of the `holoid` binary.
 
-use holoid::render::text::TextPainter;
-use holoid::simulate::camera::Level;
-use holoid::simulate::species::Species;
+use holoid_sim::camera::Level;
+use holoid_sim::species::Species;
+use holoid_text::TextPainter;
 use image::{Rgb, RgbImage, RgbaImage};
 
 const W: u32 = 1400;

@@ -11,19 +11,20 @@ mod demo_cmd;
 mod demo_report;
 mod eval_cmd;
 mod eval_plot;
+mod files;
 mod render_cmd;
 mod serve_cmd;
 mod simulate_cmd;
 mod view_cmd;
 
-use holoid::code::{Codeword, Locator, Payload};
-use holoid::credential::SignedCredential;
-use holoid::demo::DemoIdentity;
-use holoid::files::{read_limited, read_text, write_atomic};
-use holoid::keys::{IssuerPublic, MasterKey};
-use holoid::pattern::Pattern;
-use holoid::time::UnixMillis;
-use holoid::timekey::{AcceptPolicy, WindowPeriod};
+use crate::files::{read_limited, read_text, write_atomic};
+use holoid_core::code::{Codeword, Locator, Payload};
+use holoid_core::credential::SignedCredential;
+use holoid_core::demo::DemoIdentity;
+use holoid_core::keys::{IssuerPublic, MasterKey};
+use holoid_core::pattern::Pattern;
+use holoid_core::time::UnixMillis;
+use holoid_core::timekey::{AcceptPolicy, WindowPeriod};
 
 const EXIT_HELP: &str = "Exit status: 0 success, 1 the credential is not valid, 2 bad usage or \
 an unreadable file; `holoid check` also exits 3 for a forgery and 4 for an inconclusive check.";
@@ -154,13 +155,13 @@ pub(crate) fn load_credential(path: &Path) -> Result<SignedCredential, Failure> 
 /// What a wallet holds: the credential, its device key (checked against the credential's
 /// commitment) and the portrait (checked against the credential's hash).
 pub(crate) struct Wallet {
-    pub credential: holoid::credential::Credential,
-    pub device_key: holoid::keys::DeviceKey,
+    pub credential: holoid_core::credential::Credential,
+    pub device_key: holoid_core::keys::DeviceKey,
     pub portrait: Vec<u8>,
 }
 
 /// The portrait file a credential names, beside the credential file.
-pub(crate) fn portrait_beside(credential: &Path, c: &holoid::credential::Credential) -> PathBuf {
+pub(crate) fn portrait_beside(credential: &Path, c: &holoid_core::credential::Credential) -> PathBuf {
     credential
         .parent()
         .unwrap_or(Path::new("."))
@@ -169,7 +170,7 @@ pub(crate) fn portrait_beside(credential: &Path, c: &holoid::credential::Credent
 
 pub(crate) fn load_wallet(credential: &Path, device_key: &Path) -> Result<Wallet, Failure> {
     let c = load_credential(credential)?.credential;
-    let key = load_key(device_key, "device key", holoid::keys::DeviceKey::from_text)?;
+    let key = load_key(device_key, "device key", holoid_core::keys::DeviceKey::from_text)?;
     c.check_device_key(&key)
         .map_err(|e| usage(format!("device key `{}`: {e}", device_key.display())))?;
     let portrait_path = portrait_beside(credential, &c);
@@ -185,7 +186,7 @@ pub(crate) fn load_wallet(credential: &Path, device_key: &Path) -> Result<Wallet
 pub(crate) fn load_key<K>(
     path: &Path,
     what: &str,
-    parse: impl Fn(&str) -> Result<K, holoid::keys::KeyError>,
+    parse: impl Fn(&str) -> Result<K, holoid_core::keys::KeyError>,
 ) -> Result<K, Failure> {
     let text = read_text(path, what, MAX_KEY_BYTES).map_err(usage)?;
     parse(&text).map_err(|e| usage(format!("{what} `{}`: {e}", path.display())))
@@ -195,7 +196,7 @@ pub(crate) fn demo_credential(out: &Path, seed: u64, force: bool) -> Outcome {
     let demo = DemoIdentity::generate(seed);
     let files: [(&str, Vec<u8>, bool); 6] = [
         ("credential.json", demo.credential.to_json().into_bytes(), false),
-        (holoid::demo::PORTRAIT_FILE, demo.portrait_png.clone(), false),
+        (holoid_core::demo::PORTRAIT_FILE, demo.portrait_png.clone(), false),
         ("issuer.pub", demo.issuer.public().to_text().into_bytes(), false),
         ("issuer.key", demo.issuer.to_text().into_bytes(), true),
         ("master.key", demo.master.to_text().into_bytes(), true),
@@ -291,8 +292,8 @@ fn window(credential: &Path, master_key: &Path, at: UnixMillis, period: u64) -> 
         period.phase_at(at)
     );
     println!("accepted  windows {}..={}", accepted.start().0, accepted.end().0);
-    println!("payload   {}", holoid::encoding::to_hex(&payload.to_bytes()));
-    println!("codeword  {}", holoid::encoding::to_hex(&codeword.0));
+    println!("payload   {}", holoid_core::encoding::to_hex(&payload.to_bytes()));
+    println!("codeword  {}", holoid_core::encoding::to_hex(&codeword.0));
     println!("pattern   {pattern:#?}");
     Ok(())
 }
@@ -307,8 +308,25 @@ fn quiet_on_broken_pipe() {
     }
 }
 
+/// Mesa's Vulkan device-selection layer (an implicit layer on Linux) connects to Wayland to
+/// find the default GPU, and without a session (`XDG_RUNTIME_DIR` unset: a server, CI, ssh)
+/// libwayland prints `error: XDG_RUNTIME_DIR is invalid or not set` twice on every run
+/// that draws, though nothing failed. With no session there is no display to select by, so
+/// the layer is turned off through its documented switch, `NODEVICE_SELECT=1`, unless the
+/// user set it. wgpu still picks the adapter (`WGPU_ADAPTER_NAME`, `WGPU_BACKEND` work).
+fn quiet_vulkan_device_select() {
+    let no_session =
+        std::env::var_os("XDG_RUNTIME_DIR").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none();
+    if no_session && std::env::var_os("NODEVICE_SELECT").is_none() {
+        // SAFETY: called first thing in main, before any thread is started, so no other
+        // thread can be reading the environment.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
+}
+
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
+    quiet_vulkan_device_select();
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::Demo(args) => demo_cmd::run(args, now()),

@@ -3,14 +3,15 @@
 
 use std::path::PathBuf;
 
-use holoid::motion::{HeldPhone, MotionConfig, Tilt};
-use holoid::render::output;
-use holoid::render::{CaptureState, CardRenderer, FrameParams, GpuContext, Modulation, RendererOptions};
-use holoid::time::UnixMillis;
-use holoid::timekey::WindowPeriod;
+use holoid_core::motion::{MotionConfig, Tilt};
+use holoid_core::session::WalletSession;
+use holoid_core::time::UnixMillis;
+use holoid_core::timekey::WindowPeriod;
+use holoid_render::output;
+use holoid_render::{CaptureState, CardRenderer, GpuContext, RendererOptions};
 
+use crate::files::{read_text, write_atomic};
 use crate::{Outcome, Wallet, load_wallet, usage};
-use holoid::files::{read_text, write_atomic};
 
 /// Target size `WIDTHxHEIGHT` in pixels.
 #[derive(Clone, Copy, Debug)]
@@ -105,27 +106,6 @@ pub struct RenderCli {
 
 const MAX_MOTION_BYTES: u64 = 64 << 20;
 
-/// Tilt and shakes over time from accelerometer samples (their times in seconds from --at).
-struct MotionTrack {
-    samples: Vec<holoid::motion::Sample>,
-    phone: HeldPhone,
-    next: usize,
-}
-
-impl MotionTrack {
-    fn advance(&mut self, start: UnixMillis, t_secs: f64) -> Result<(Tilt, Option<UnixMillis>), String> {
-        while let Some(s) = self.samples.get(self.next).filter(|s| s.t <= t_secs) {
-            self.phone.push(*s).map_err(|e| e.to_string())?;
-            self.next += 1;
-        }
-        let shake = self
-            .phone
-            .last_shake()
-            .map(|at| UnixMillis(start.0 + (at.max(0.0) * 1000.0).round() as u64));
-        Ok((self.phone.tilt(), shake))
-    }
-}
-
 pub fn run(a: &RenderCli, now: UnixMillis) -> Outcome {
     let Wallet {
         credential,
@@ -146,19 +126,28 @@ pub fn run(a: &RenderCli, now: UnixMillis) -> Outcome {
             a.fps
         )));
     }
-    let mut motion = match &a.motion {
+    let start = a.at.unwrap_or(now);
+    // Motion sample times count seconds from --at.
+    let mut session = WalletSession::new(MotionConfig::default()).with_motion_epoch(start);
+    session.set_capture(a.capture_state);
+    session.set_modulation(a.modulate);
+    let samples = match &a.motion {
         Some(path) => {
             let text = read_text(path, "motion samples", MAX_MOTION_BYTES).map_err(usage)?;
-            let samples =
-                holoid::motion::parse_csv(&text).map_err(|e| usage(format!("`{}`: {e}", path.display())))?;
-            Some(MotionTrack {
-                samples,
-                phone: HeldPhone::new(MotionConfig::default()),
-                next: 0,
-            })
+            holoid_core::motion::parse_csv(&text).map_err(|e| usage(format!("`{}`: {e}", path.display())))?
         }
-        None => None,
+        None => {
+            session.set_tilt(Tilt {
+                x: a.tilt.0.to_radians(),
+                y: a.tilt.1.to_radians(),
+            });
+            if let Some(at) = a.shake_at {
+                session.shake(at);
+            }
+            Vec::new()
+        }
     };
+    let mut next_sample = 0;
     let gpu = GpuContext::headless().map_err(usage)?;
     let options = RendererOptions {
         width: a.size.0,
@@ -167,34 +156,16 @@ pub fn run(a: &RenderCli, now: UnixMillis) -> Outcome {
         ..Default::default()
     };
     let mut renderer = CardRenderer::new(&gpu, c, &device_key, &portrait, options).map_err(usage)?;
-    let start = a.at.unwrap_or(now);
     let mut frames = Vec::with_capacity(a.frames as usize);
     let progress = a.frames > 1 && std::io::IsTerminal::is_terminal(&std::io::stderr());
     for n in 0..a.frames {
         let offset = f64::from(n) / f64::from(a.fps);
         let time = UnixMillis(start.0 + (offset * 1000.0).round() as u64);
-        let (tilt, shake_started) = match motion.as_mut() {
-            Some(m) => m.advance(start, offset).map_err(usage)?,
-            None => (
-                Tilt {
-                    x: a.tilt.0.to_radians(),
-                    y: a.tilt.1.to_radians(),
-                },
-                a.shake_at,
-            ),
-        };
-        let modulation = if a.modulate {
-            Modulation::for_frame(u64::from(n))
-        } else {
-            Modulation::Off
-        };
-        let frame = FrameParams {
-            time,
-            tilt,
-            shake_started,
-            capture: a.capture_state,
-            modulation,
-        };
+        while let Some(sample) = samples.get(next_sample).filter(|s| s.t <= offset) {
+            session.push_motion(*sample).map_err(|e| usage(e.to_string()))?;
+            next_sample += 1;
+        }
+        let frame = session.next_frame(time);
         frames.push(renderer.render_to_image(&frame).map_err(usage)?);
         if progress {
             eprint!("\rrendering frame {}/{}", n + 1, a.frames);

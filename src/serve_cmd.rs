@@ -1,14 +1,14 @@
 //! `holoid serve`, `holoid token`, `holoid audit` and `holoid keygen`: running the verifier
 //! service and administering it. Part of the `holoid` binary; the service is
-//! `holoid::service`.
+//! `holoid_service`.
 
 use std::path::{Path, PathBuf};
 
-use holoid::files::{read_text, write_atomic};
-use holoid::keys::{IssuerPublic, IssuerSecret, KeyKind, MasterKey};
-use holoid::service::auth::{Role, random_bytes, valid_office};
-use holoid::service::store::Store;
-use holoid::service::{AppState, ServiceConfig, ServiceKeys, audit};
+use crate::files::{read_text, write_atomic};
+use holoid_core::keys::{IssuerPublic, IssuerSecret, KeyKind, MasterKey};
+use holoid_service::auth::{Role, random_bytes, valid_office};
+use holoid_service::store::Store;
+use holoid_service::{AppState, ServiceConfig, ServiceKeys, audit};
 
 use crate::{Failure, Outcome, usage};
 
@@ -172,7 +172,7 @@ pub fn serve(a: &ServeCli) -> Outcome {
             config,
         );
         println!("holoid serve: listening on http://{addr} ({backend} database)");
-        holoid::service::serve(listener, state, shutdown_signal())
+        holoid_service::serve(listener, state, shutdown_signal())
             .await
             .map_err(|e| usage(format!("the server failed: {e}")))?;
         println!("holoid serve: stopped");
@@ -220,7 +220,7 @@ pub fn token(cmd: &TokenCmd) -> Outcome {
     }
     let token = runtime()?.block_on(async {
         let store = Store::open(db).await.map_err(usage)?;
-        holoid::service::api::create_token(&store, *role, office, name.trim())
+        holoid_service::api::create_token(&store, *role, office, name.trim())
             .await
             .map_err(usage)
     })?;

@@ -5,24 +5,26 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use holoid::credential::Credential;
-use holoid::demo::DemoIdentity;
-use holoid::encoding::to_hex;
-use holoid::files::write_atomic;
-use holoid::keys::DeviceKey;
-use holoid::mac::sha256;
-use holoid::render::{CardRenderer, GpuContext, RendererOptions};
-use holoid::simulate::camera::{Level, encode_jpeg};
-use holoid::simulate::rng::Rng;
-use holoid::simulate::species::{EDIT_NAMES, EDITS, Renderers, Species, edited, generate};
-use holoid::time::UnixMillis;
-use serde_json::json;
+use crate::files::write_atomic;
+use holoid_core::credential::Credential;
+use holoid_core::demo::DemoIdentity;
+use holoid_core::demo::{EDIT_NAMES, EDITS, edited};
+use holoid_core::encoding::to_hex;
+use holoid_core::keys::DeviceKey;
+use holoid_core::mac::sha256;
+use holoid_core::time::UnixMillis;
+use holoid_render::{GpuContext, RendererOptions};
+use holoid_sim::camera::{Level, encode_jpeg};
+use holoid_sim::manifest::{FrameFile, ManifestEntry};
+use holoid_sim::rng::Rng;
+use holoid_sim::species::{Cast, Renderers, Species, generate};
 
 use crate::render_cmd::Size;
 use crate::{Failure, Outcome, usage};
 
-/// Writes a labelled dataset of simulated camera captures of the demo card: bona fide and
-/// every attack species, at every capture level, as bursts of JPEG frames, with
+/// Writes a labelled dataset of simulated camera captures of the demo card.
+///
+/// Bona fide and every attack species, at every capture level, as bursts of JPEG frames, with
 /// DIR/manifest.jsonl (one line per capture: files, species, level, capture and drawn times,
 /// every parameter) and the identity in DIR/identity/. Deterministic for a seed.
 #[derive(clap::Args)]
@@ -93,38 +95,13 @@ fn capture(
         let name = format!("{n:04}-{i}.jpg");
         let jpeg = encode_jpeg(frame, cap.cameras[i].jpeg_quality);
         write_atomic(&dir.join(&name), &jpeg, false).map_err(usage)?;
-        files.push(json!({
-            "file": format!("{}/{}/{name}", sp.name(), level.name()),
-            "sha256": to_hex(&sha256(&[&jpeg])),
-        }));
+        files.push(FrameFile {
+            file: format!("{}/{}/{name}", sp.name(), level.name()),
+            sha256: to_hex(&sha256(&[&jpeg])),
+        });
     }
-    let line = json!({
-        "id": format!("{}/{}/{n:04}", sp.name(), level.name()),
-        "species": sp.name(),
-        "attack": sp.is_attack(),
-        "level": level.name(),
-        "credential": credential_id,
-        "frames": files,
-        "capture_times_ms": cap.capture_times.iter().map(|t| t.0).collect::<Vec<_>>(),
-        "drawn_times_ms": cap.drawn_times.iter().map(|t| t.0).collect::<Vec<_>>(),
-        "still_replay": cap.still,
-        "edit": (sp == Species::TextEdit).then_some(EDIT_NAMES[edit]),
-        "poses": cap.poses.iter().map(|p| p.screen_corners).collect::<Vec<_>>(),
-        "cameras": cap.cameras.iter().map(|k| json!({
-            "width": k.width, "height": k.height, "blur_sigma": k.blur_sigma,
-            "noise_sigma": k.noise_sigma, "jpeg_quality": k.jpeg_quality,
-            "exposure": k.exposure, "white_balance": k.white_balance, "vignetting": k.vignetting,
-            "motion_blur": k.motion_blur.map(|(l, a)| json!({"length": l, "angle": a})),
-            "glare": k.glare.map(|g| json!({"u": g.u, "v": g.v, "radius": g.radius, "strength": g.strength})),
-        })).collect::<Vec<_>>(),
-        "display": cap.display.map(|d| json!({
-            "layout": format!("{:?}", d.layout), "fill": d.fill, "brightness": d.brightness,
-        })),
-        "print": cap.print.map(|p| json!({
-            "cell": p.cell, "angles": p.angles, "paper": p.paper, "texture": p.texture, "light": p.light,
-        })),
-    });
-    Ok(line.to_string())
+    let edit = (sp == Species::TextEdit).then_some(EDIT_NAMES[edit]);
+    Ok(ManifestEntry::new(&cap, n, credential_id, files, edit).to_line())
 }
 
 /// How many other people's faces portrait swaps choose from.
@@ -193,10 +170,7 @@ pub fn run(a: &SimulateCli) -> Outcome {
         write_atomic(&identity_dir.join(name), bytes, *secret).map_err(usage)?;
     }
     let gpu = GpuContext::headless().map_err(usage)?;
-    let options = RendererOptions::default();
     let fake_key = DeviceKey::from_bytes(sha256(&[b"holoid/simulate/fake-app", &a.seed.to_be_bytes()]));
-    let make =
-        |key: &DeviceKey, portrait: &[u8]| CardRenderer::new(&gpu, c, key, portrait, options).map_err(usage);
     // Every capture has its own seed (species, level, number), so the captures can be made in
     // any order: one worker per core, each with its own renderers, takes the next capture.
     let jobs: Vec<(Species, Level, u32)> = species
@@ -228,10 +202,15 @@ pub fn run(a: &SimulateCli) -> Outcome {
         let handles: Vec<_> = (0..workers.min(total))
             .map(|_| {
                 s.spawn(|| -> Result<(), Failure> {
-                    let mut genuine = make(&device_key, &demo.portrait_png)?;
-                    let mut fake = make(&fake_key, &demo.portrait_png)?;
-                    let mut swapped: Vec<Option<CardRenderer>> = (0..SWAP_FACES).map(|_| None).collect();
-                    let mut edited_cards: Vec<Option<CardRenderer>> = (0..EDITS).map(|_| None).collect();
+                    let mut cast = Cast::new(
+                        &gpu,
+                        &demo,
+                        &fake_key,
+                        others.clone(),
+                        edits.clone(),
+                        RendererOptions::default(),
+                    )
+                    .map_err(usage)?;
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&(sp, level, n)) = jobs.get(i) else {
@@ -241,33 +220,11 @@ pub fn run(a: &SimulateCli) -> Outcome {
                             .derive(&format!("swap-face/{}/{}", sp.name(), level.name()), u64::from(n))
                             .next_u64()
                             % SWAP_FACES) as usize;
-                        let swap_renderer = match &mut swapped[face] {
-                            Some(r) => r,
-                            slot => slot.insert(make(&device_key, &others[face])?),
-                        };
                         let edit = (root
                             .derive(&format!("text-edit/{}/{}", sp.name(), level.name()), u64::from(n))
                             .next_u64()
                             % EDITS as u64) as usize;
-                        let edit_renderer = match &mut edited_cards[edit] {
-                            Some(r) => r,
-                            slot => slot.insert(
-                                CardRenderer::new(
-                                    &gpu,
-                                    &edits[edit],
-                                    &device_key,
-                                    &demo.portrait_png,
-                                    options,
-                                )
-                                .map_err(usage)?,
-                            ),
-                        };
-                        let renderers = Renderers {
-                            genuine: &mut genuine,
-                            fake: &mut fake,
-                            swapped: swap_renderer,
-                            edited: edit_renderer,
-                        };
+                        let renderers = cast.renderers(face, edit).map_err(usage)?;
                         let line = capture(a, &root, (sp, level, n), &c.id, renderers, edit)?;
                         lines.lock().expect("no panics while held").push((i, line));
                         let d = done.fetch_add(1, Ordering::Relaxed) + 1;

@@ -8,12 +8,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use holoid::keys::DeviceKey;
-use holoid::motion::Tilt;
-use holoid::render::surface::{Drawn, SurfaceCard};
-use holoid::render::{CaptureState, CardRenderer, FrameParams, GpuContext, Modulation, RendererOptions};
-use holoid::time::UnixMillis;
-use holoid::timekey::WindowPeriod;
+use holoid_core::keys::DeviceKey;
+use holoid_core::motion::{MotionConfig, Tilt};
+use holoid_core::session::WalletSession;
+use holoid_core::time::UnixMillis;
+use holoid_core::timekey::WindowPeriod;
+use holoid_render::surface::{Drawn, SurfaceCard};
+use holoid_render::{CaptureState, CardRenderer, GpuContext, RendererOptions};
 use winit::application::ApplicationHandler;
 use winit::event::{ElementState, MouseButton, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
@@ -22,8 +23,10 @@ use winit::window::{Window, WindowId};
 
 use crate::{Outcome, Wallet, load_wallet, usage};
 
-/// Shows the live card in a window: drag to tilt, space to shake, c to simulate a screen
-/// capture, m to toggle the temporal modulation, q or Escape to quit.
+/// Shows the live card in a window.
+///
+/// Drag to tilt, space to shake, c to simulate a screen capture, m to toggle the temporal
+/// modulation, q or Escape to quit.
 ///
 /// Runs wherever wgpu finds an adapter and a display; without a GPU or a screen, under Xvfb
 /// with lavapipe: `xvfb-run -s "-screen 0 1280x1024x24" holoid view ...`.
@@ -47,7 +50,7 @@ pub struct ViewCli {
 }
 
 struct Viewer {
-    credential: holoid::credential::Credential,
+    credential: holoid_core::credential::Credential,
     device_key: DeviceKey,
     portrait: Vec<u8>,
     period: WindowPeriod,
@@ -56,12 +59,9 @@ struct Viewer {
     window: Option<Arc<Window>>,
     card: Option<SurfaceCard>,
     gpu: Option<GpuContext>,
-    tilt: Tilt,
+    session: WalletSession,
     dragging: Option<(f64, f64)>,
     cursor: (f64, f64),
-    shake: Option<UnixMillis>,
-    capture: CaptureState,
-    modulate: bool,
     frames: u64,
     frame_ms: f64,
     last_present: Option<Instant>,
@@ -118,8 +118,8 @@ impl Viewer {
             ..Default::default()
         };
         let (credential, key, portrait) = (&self.credential, &self.device_key, &self.portrait);
-        if let Err(e) = card.configure(gpu, (size.width, size.height), base, |options| {
-            CardRenderer::new(gpu, credential, key, portrait, options)
+        if let Err(e) = card.configure(gpu, (size.width, size.height), base, |kit, options| {
+            CardRenderer::with_kit(kit, credential, key, portrait, options)
         }) {
             self.error = Some(e.to_string());
         }
@@ -135,18 +135,7 @@ impl Viewer {
         if card.size().is_none() {
             return;
         }
-        let modulation = if self.modulate {
-            Modulation::for_frame(self.frames)
-        } else {
-            Modulation::Off
-        };
-        let frame = FrameParams {
-            time: now(),
-            tilt: self.tilt,
-            shake_started: self.shake,
-            capture: self.capture,
-            modulation,
-        };
+        let frame = self.session.next_frame(now());
         match card.draw(gpu, &frame, || window.pre_present_notify()) {
             Ok(Drawn::Presented) => {}
             Ok(Drawn::Reconfigured | Drawn::Skipped) => return,
@@ -166,8 +155,8 @@ impl Viewer {
         window.set_title(&format!(
             "holoid — {:.1} ms/frame — capture {} — modulation {}",
             self.frame_ms,
-            self.capture,
-            if self.modulate { "on" } else { "off" }
+            self.session.capture(),
+            if self.session.modulating() { "on" } else { "off" }
         ));
         if self.exit_after.is_some_and(|d| self.started.elapsed() >= d) {
             event_loop.exit();
@@ -194,10 +183,10 @@ impl ApplicationHandler for Viewer {
                 if let Some((x0, y0)) = self.dragging {
                     // 300 pixels of drag tilt the card by 30°, clamped to ±60°.
                     let clamp = |v: f64| (v / 300.0 * 30.0).clamp(-60.0, 60.0).to_radians() as f32;
-                    self.tilt = Tilt {
+                    self.session.set_tilt(Tilt {
                         x: clamp(position.x - x0),
                         y: clamp(position.y - y0),
-                    };
+                    });
                 }
             }
             WindowEvent::MouseInput {
@@ -207,22 +196,22 @@ impl ApplicationHandler for Viewer {
             } => {
                 self.dragging = (state == ElementState::Pressed).then_some(self.cursor);
                 if state == ElementState::Released {
-                    self.tilt = Tilt::default();
+                    self.session.set_tilt(Tilt::default());
                 }
             }
             WindowEvent::KeyboardInput { event, .. } if event.state == ElementState::Pressed => {
                 match event.logical_key.as_ref() {
-                    Key::Named(NamedKey::Space) => self.shake = Some(now()),
+                    Key::Named(NamedKey::Space) => self.session.shake(now()),
                     Key::Named(NamedKey::Escape) => event_loop.exit(),
                     Key::Character("q") => event_loop.exit(),
                     Key::Character("c") => {
-                        self.capture = if self.capture.blocks() {
+                        self.session.set_capture(if self.session.capture().blocks() {
                             CaptureState::None
                         } else {
                             CaptureState::Recording
-                        };
+                        });
                     }
-                    Key::Character("m") => self.modulate = !self.modulate,
+                    Key::Character("m") => self.session.set_modulation(!self.session.modulating()),
                     _ => {}
                 }
             }
@@ -268,12 +257,9 @@ pub fn run(a: &ViewCli) -> Outcome {
         window: None,
         card: None,
         gpu: None,
-        tilt: Tilt::default(),
+        session: WalletSession::new(MotionConfig::default()),
         dragging: None,
         cursor: (0.0, 0.0),
-        shake: None,
-        capture: CaptureState::None,
-        modulate: false,
         frames: 0,
         frame_ms: 0.0,
         last_present: None,

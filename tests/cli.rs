@@ -355,9 +355,24 @@ fn every_command_has_help_with_an_example() {
         let o = holoid(&[cmd, "--help"]);
         assert!(o.status.success());
         assert!(stdout(&o).contains("Example:"), "{cmd} --help has no example");
+        let first = stdout(&o).lines().next().unwrap_or_default().to_string();
+        assert!(
+            first.len() <= 100 && first.matches(". ").count() == 0,
+            "{cmd} --help opens with a paragraph, not a line: {first}"
+        );
     }
     let top = holoid(&["--help"]);
     assert!(stdout(&top).contains("Exit status"));
+    // The command list gives each command one short line.
+    for line in stdout(&top)
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.trim_start().starts_with('-'))
+    {
+        assert!(
+            line.chars().count() <= 120,
+            "a long summary in `holoid --help`: {line}"
+        );
+    }
 }
 
 #[test]
@@ -389,6 +404,27 @@ fn render_writes_a_png_and_refuses_bad_input() {
     assert!(o.status.success(), "{}", stderr(&o));
     let img = image::open(&out).unwrap();
     assert_eq!((img.width(), img.height()), (360, 780));
+    // Without a desktop session (no XDG_RUNTIME_DIR, as on a server or in CI) a successful
+    // render says nothing on standard error (Mesa's device-select layer used to make
+    // libwayland print an error there twice).
+    let quiet = Command::new(env!("CARGO_BIN_EXE_holoid"))
+        .args([
+            "render",
+            "--credential",
+            p(&cred),
+            "--device-key",
+            p(&key),
+            "--out",
+            p(&out),
+        ])
+        .args(["--at", "1795603792.25", "--size", "180x390"])
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("NODEVICE_SELECT")
+        .output()
+        .expect("run holoid");
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert_eq!(stderr(&quiet), "", "a successful render prints nothing on stderr");
     let wrong_key = other.join("device.key");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
@@ -515,7 +551,7 @@ fn simulate_writes_a_reproducible_dataset_with_a_manifest() {
                 "{file} differs for one seed"
             );
             assert_eq!(
-                holoid::encoding::to_hex(&holoid::mac::sha256(&[&bytes])),
+                holoid_core::encoding::to_hex(&holoid_core::mac::sha256(&[&bytes])),
                 f["sha256"].as_str().unwrap()
             );
             let img = image::load_from_memory(&bytes).unwrap();
@@ -799,4 +835,99 @@ fn check_and_eval_answer_with_exit_codes_and_refuse_bad_input() {
     assert!(chart.width() > 1000);
     let o = holoid(&["eval", p(&root.join("nowhere"))]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// `photo` (a JPEG) with an EXIF block saying it was taken at `taken` in Korea (UTC+9): the
+/// DateTimeOriginal wall-clock time, its OffsetTimeOriginal and the SubSecTimeOriginal.
+fn with_exif_time(photo: &[u8], taken: u64) -> Vec<u8> {
+    use exif::{Field, In, Tag, Value};
+    let local = holoid_core::time::UnixMillis(taken + 9 * 3_600_000).to_rfc3339();
+    let (date, rest) = local.split_once('T').unwrap();
+    let (hms, millis) = rest.trim_end_matches('Z').split_once('.').unwrap();
+    let ascii = |tag: Tag, text: String| Field {
+        tag,
+        ifd_num: In::PRIMARY,
+        value: Value::Ascii(vec![text.into_bytes()]),
+    };
+    let fields = [
+        ascii(Tag::DateTimeOriginal, format!("{} {hms}", date.replace('-', ":"))),
+        ascii(Tag::OffsetTimeOriginal, "+09:00".into()),
+        ascii(Tag::SubSecTimeOriginal, millis.into()),
+    ];
+    let mut writer = exif::experimental::Writer::new();
+    for f in &fields {
+        writer.push_field(f);
+    }
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    writer.write(&mut tiff, false).unwrap();
+    let tiff = tiff.into_inner();
+    assert_eq!(&photo[..2], [0xFF, 0xD8], "a JPEG");
+    let len = u16::try_from(2 + 6 + tiff.len()).unwrap();
+    let mut out = photo[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(b"Exif\0\0");
+    out.extend_from_slice(&tiff);
+    out.extend_from_slice(&photo[2..]);
+    out
+}
+
+#[test]
+fn check_takes_the_capture_time_from_the_photos_exif() {
+    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
+        eprintln!(
+            "HOLOID_SKIP_GPU_TESTS=1: SKIPPING the `holoid check` EXIF test (its photos need a GPU adapter)"
+        );
+        return;
+    }
+    let root = scratch("cli-check-exif");
+    let ds = check_dataset(&root);
+    let line: serde_json::Value = fs::read_to_string(ds.join("manifest.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["species"] == "bona_fide")
+        .unwrap();
+    let mut photos = Vec::new();
+    for (i, (f, t)) in line["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(line["capture_times_ms"].as_array().unwrap())
+        .enumerate()
+    {
+        let jpeg = fs::read(ds.join(f["file"].as_str().unwrap())).unwrap();
+        let path = root.join(format!("exif-{i}.jpg"));
+        fs::write(&path, with_exif_time(&jpeg, t.as_u64().unwrap())).unwrap();
+        photos.push(path);
+    }
+    let (cred, master) = (
+        ds.join("identity/credential.json"),
+        ds.join("identity/master.key"),
+    );
+    let base = ["check", "--credential", p(&cred), "--master-key", p(&master)];
+    // No --at: each photo's EXIF time (KST, with milliseconds) is its capture time.
+    let mut args = base.to_vec();
+    args.extend(photos.iter().map(|f| p(f)));
+    let o = holoid(&args);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("from the photos' EXIF"), "{}", stderr(&o));
+    let first = holoid_core::time::UnixMillis(line["capture_times_ms"][0].as_u64().unwrap());
+    assert!(stderr(&o).contains(&first.to_rfc3339()), "{}", stderr(&o));
+    // A photo without a capture time and no --at: told what to give.
+    let bare = ds.join(line["frames"][0]["file"].as_str().unwrap());
+    let o = holoid(&[
+        "check",
+        "--credential",
+        p(&cred),
+        "--master-key",
+        p(&master),
+        p(&bare),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no EXIF") && stderr(&o).contains("--at"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -4,12 +4,9 @@
 //! acknowledged copy. GPU-using tests need an adapter unless HOLOID_SKIP_GPU_TESTS=1; the
 //! PostgreSQL test needs HOLOID_TEST_POSTGRES_URL (each skips loudly).
 
-#[path = "support/captures.rs"]
-mod captures;
-#[path = "support/http.rs"]
-mod http;
-#[path = "support/service.rs"]
-mod support;
+use holoid_testkit::captures;
+use holoid_testkit::http;
+use holoid_testkit::service as support;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -19,12 +16,12 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use captures::{Burst, Camera, mid_window_after, now};
-use holoid::keys::KeyKind;
-use holoid::service::ServiceConfig;
-use holoid::service::audit::AuditEvent;
-use holoid::service::store::{CheckRow, Store, now_ms};
-use holoid::simulate::camera::Level;
-use holoid::simulate::species::Species;
+use holoid_core::keys::KeyKind;
+use holoid_service::ServiceConfig;
+use holoid_service::audit::AuditEvent;
+use holoid_service::store::{CheckRow, Store, now_ms};
+use holoid_sim::camera::Level;
+use holoid_sim::species::Species;
 use support::{
     PgScratch, Serving, Tokens, card_png, copy_key, post_form, postgres_base, register_over_http, scratch,
     sqlite_url, world,
@@ -44,7 +41,7 @@ struct Running {
     addr: SocketAddr,
     serving: Serving,
     tokens: Tokens,
-    state: holoid::service::AppState,
+    state: holoid_service::AppState,
 }
 
 fn start(url: &str, config: ServiceConfig) -> Running {
@@ -76,7 +73,7 @@ fn check(addr: SocketAddr, token: &str, burst: &Burst) -> http::Response {
 }
 
 fn register(addr: SocketAddr, admin: &str) {
-    register_over_http(addr, admin, &holoid::demo::DemoIdentity::generate(1));
+    register_over_http(addr, admin, &holoid_core::demo::DemoIdentity::generate(1));
 }
 
 fn new_copy(addr: SocketAddr, token: &str, check_id: &str) -> std::io::Result<http::Response> {
@@ -102,7 +99,7 @@ fn photos_over_tcp_genuine_forgery_and_every_refusal() {
     let server = start(&sqlite_url("e2e"), config);
     let (addr, t) = (server.addr, &server.tokens);
     register(addr, &t.admin);
-    let mut camera = Camera::new(&holoid::demo::DemoIdentity::generate(1));
+    let mut camera = Camera::new(&holoid_core::demo::DemoIdentity::generate(1));
 
     let live = camera.shoot(Species::BonaFide, Level::Easy, mid_window_after(now()), 2, 11);
     let r = check(addr, &t.officer, &live);
@@ -226,7 +223,7 @@ fn a_full_server_answers_503_with_retry_after() {
     let server = start(&sqlite_url("busy"), config);
     let addr = server.addr;
     register(addr, &server.tokens.admin);
-    let mut camera = Camera::new(&holoid::demo::DemoIdentity::generate(1));
+    let mut camera = Camera::new(&holoid_core::demo::DemoIdentity::generate(1));
     let burst = Arc::new(camera.shoot(Species::BonaFide, Level::Normal, mid_window_after(now()), 3, 21));
     let n = 8;
     let gate = Arc::new(Barrier::new(n));
@@ -271,13 +268,13 @@ fn a_full_server_answers_503_with_retry_after() {
 
 /// A genuine check of office `seoul` in the store, to make copies from.
 async fn seed_genuine(store: &Store) -> String {
-    let id = holoid::service::auth::new_id();
+    let id = holoid_service::auth::new_id();
     let row = CheckRow {
         id: id.clone(),
         created_ms: now_ms(),
         office: "seoul".into(),
         actor: "seed".into(),
-        credential_id: holoid::demo::DemoIdentity::generate(1)
+        credential_id: holoid_core::demo::DemoIdentity::generate(1)
             .credential
             .credential
             .id
@@ -365,7 +362,7 @@ fn two_servers_share_one_postgres() {
 #[test]
 fn kill_9_during_copy_creation_loses_no_acknowledged_copy() {
     let dir = scratch("crash");
-    let demo = holoid::demo::DemoIdentity::generate(1);
+    let demo = holoid_core::demo::DemoIdentity::generate(1);
     let key = |name: &str, text: String| {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
@@ -380,7 +377,7 @@ fn kill_9_during_copy_creation_loses_no_acknowledged_copy() {
     let (officer, check_id) = rt.block_on(async {
         let store = Store::open(&url).await.unwrap();
         let officer =
-            holoid::service::api::create_token(&store, holoid::service::auth::Role::Officer, "seoul", "Kim")
+            holoid_service::api::create_token(&store, holoid_service::auth::Role::Officer, "seoul", "Kim")
                 .await
                 .unwrap();
         (officer, seed_genuine(&store).await)

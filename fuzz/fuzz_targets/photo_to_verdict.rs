@@ -9,10 +9,10 @@
 
 use std::sync::OnceLock;
 
-use holoid::demo::DemoIdentity;
-use holoid::detect::input::decode_photo;
-use holoid::detect::{Capture, Detector, Trust};
-use holoid::time::UnixMillis;
+use holoid_core::demo::DemoIdentity;
+use holoid_detect::input::decode_photo;
+use holoid_detect::{Capture, Detector, Trust};
+use holoid_core::time::UnixMillis;
 use libfuzzer_sys::fuzz_target;
 
 fn detector() -> &'static Detector {

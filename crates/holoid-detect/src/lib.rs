@@ -1,0 +1,1115 @@
+//! The forgery detector: from camera photos of a phone screen (one, or a burst) to a
+//! [`Verdict`] — genuine, forgery or inconclusive — with reasons.
+//!
+//! Each frame goes through:
+//! 1. [`locate`]: find the card's corner marks and the homography from the design canvas;
+//! 2. [`modules`] + [`holoid_core::code::decode`]: read the code through it (Reed–Solomon) and check
+//!    the window tag in constant time against the accepted windows of the capture time — a
+//!    wrong tag, another credential's code or a stale window is a forgery, an unreadable code
+//!    asks for a retake;
+//! 3. [`sweep`]: read the time sweep, so the time the card shows is known to ~0.1 s; a card
+//!    that lags the capture by more than the clock tolerance is a replay, even inside the
+//!    accepted windows;
+//! 4. [`content`]: compare the portrait with the credential's, so a cloned key with another
+//!    face fails.
+//!
+//! A burst adds one check: the times the frames show must advance with their capture times
+//! (a still screenshot does not move; a slowed recording does not keep up).
+//!
+//! The cues are cryptographic (the tag) and physical (the sweep is a clock drawn on the
+//! card; the portrait is what the credential says); none is learnt from the simulator. The
+//! only tuned numbers are the confidence and similarity thresholds of [`DetectorConfig`],
+//! chosen on simulator seeds that the reported figures do not use (see `docs/detector.md`).
+//!
+//! [`input`] decodes photo bytes with a pixel limit checked before decoding. CPU only.
+//!
+//! This crate must not depend on wgpu, the service's stack (tokio, axum, sqlx) or the simulator: it runs
+//! where the verifier's camera is, on the CPU.
+
+pub mod content;
+pub mod input;
+pub mod locate;
+pub mod modules;
+pub mod rectify;
+pub mod sample;
+pub mod sweep;
+pub mod text;
+pub mod verdict;
+
+use std::fmt;
+use std::time::Instant;
+
+use image::{GrayImage, RgbImage};
+
+pub use modules::read_modules;
+pub use verdict::{Decision, FrameReport, Outcome, Reason, ReasonCode, Timings, Verdict};
+
+use holoid_core::code::{CodeError, Decoded, Locator, TagCheck, decode_levels};
+use holoid_core::credential::{Credential, CredentialError};
+use holoid_core::keys::{DeviceKey, MasterKey};
+use holoid_core::pattern::Pattern;
+use holoid_core::time::UnixMillis;
+use holoid_core::timekey::{AcceptPolicy, Window, WindowPeriod};
+use locate::{LocateError, Located};
+use verdict::{clock_time, human_duration};
+
+/// Why a check could not be made at all (as opposed to a verdict of "inconclusive").
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DetectError {
+    /// The key given is not this credential's device key (or master key).
+    KeyMismatch(CredentialError),
+    /// The portrait image is not the credential's, or cannot be decoded.
+    Portrait(String),
+    /// A configuration value out of range.
+    BadConfig(String),
+    /// No captures were given.
+    NoCaptures,
+    /// Capture times go backwards.
+    TimesOutOfOrder {
+        /// The first frame (0-based) earlier than the one before it.
+        frame: usize,
+    },
+}
+
+impl fmt::Display for DetectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DetectError::KeyMismatch(e) => write!(f, "the key does not belong to this credential: {e}"),
+            DetectError::Portrait(e) => write!(f, "the credential's portrait: {e}"),
+            DetectError::BadConfig(e) => write!(f, "detector configuration: {e}"),
+            DetectError::NoCaptures => write!(f, "no photos to check"),
+            DetectError::TimesOutOfOrder { frame } => write!(
+                f,
+                "capture times must not go backwards: frame {} is earlier than frame {frame}",
+                frame + 1
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DetectError {}
+
+/// What the verifier trusts: the credential (its signature already verified), its device
+/// key, and its portrait.
+#[derive(Clone, Debug)]
+pub struct Trust {
+    credential: Credential,
+    device_key: DeviceKey,
+    locator: Locator,
+    portrait_cells: content::Reference,
+    text: text::TextReference,
+}
+
+impl Trust {
+    /// A trust context from the credential, its device key and the portrait file's bytes
+    /// (checked against the credential's portrait hash).
+    pub fn new(
+        credential: &Credential,
+        device_key: DeviceKey,
+        portrait_png: &[u8],
+    ) -> Result<Trust, DetectError> {
+        credential
+            .check_device_key(&device_key)
+            .map_err(DetectError::KeyMismatch)?;
+        credential
+            .portrait
+            .check(portrait_png)
+            .map_err(|e| DetectError::Portrait(e.to_string()))?;
+        let portrait = image::load_from_memory(portrait_png)
+            .map_err(|e| DetectError::Portrait(e.to_string()))?
+            .to_rgb8();
+        Ok(Trust {
+            locator: Locator::of(&credential.id),
+            credential: credential.clone(),
+            device_key,
+            portrait_cells: content::reference(&portrait),
+            text: text::reference(credential),
+        })
+    }
+
+    /// As [`Trust::new`], deriving the device key from the pattern master key `M`.
+    pub fn from_master(
+        credential: &Credential,
+        master: &MasterKey,
+        portrait_png: &[u8],
+    ) -> Result<Trust, DetectError> {
+        Trust::new(credential, master.device_key(&credential.id), portrait_png)
+    }
+
+    /// The credential.
+    pub fn credential(&self) -> &Credential {
+        &self.credential
+    }
+}
+
+/// One photo and when it was taken (the verifier's clock).
+#[derive(Clone, Copy, Debug)]
+pub struct Capture<'a> {
+    /// The photo.
+    pub image: &'a RgbImage,
+    /// Capture time.
+    pub time: UnixMillis,
+}
+
+/// The detector's settings. [`Default`] gives the documented defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DetectorConfig {
+    /// How far the time the sweep shows may be from the capture time, milliseconds.
+    /// Default 1000 (docs/design.md).
+    pub clock_tolerance_ms: u64,
+    /// Windows accepted around the capture time. Default one before, one after.
+    pub accept: AcceptPolicy,
+    /// How far a burst's shown times may drift from its capture times between its first and
+    /// last read frames, milliseconds. Default 400.
+    pub burst_tolerance_ms: u64,
+    /// The least correlation of the ring with the sweep's shape for a reading to count.
+    /// Default 0.5.
+    pub min_sweep_confidence: f32,
+    /// The largest share of portrait cells off colour (see [`content::compare_portrait`])
+    /// for the portrait to match. Default 0.12.
+    pub portrait_match_max_off: f32,
+    /// The share of portrait cells off colour from which the portrait is another face.
+    /// Default 0.25; between the two the check asks for a retake.
+    pub portrait_mismatch_min_off: f32,
+    /// The correlation of the portrait's light and dark with the credential's that a match
+    /// needs; a mismatch needs less (glare lowers it a little, another face a lot; below
+    /// half of it the portrait is another picture whatever its colours) unless the colours
+    /// are off where there is little glare (`portrait_max_glare`). Default 0.93.
+    pub portrait_min_correlation: f32,
+    /// The most glare (light added, as a share of the display's white) under which a
+    /// portrait with at least `portrait_mismatch_min_off` of its cells off colour is another
+    /// face whatever its correlation: what is left of glare after it is taken out moves a few
+    /// cells at most. Default 0.1 (tuning seeds 2 and 3: the credential's own portrait came
+    /// out that far off only under glare of 0.156 and more; another face of the same pose
+    /// under 0.03–0.05).
+    pub portrait_max_glare: f32,
+    /// A value field whose worst window agrees with the credential's lettering less than
+    /// this share of the card's median field (see [`text::compare_text`]) was edited.
+    /// Default 0.6 (genuine cards of the tuning seed: 0.8 and above; see `docs/detector.md`).
+    pub text_mismatch_below: f32,
+    /// The median field agreement below which the photo is too blurred to judge words
+    /// letter by letter (the text check then says so and decides nothing). Default 0.5.
+    pub text_min_clarity: f32,
+    /// The most glare on the portrait (light added, as a share of the display's white; see
+    /// [`content::compare_portrait`]) in the frame a field disagrees in for the
+    /// disagreement to count as an edit: glare on the glass flattens lettering beside it
+    /// unevenly. Default 0.03 (frames without glare of the tuning seed: 0.022 at most).
+    pub text_max_glare: f32,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            clock_tolerance_ms: 1000,
+            accept: AcceptPolicy::default(),
+            burst_tolerance_ms: 400,
+            min_sweep_confidence: 0.5,
+            portrait_match_max_off: 0.12,
+            portrait_mismatch_min_off: 0.25,
+            portrait_min_correlation: 0.93,
+            portrait_max_glare: 0.1,
+            text_mismatch_below: 0.6,
+            text_min_clarity: 0.5,
+            text_max_glare: 0.03,
+        }
+    }
+}
+
+impl DetectorConfig {
+    /// Checks the values' ranges.
+    pub fn validate(&self) -> Result<(), DetectError> {
+        let bad = |m: String| Err(DetectError::BadConfig(m));
+        if !(50..=30_000).contains(&self.clock_tolerance_ms) {
+            return bad(format!(
+                "clock tolerance {} ms is outside 50..30000 ms",
+                self.clock_tolerance_ms
+            ));
+        }
+        if !(50..=30_000).contains(&self.burst_tolerance_ms) {
+            return bad(format!(
+                "burst tolerance {} ms is outside 50..30000 ms",
+                self.burst_tolerance_ms
+            ));
+        }
+        if !(0.0..1.0).contains(&self.min_sweep_confidence) {
+            return bad(format!(
+                "sweep confidence {} is outside 0..1",
+                self.min_sweep_confidence
+            ));
+        }
+        let (lo, hi) = (self.portrait_match_max_off, self.portrait_mismatch_min_off);
+        if !(0.0..=1.0).contains(&lo) || !(0.0..=1.0).contains(&hi) || lo > hi {
+            return bad(format!(
+                "portrait thresholds {lo} (match at most) and {hi} (mismatch from) must lie in \
+                 0..1, the first not above the second"
+            ));
+        }
+        if !(-1.0..1.0).contains(&self.portrait_min_correlation) {
+            return bad(format!(
+                "portrait correlation {} is outside -1..1",
+                self.portrait_min_correlation
+            ));
+        }
+        if !(0.0..1.0).contains(&self.text_mismatch_below) || !(0.0..1.0).contains(&self.text_min_clarity) {
+            return bad(format!(
+                "text thresholds {} (edited below) and {} (clarity) must lie in 0..1",
+                self.text_mismatch_below, self.text_min_clarity
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.text_max_glare) {
+            return bad(format!(
+                "text glare limit {} must lie in 0..1 (a share of the display's white)",
+                self.text_max_glare
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.portrait_max_glare) {
+            return bad(format!(
+                "portrait glare limit {} must lie in 0..1 (a share of the display's white)",
+                self.portrait_max_glare
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Builds a [`Detector`]: start from [`Detector::builder`], change what differs from the
+/// defaults of [`DetectorConfig`], then [`build`](DetectorBuilder::build).
+#[derive(Clone, Debug)]
+pub struct DetectorBuilder {
+    trust: Trust,
+    config: DetectorConfig,
+}
+
+impl DetectorBuilder {
+    /// Sets the clock tolerance, milliseconds.
+    pub fn clock_tolerance_ms(mut self, ms: u64) -> Self {
+        self.config.clock_tolerance_ms = ms;
+        self
+    }
+
+    /// Sets the accepted windows.
+    pub fn accept(mut self, policy: AcceptPolicy) -> Self {
+        self.config.accept = policy;
+        self
+    }
+
+    /// Replaces the whole configuration.
+    pub fn config(mut self, config: DetectorConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The detector, or why the configuration is out of range.
+    pub fn build(self) -> Result<Detector, DetectError> {
+        self.config.validate()?;
+        Ok(Detector {
+            trust: self.trust,
+            config: self.config,
+        })
+    }
+}
+
+/// The forgery detector for one credential.
+#[derive(Clone, Debug)]
+pub struct Detector {
+    trust: Trust,
+    config: DetectorConfig,
+}
+
+/// How a frame came out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FrameState {
+    Pass,
+    Fail,
+    Retake,
+}
+
+struct FrameResult {
+    report: FrameReport,
+    reasons: Vec<Reason>,
+    state: FrameState,
+}
+
+impl Detector {
+    /// A builder with the default configuration.
+    pub fn builder(trust: Trust) -> DetectorBuilder {
+        DetectorBuilder {
+            trust,
+            config: DetectorConfig::default(),
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
+    /// Checks a capture: one photo, or a burst of photos in the order taken.
+    pub fn check(&self, captures: &[Capture<'_>]) -> Result<Verdict, DetectError> {
+        let start = Instant::now();
+        if captures.is_empty() {
+            return Err(DetectError::NoCaptures);
+        }
+        if let Some(i) = (1..captures.len()).find(|&i| captures[i].time < captures[i - 1].time) {
+            return Err(DetectError::TimesOutOfOrder { frame: i - 1 });
+        }
+        let mut timings = Timings::default();
+        let mut results: Vec<FrameResult> = captures
+            .iter()
+            .enumerate()
+            .map(|(i, c)| self.check_frame(i, c, &mut timings))
+            .collect();
+        let mut reasons: Vec<Reason> = Vec::new();
+        if let Err(e) = self.trust.credential.check_valid_at(captures[0].time) {
+            reasons.push(Reason {
+                code: ReasonCode::CredentialNotValid,
+                message: e.to_string(),
+                frame: None,
+            });
+        }
+        let burst = self.burst_check(&results, &mut reasons);
+        let portrait = portrait_check(&self.config, &results, &mut reasons);
+        text_check(
+            &self.config,
+            &results,
+            portrait.is_some_and(|p| p.1),
+            &mut reasons,
+        );
+        reasons.extend(results.iter_mut().flat_map(|r| std::mem::take(&mut r.reasons)));
+        reasons.sort_by_key(|r| match r.code.outcome() {
+            Outcome::Fail => 0,
+            Outcome::Retake => 1,
+            Outcome::Pass => 2,
+        });
+        let failed = reasons.iter().any(|r| r.code.outcome() == Outcome::Fail);
+        let frame_scores = results.iter().map(|r| r.report.score);
+        let whole = burst.unwrap_or(1.0).min(portrait.map_or(1.0, |p| p.0));
+        let portrait_matches = portrait.is_some_and(|p| p.1);
+        let (decision, score) = if failed {
+            (Decision::Forgery, frame_scores.fold(whole, f32::min).min(0.49))
+        } else if portrait_matches && results.iter().any(|r| r.state == FrameState::Pass) {
+            let best = results
+                .iter()
+                .filter(|r| r.state == FrameState::Pass)
+                .map(|r| r.report.score)
+                .fold(0.0, f32::max);
+            (Decision::Genuine, best.min(whole).max(0.5))
+        } else {
+            // Not accepted: below the boundary, above the forgeries where the evidence allows.
+            (
+                Decision::Inconclusive,
+                frame_scores.fold(whole, f32::min).clamp(0.3, 0.49),
+            )
+        };
+        let window = results.iter().find_map(|r| r.report.window);
+        timings.total_us = start.elapsed().as_micros() as u64;
+        Ok(Verdict {
+            decision,
+            score,
+            reasons,
+            window,
+            credential_id: self.trust.credential.id.clone(),
+            frames: results.into_iter().map(|r| r.report).collect(),
+            timings,
+        })
+    }
+
+    /// The burst check over frames whose sweep was read: their shown times must advance
+    /// with their capture times. Returns its score, if it could be made.
+    fn burst_check(&self, results: &[FrameResult], reasons: &mut Vec<Reason>) -> Option<f32> {
+        let read: Vec<(usize, &FrameReport)> = results
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.report.shown_at.is_some())
+            .map(|(i, r)| (i, &r.report))
+            .collect();
+        let (&(i, first), &(j, last)) = (read.first()?, read.last()?);
+        let captured = last.captured_at.0 as i64 - first.captured_at.0 as i64;
+        if captured < 150 {
+            return None;
+        }
+        let shown = last.shown_at?.0 as i64 - first.shown_at?.0 as i64;
+        let drift = (shown - captured).unsigned_abs();
+        let tol = self.config.burst_tolerance_ms;
+        let score = (1.0 - 0.5 * drift as f32 / tol as f32).clamp(0.0, 1.0);
+        let span = format!("frames {} and {}", i + 1, j + 1);
+        reasons.push(if drift > tol {
+            Reason {
+                code: ReasonCode::BurstNotAdvancing,
+                message: format!(
+                    "the card moved {} while {} passed between {span}: a still or slowed replay",
+                    signed_duration(shown),
+                    human_duration(captured as u64)
+                ),
+                frame: None,
+            }
+        } else {
+            Reason {
+                code: ReasonCode::BurstAdvances,
+                message: format!(
+                    "the card moved {} in the {} between {span}",
+                    signed_duration(shown),
+                    human_duration(captured as u64)
+                ),
+                frame: None,
+            }
+        });
+        Some(score)
+    }
+
+    fn check_frame(&self, index: usize, capture: &Capture<'_>, timings: &mut Timings) -> FrameResult {
+        let mut out = FrameResult {
+            report: FrameReport {
+                captured_at: capture.time,
+                score: 0.5,
+                ..Default::default()
+            },
+            reasons: Vec::new(),
+            state: FrameState::Retake,
+        };
+        let say = |out: &mut FrameResult, code: ReasonCode, message: String| {
+            out.reasons.push(Reason {
+                code,
+                message,
+                frame: Some(index),
+            });
+        };
+        let clock = Instant::now();
+        let grey = sample::grey(capture.image);
+        timings.locate_us += clock.elapsed().as_micros() as u64;
+        let (located, decoded) = find_code(&grey, timings);
+        let located = match located {
+            Ok(l) => l,
+            Err(e) => {
+                say(&mut out, ReasonCode::CardNotFound, e.to_string());
+                return out;
+            }
+        };
+        out.report.located = true;
+        // The portrait is measured in every located frame (its glare and colourfulness are
+        // reported even where the code fails); only frames with an authentic code judge it.
+        let clock = Instant::now();
+        let portrait =
+            content::compare_portrait(capture.image, &located.to_image, &self.trust.portrait_cells);
+        timings.content_us += clock.elapsed().as_micros() as u64;
+        out.report.portrait_correlation = portrait.map(|p| p.correlation);
+        out.report.portrait_cells_off = portrait.map(|p| p.cells_off);
+        out.report.portrait_glare = portrait.map(|p| p.glare);
+        out.report.portrait_saturation = portrait.map(|p| p.saturation);
+
+        let clock = Instant::now();
+        let tag = decoded.as_ref().ok().map(|d| {
+            let accepted = self.config.accept.accepted(d.payload.period, capture.time);
+            d.payload.check(&self.trust.device_key, capture.time, accepted)
+        });
+        timings.decode_us += clock.elapsed().as_micros() as u64;
+        let decoded = match decoded {
+            Ok(d) => d,
+            Err(e) => {
+                say(
+                    &mut out,
+                    ReasonCode::CodeUnreadable,
+                    format!("{e}: hold the phone steady, closer and without glare"),
+                );
+                return out;
+            }
+        };
+        out.report.corrected_bytes = Some(decoded.corrected_bytes);
+        let period = decoded.payload.period;
+        if decoded.payload.locator != self.trust.locator {
+            say(
+                &mut out,
+                ReasonCode::OtherCredential,
+                format!(
+                    "the code belongs to another credential, not {}",
+                    self.trust.credential.id
+                ),
+            );
+            return fail(out);
+        }
+        let window = match tag.expect("decoded") {
+            TagCheck::Invalid => {
+                say(
+                    &mut out,
+                    ReasonCode::InvalidTag,
+                    "the code's tag was not made with this credential's key: a look-alike card".into(),
+                );
+                return fail(out);
+            }
+            TagCheck::Stale { window, drawn_at } => {
+                say(
+                    &mut out,
+                    ReasonCode::StaleWindow,
+                    format!(
+                        "the card's pattern is from {} UTC, {} before this photo: a replay",
+                        clock_time(drawn_at),
+                        human_duration(capture.time.0.saturating_sub(drawn_at.0))
+                    ),
+                );
+                out.report.window = Some(window);
+                return fail(out);
+            }
+            TagCheck::Ahead { window } => {
+                let at = period.start_of(window);
+                say(
+                    &mut out,
+                    ReasonCode::WindowAhead,
+                    format!(
+                        "the card's pattern is for {} UTC, {} after this photo: a card made in \
+                         advance, or a phone clock far ahead",
+                        clock_time(at),
+                        human_duration(at.0.saturating_sub(capture.time.0))
+                    ),
+                );
+                out.report.window = Some(window);
+                return fail(out);
+            }
+            TagCheck::Fresh { window, offset } => {
+                say(
+                    &mut out,
+                    ReasonCode::TagValid,
+                    format!(
+                        "authentic code for window {} ({offset:+} from the photo's)",
+                        window.0
+                    ),
+                );
+                window
+            }
+        };
+        out.report.window = Some(window);
+        let mut scores = vec![1.0f32];
+
+        let clock = Instant::now();
+        let pattern = Pattern::for_window(&self.trust.device_key, window);
+        let reading = sweep::read_sweep(&grey, &located.to_image, &pattern.sweep);
+        timings.sweep_us += clock.elapsed().as_micros() as u64;
+        let mut passed = true;
+        match reading {
+            Some(r) if r.confidence >= self.config.min_sweep_confidence => {
+                let (shown, across) = shown_time(period, window, r.phase);
+                let lag = capture.time.0 as i64 - shown.0 as i64;
+                let tol = self.config.clock_tolerance_ms as i64;
+                let in_time = |t: UnixMillis| (capture.time.0 as i64 - t.0 as i64).abs() <= tol;
+                out.report.sweep_confidence = Some(r.confidence);
+                let shows = format!("the sweep shows {} UTC", clock_time_tenths(shown));
+                if !in_time(shown) && across.is_some_and(in_time) {
+                    // Read at the window's edge: the other side of the edge would be in
+                    // time. Never accept on a guess; ask for another photo.
+                    passed = false;
+                    say(
+                        &mut out,
+                        ReasonCode::SweepUnreadable,
+                        "the sweep stands at the edge of its window and cannot be read \
+                         unambiguously: take another photo"
+                            .into(),
+                    );
+                } else {
+                    out.report.shown_at = Some(shown);
+                    out.report.lag_ms = Some(lag);
+                    scores.push((1.0 - 0.5 * lag.unsigned_abs() as f32 / tol as f32).clamp(0.0, 1.0));
+                    if lag > tol {
+                        say(
+                            &mut out,
+                            ReasonCode::SweepLag,
+                            format!(
+                                "{shows}, {} before this photo: a replay",
+                                human_duration(lag as u64)
+                            ),
+                        );
+                    } else if lag < -tol {
+                        say(
+                            &mut out,
+                            ReasonCode::SweepAhead,
+                            format!(
+                                "{shows}, {} after this photo: not a live card",
+                                human_duration(lag.unsigned_abs())
+                            ),
+                        );
+                    } else {
+                        say(
+                            &mut out,
+                            ReasonCode::SweepInTime,
+                            format!("{shows}, {} from the photo's time", signed_duration(-lag)),
+                        );
+                    }
+                }
+            }
+            other => {
+                out.report.sweep_confidence = other.map(|r| r.confidence);
+                passed = false;
+                say(
+                    &mut out,
+                    ReasonCode::SweepUnreadable,
+                    "the time sweep around the emblem could not be read clearly: retake without \
+                     glare on the ring"
+                        .into(),
+                );
+            }
+        }
+
+        if passed {
+            out.report.text_fields =
+                text::compare_text(&grey, &located.to_image, &self.trust.text).unwrap_or_default();
+        }
+        out.report.score = scores.into_iter().fold(1.0, f32::min);
+        out.state = if out.reasons.iter().any(|r| r.code.outcome() == Outcome::Fail) {
+            FrameState::Fail
+        } else if passed && portrait.is_some() {
+            FrameState::Pass
+        } else {
+            FrameState::Retake
+        };
+        out
+    }
+}
+
+fn fail(mut out: FrameResult) -> FrameResult {
+    out.state = FrameState::Fail;
+    out.report.score = 0.0;
+    out
+}
+
+/// The smallest side a pyramid level may have: below it the marks of a card that fills only
+/// half the frame get too small to scan.
+const MIN_LEVEL_SIDE: u32 = 360;
+
+/// Finds the card and reads its code: first in the smallest copy of the photo (halved while
+/// its shorter side stays at least [`MIN_LEVEL_SIDE`]), where a card that fills much of the
+/// frame is found quickly, then in each larger copy up to the photo itself, until the code
+/// decodes. Returns the last location found (or why none was) and the decoding.
+pub fn find_code(
+    grey: &GrayImage,
+    timings: &mut Timings,
+) -> (Result<Located, LocateError>, Result<Decoded, CodeError>) {
+    // smaller[i] is the photo halved i + 1 times.
+    let mut smaller: Vec<GrayImage> = Vec::new();
+    loop {
+        let img = smaller.last().unwrap_or(grey);
+        if img.width().min(img.height()) / 2 < MIN_LEVEL_SIDE {
+            break;
+        }
+        smaller.push(locate::half(img));
+    }
+    let mut result = (
+        Err(LocateError::MarksNotFound {
+            finders: 0,
+            orientation: 0,
+        }),
+        Err(CodeError::Unreadable { erased_bytes: 0 }),
+    );
+    for k in (0..=smaller.len()).rev() {
+        let level = if k == 0 { grey } else { &smaller[k - 1] };
+        let clock = Instant::now();
+        let found = locate::locate(level).map(|l| match k {
+            0 => l,
+            _ => l.scaled(f64::from(1u32 << k)).refined(grey),
+        });
+        timings.locate_us += clock.elapsed().as_micros() as u64;
+        let clock = Instant::now();
+        let decoded = match &found {
+            Ok(l) => decode_levels(&modules::read_module_levels(grey, &l.to_image), modules::UNSURE),
+            Err(_) => Err(CodeError::Unreadable { erased_bytes: 0 }),
+        };
+        timings.decode_us += clock.elapsed().as_micros() as u64;
+        let done = decoded.is_ok();
+        if found.is_ok() || result.0.is_err() {
+            result = (found, decoded);
+        }
+        if done {
+            break;
+        }
+    }
+    result
+}
+
+/// The portrait check over the frames whose code was authentic: decided on the frame
+/// whose portrait is closest to the credential's, because glare and blur come and go
+/// between frames while another face stays. Returns its score and whether it matched.
+fn portrait_check(
+    config: &DetectorConfig,
+    results: &[FrameResult],
+    reasons: &mut Vec<Reason>,
+) -> Option<(f32, bool)> {
+    let authentic: Vec<(usize, &FrameReport)> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.report.window.is_some() && r.state != FrameState::Fail)
+        .map(|(i, r)| (i, &r.report))
+        .collect();
+    let Some((index, off, corr, glare)) = authentic
+        .iter()
+        .filter_map(|&(i, r)| {
+            Some((
+                i,
+                r.portrait_cells_off?,
+                r.portrait_correlation?,
+                r.portrait_glare.unwrap_or(0.0),
+            ))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+    else {
+        if let Some(&(i, _)) = authentic.first() {
+            reasons.push(Reason {
+                code: ReasonCode::PortraitUnclear,
+                message: "the portrait is not wholly in the photo: retake with the whole card in \
+                          the frame"
+                    .into(),
+                frame: Some(i),
+            });
+        }
+        return None;
+    };
+    let (lo, hi) = (config.portrait_match_max_off, config.portrait_mismatch_min_off);
+    let frame = Some(index);
+    let min_corr = config.portrait_min_correlation;
+    // Colours off with little glare are another face even where its light and dark
+    // follow the credential's outline (a face of the same pose and framing).
+    let off_without_glare = off >= hi && glare <= config.portrait_max_glare;
+    let (code, score, message) =
+        if (corr < min_corr && (off >= hi || corr < min_corr / 2.0)) || off_without_glare {
+            (
+                ReasonCode::PortraitMismatch,
+                0.4 * (1.0 - off) / (1.0 - hi).max(1e-3) * corr.clamp(0.0, 1.0),
+                format!(
+                    "the portrait is not the credential's: {:.0} % of it is off colour (another face \
+                 from {:.0} %), correlation {corr:.2}",
+                    off * 100.0,
+                    hi * 100.0
+                ),
+            )
+        } else if off <= lo && corr >= min_corr {
+            (
+                ReasonCode::PortraitMatch,
+                0.6 + 0.4 * (1.0 - off / lo.max(1e-3)),
+                format!(
+                    "the portrait matches the credential's ({:.0} % off colour, correlation {corr:.2})",
+                    off * 100.0
+                ),
+            )
+        } else {
+            (
+                ReasonCode::PortraitUnclear,
+                0.6 - 0.2 * (off - lo) / (hi - lo).max(1e-3),
+                format!(
+                    "the portrait could not be matched clearly ({:.0} % off colour, correlation \
+                 {corr:.2}): retake without glare on it",
+                    off * 100.0
+                ),
+            )
+        };
+    reasons.push(Reason { code, message, frame });
+    Some((score.min(1.0), code == ReasonCode::PortraitMatch))
+}
+
+/// The text check over the frames whose code was authentic. Only frames that show the
+/// words clearly count: lettering sharper than the softest blur the reference keeps
+/// ([`text::BLURS`]; at that blur the value text's letters are no longer told apart, and
+/// the photo may be softer still), no more glare than `text_max_glare` (glare on the
+/// glass flattens lettering unevenly) and a median field agreeing at least
+/// `text_min_clarity`. In each, every field's agreement is taken against that frame's
+/// median field (how well the photo shows words at all); a field's evidence is the best
+/// of that over the clear frames (an edit disagrees in every photo; a passing glare spot,
+/// shake or noise in one does not), and the card is judged on its worst field. A field
+/// that does not agree is called edited only when the portrait matched cleanly
+/// (`portrait_clean`); otherwise, and without a clear frame, the check asks for a retake.
+fn text_check(
+    config: &DetectorConfig,
+    results: &[FrameResult],
+    portrait_clean: bool,
+    reasons: &mut Vec<Reason>,
+) {
+    // A frame's median field (of its fields' `value`s; every compared frame has fields).
+    let median_field = |r: &FrameReport, value: fn(&text::FieldComparison) -> f32| {
+        let mut v: Vec<f32> = r.text_fields.iter().map(value).collect();
+        v.sort_by(f32::total_cmp);
+        v[v.len() / 2]
+    };
+    let median = |r: &FrameReport| median_field(r, |t| t.worst_window);
+    let compared: Vec<(usize, &FrameReport)> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.report.window.is_some() && !r.report.text_fields.is_empty())
+        .map(|(i, r)| (i, &r.report))
+        .collect();
+    let Some(&(first_index, _)) = compared.first() else {
+        return;
+    };
+    // The blur of the frame's median field: an edited field fits a blurred reference
+    // best, the frame's other fields do not.
+    let soft = |r: &FrameReport| median_field(r, |t| t.blur) >= text::BLURS[text::BLURS.len() - 1];
+    let clear_enough: Vec<(usize, &FrameReport, f32)> = compared
+        .iter()
+        .map(|&(i, r)| (i, r, median(r)))
+        .filter(|&(_, r, m)| m >= config.text_min_clarity && !soft(r))
+        .collect();
+    let clear: Vec<(usize, &FrameReport, f32)> = clear_enough
+        .iter()
+        .copied()
+        .filter(|(_, r, _)| r.portrait_glare.is_some_and(|g| g <= config.text_max_glare))
+        .collect();
+    let unclear = |frame: usize, message: String| Reason {
+        code: ReasonCode::TextUnclear,
+        message,
+        frame: Some(frame),
+    };
+    if clear_enough.is_empty() {
+        let best = compared.iter().map(|&(_, r)| median(r)).fold(f32::MIN, f32::max);
+        let message = if compared.iter().all(|&(_, r)| soft(r)) {
+            format!(
+                "the words on the card are too blurred to compare letter by letter (as \
+                 soft as a blur of {:.0} design units or softer): retake closer or steadier",
+                text::BLURS[text::BLURS.len() - 1]
+            )
+        } else {
+            format!(
+                "the words on the card are too blurred to compare letter by letter \
+                 (agreement {best:.2}, {:.2} needed)",
+                config.text_min_clarity
+            )
+        };
+        reasons.push(unclear(first_index, message));
+        return;
+    }
+    if clear.is_empty() {
+        reasons.push(unclear(
+            clear_enough[0].0,
+            "glare on the card flattens its words unevenly in every photo: retake without \
+             glare on the card to compare them letter by letter"
+                .into(),
+        ));
+        return;
+    }
+    // Per field: the best over the clear frames of its agreement against the frame's
+    // median field, and the clear frame where it agrees least.
+    let fields = clear[0].1.text_fields.len();
+    let Some((ratio, field, frame)) = (0..fields)
+        .filter_map(|k| {
+            let ratios: Vec<(f32, usize, &str)> = clear
+                .iter()
+                .filter_map(|&(i, r, m)| {
+                    r.text_fields
+                        .get(k)
+                        .map(|t| (t.worst_window / m.max(1e-3), i, t.name))
+                })
+                .collect();
+            let (_, frame, name) = *ratios.iter().min_by(|a, b| a.0.total_cmp(&b.0))?;
+            let best = ratios.iter().map(|r| r.0).fold(f32::MIN, f32::max);
+            Some((best, name, frame))
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+    else {
+        return;
+    };
+    let field = text::field_words(field);
+    let frames = if clear.len() == 1 {
+        "in the one clear photo".to_string()
+    } else {
+        format!("at best, in {} clear photos", clear.len())
+    };
+    let (code, message) = if ratio < config.text_mismatch_below && !portrait_clean {
+        (
+            ReasonCode::TextUnclear,
+            format!(
+                "part of the {field} agrees with the credential's lettering only {:.0} % as \
+                 well as the card's other words do ({frames}), but the portrait beside it did \
+                 not match cleanly either: retake without glare on the card",
+                ratio.max(0.0) * 100.0
+            ),
+        )
+    } else if ratio < config.text_mismatch_below {
+        (
+            ReasonCode::TextMismatch,
+            format!(
+                "the {field} on the card is not the credential's: part of it agrees with the \
+                 credential's lettering only {:.0} % as well as the card's other words do \
+                 ({frames}; edited from below {:.0} %)",
+                ratio.max(0.0) * 100.0,
+                config.text_mismatch_below * 100.0
+            ),
+        )
+    } else {
+        (
+            ReasonCode::TextMatch,
+            format!(
+                "the words on the card are the credential's (least clear: the {field}, {:.0} % \
+                 of the others, {frames})",
+                ratio * 100.0
+            ),
+        )
+    };
+    reasons.push(Reason {
+        code,
+        message,
+        frame: Some(frame),
+    });
+}
+
+/// The time a sweep `phase` stands for in `window`, and, when the reading lies within 2 %
+/// of the window's edge (at least 40 ms), the time just across that edge that a reading
+/// error of that size could also mean (a head at 0.995 may stand at 0.0).
+fn shown_time(period: WindowPeriod, window: Window, phase: f32) -> (UnixMillis, Option<UnixMillis>) {
+    let t = period.time_of_phase(window, phase);
+    let p = period.millis();
+    let band = (p / 50).max(40) as f64 / p as f64;
+    let phase = f64::from(phase);
+    let start = period.start_of(window).0;
+    let across = if phase > 1.0 - band {
+        Some(UnixMillis(start))
+    } else if phase < band {
+        Some(UnixMillis(start + p))
+    } else {
+        None
+    };
+    (t, across)
+}
+
+fn signed_duration(ms: i64) -> String {
+    let sign = if ms < 0 { "-" } else { "+" };
+    format!("{sign}{}", human_duration(ms.unsigned_abs()))
+}
+
+fn clock_time_tenths(t: UnixMillis) -> String {
+    format!("{}.{}", clock_time(t), t.0 % 1000 / 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reading_at_the_window_edge_names_the_other_side() {
+        let period = WindowPeriod::from_secs(5).unwrap();
+        let w = Window(1000);
+        let start = period.start_of(w).0;
+        assert_eq!(
+            shown_time(period, w, 0.995),
+            (UnixMillis(start + 4_975), Some(UnixMillis(start)))
+        );
+        assert_eq!(
+            shown_time(period, w, 0.004),
+            (UnixMillis(start + 20), Some(UnixMillis(start + 5_000)))
+        );
+        assert_eq!(shown_time(period, w, 0.5), (UnixMillis(start + 2_500), None));
+    }
+
+    /// A frame with an authentic code and no glare whose fields agree 0.9 but the last (the
+    /// expiry date) `last`, all fitted at blur `blur` design units.
+    fn text_frame(last: f32, blur: f32) -> FrameResult {
+        let names = ["name_hangul", "name_latin", "birth_date", "address", "expires"];
+        FrameResult {
+            report: FrameReport {
+                window: Some(Window(1)),
+                portrait_glare: Some(0.0),
+                text_fields: names
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &name)| text::FieldComparison {
+                        name,
+                        correlation: 0.9,
+                        worst_window: if k + 1 == names.len() { last } else { 0.9 },
+                        blur,
+                    })
+                    .collect(),
+                ..Default::default()
+            },
+            reasons: Vec::new(),
+            state: FrameState::Retake,
+        }
+    }
+
+    fn text_reasons(frames: &[FrameResult]) -> Vec<Reason> {
+        let mut reasons = Vec::new();
+        text_check(&DetectorConfig::default(), frames, true, &mut reasons);
+        reasons
+    }
+
+    #[test]
+    fn an_edit_must_disagree_in_every_clear_photo() {
+        let edited = text_reasons(&[text_frame(0.2, 6.0), text_frame(0.3, 6.0)]);
+        assert_eq!(edited[0].code, ReasonCode::TextMismatch, "{edited:?}");
+        assert!(edited[0].message.contains("expiry date"), "{edited:?}");
+        // A disagreement in one photo only (a glare spot, a shake) is not an edit.
+        let passing = text_reasons(&[text_frame(0.2, 6.0), text_frame(0.88, 6.0)]);
+        assert_eq!(passing[0].code, ReasonCode::TextMatch, "{passing:?}");
+        // A single clear photo is judged by itself.
+        let one = text_reasons(&[text_frame(0.2, 6.0)]);
+        assert_eq!(one[0].code, ReasonCode::TextMismatch, "{one:?}");
+    }
+
+    #[test]
+    fn lettering_at_the_softest_blur_is_not_judged() {
+        let softest = text::BLURS[text::BLURS.len() - 1];
+        let soft = text_reasons(&[text_frame(0.1, softest), text_frame(0.1, softest)]);
+        assert_eq!(soft.len(), 1);
+        assert_eq!(soft[0].code, ReasonCode::TextUnclear, "{soft:?}");
+        assert!(soft[0].message.contains("too blurred"), "{soft:?}");
+        // Only the sharper photo of a burst counts.
+        let mixed = text_reasons(&[text_frame(0.1, softest), text_frame(0.9, 9.0)]);
+        assert_eq!(mixed[0].code, ReasonCode::TextMatch, "{mixed:?}");
+        assert_eq!(mixed[0].frame, Some(1), "{mixed:?}");
+    }
+
+    /// A frame with an authentic code whose portrait came out `off` colour with correlation
+    /// `corr` under glare `glare`.
+    fn portrait_frame(off: f32, corr: f32, glare: f32) -> FrameResult {
+        FrameResult {
+            report: FrameReport {
+                window: Some(Window(1)),
+                portrait_cells_off: Some(off),
+                portrait_correlation: Some(corr),
+                portrait_glare: Some(glare),
+                ..Default::default()
+            },
+            reasons: Vec::new(),
+            state: FrameState::Pass,
+        }
+    }
+
+    fn portrait_reason(frames: &[FrameResult]) -> ReasonCode {
+        let mut reasons = Vec::new();
+        portrait_check(&DetectorConfig::default(), frames, &mut reasons);
+        reasons[0].code
+    }
+
+    #[test]
+    fn colours_off_without_glare_are_another_face_of_the_same_outline() {
+        // Another face of the same pose: light and dark follow the outline, colours do not.
+        let swap = [portrait_frame(0.4, 0.96, 0.04), portrait_frame(0.45, 0.95, 0.2)];
+        assert_eq!(portrait_reason(&swap), ReasonCode::PortraitMismatch);
+        // The same numbers under strong glare ask for a retake.
+        assert_eq!(
+            portrait_reason(&[portrait_frame(0.4, 0.96, 0.3)]),
+            ReasonCode::PortraitUnclear
+        );
+        // A low correlation is another face whatever the glare.
+        assert_eq!(
+            portrait_reason(&[portrait_frame(0.4, 0.6, 0.3)]),
+            ReasonCode::PortraitMismatch
+        );
+        // The best frame decides: glare in one frame does not hide a match in the other.
+        let glare = [portrait_frame(0.5, 0.97, 0.4), portrait_frame(0.02, 0.99, 0.01)];
+        assert_eq!(portrait_reason(&glare), ReasonCode::PortraitMatch);
+    }
+
+    #[test]
+    fn config_ranges_are_checked() {
+        assert!(DetectorConfig::default().validate().is_ok());
+        let bad = DetectorConfig {
+            portrait_match_max_off: 0.8,
+            portrait_mismatch_min_off: 0.5,
+            ..Default::default()
+        };
+        assert!(matches!(bad.validate(), Err(DetectError::BadConfig(_))));
+        let bad = DetectorConfig {
+            clock_tolerance_ms: 0,
+            ..Default::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("clock tolerance")
+        );
+    }
+}

@@ -1,0 +1,509 @@
+//! The text check: do the words on the photographed card say what the credential says? A
+//! cloned device key makes valid tags, so a card whose name or birth date was edited passes
+//! every cryptographic check; this and the portrait check are what catch it.
+//!
+//! The credential's own words ([`VALUE_FIELDS`]: name, birth date, number, address, dates)
+//! are drawn once, on the CPU, with the renderer's own text painter and font, at half the
+//! design scale; each field's ink coverage is kept blurred by several amounts ([`BLURS`]: the
+//! camera's blur is unknown). In a photo, each field is sampled through the homography on a
+//! grid about a photo pixel apart, as darkness (one less the light, so glare is an offset),
+//! and compared with the expected
+//! ink by normalised cross-correlation, over a small search of offsets (the homography is
+//! fitted from the corner marks and may be a few design units off at the fields) and blurs.
+//!
+//! A field-wide correlation stays high when one or two letters change (the rest still
+//! match), so each field is also judged in windows about one letter wide: the darkness the
+//! field's fit (gain and black level over the expected ink) leaves unexplained within the
+//! window (with the window's own black level), against the field's text signal. Where a letter was changed, added or removed,
+//! the window sees ink where none is expected or none where it is: as much residual as
+//! signal, or more. Empty stretches of a field agree as well as its letters do.
+
+use image::GrayImage;
+
+use super::sample::{level_to_linear, luma};
+use holoid_core::credential::Credential;
+use holoid_core::homography::Homography;
+use holoid_core::layout::Rect;
+use holoid_text::{TextPainter, VALUE_FIELDS};
+
+/// Reference map pixels per design unit: the text drawn at half the design scale, for
+/// photos with fewer than [`FINE_FROM`] pixels a unit; at full scale (made when first needed)
+/// for sharper, larger ones. Each glyph is placed on the pixel grid of its size, so letters
+/// sit a unit or two apart between renderings at different sizes: a reference near the
+/// photo's scale matches its lettering best.
+const SCALES: [f32; 2] = [0.5, 1.0];
+/// Photo pixels per design unit from which the full-scale reference is used.
+const FINE_FROM: f32 = 0.6;
+/// Blurs (Gaussian σ, design units) the expected ink is kept at: from none to what a 3-pixel
+/// optics blur is on the smallest card the capture levels allow.
+pub const BLURS: [f32; 6] = [0.0, 2.0, 4.0, 6.0, 9.0, 14.0];
+/// The finest sample grid, design units (about one and a half strokes of the smallest value
+/// text: a letter is still several samples wide; a sharper photo is averaged per sample).
+const MIN_STEP: f32 = 5.0;
+/// Windows agreeing less than this are tried again moved along the line by up to 2 units.
+const RESCUE_BELOW: f32 = 0.75;
+/// The offsets searched, ± design units, and their step.
+const REACH: f32 = 6.0;
+const STEP: f32 = 2.0;
+
+/// One field's expected ink at each blur.
+#[derive(Clone, Debug, PartialEq)]
+struct FieldReference {
+    name: &'static str,
+    rect: Rect,
+    /// Map pixels per design unit (one of [`SCALES`]).
+    scale: f32,
+    /// One map per blur: coverage 0..1 on a grid of `1 / scale` design units, from `origin`.
+    maps: Vec<Vec<f32>>,
+    origin: [f32; 2],
+    size: (usize, usize),
+}
+
+impl FieldReference {
+    /// Expected ink of blur `b` at design point (`x`, `y`), bilinear; 0 outside the map.
+    fn at(&self, b: usize, x: f32, y: f32) -> f32 {
+        let (w, h) = self.size;
+        let u = (x - self.origin[0]) * self.scale - 0.5;
+        let v = (y - self.origin[1]) * self.scale - 0.5;
+        if !(u >= 0.0 && v >= 0.0 && u < (w - 1) as f32 && v < (h - 1) as f32) {
+            return 0.0;
+        }
+        let (x0, y0) = (u as usize, v as usize);
+        let (fx, fy) = (u - x0 as f32, v - y0 as f32);
+        let m = &self.maps[b];
+        let i = y0 * w + x0;
+        let top = m[i] * (1.0 - fx) + m[i + 1] * fx;
+        let bottom = m[i + w] * (1.0 - fx) + m[i + w + 1] * fx;
+        top * (1.0 - fy) + bottom * fy
+    }
+}
+
+/// A value field's name in words, for people: "Hangul name", "birth date", ….
+pub fn field_words(name: &str) -> &'static str {
+    match name {
+        "name_hangul" => "Hangul name",
+        "name_latin" => "Latin name",
+        "birth_date" => "birth date",
+        "resident_number" => "resident number",
+        "address" => "address",
+        "issued" => "issue date",
+        "expires" => "expiry date",
+        _ => "lettering",
+    }
+}
+
+/// The credential's words as the card draws them, ready to compare with photos.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextReference {
+    credential: Credential,
+    /// The fields at each of [`SCALES`]; the finer made when first needed.
+    coarse: Vec<FieldReference>,
+    fine: std::sync::OnceLock<Vec<FieldReference>>,
+}
+
+impl TextReference {
+    /// The fields at the scale for photos of `px_per_unit` pixels a design unit.
+    fn fields(&self, px_per_unit: f32) -> &[FieldReference] {
+        if px_per_unit >= FINE_FROM {
+            self.fine.get_or_init(|| fields_at(&self.credential, SCALES[1]))
+        } else {
+            &self.coarse
+        }
+    }
+}
+
+/// Draws the credential's words and keeps each field's ink at every blur of [`BLURS`].
+pub fn reference(credential: &Credential) -> TextReference {
+    TextReference {
+        credential: credential.clone(),
+        coarse: fields_at(credential, SCALES[0]),
+        fine: std::sync::OnceLock::new(),
+    }
+}
+
+/// The value fields drawn at `scale` map pixels per design unit.
+fn fields_at(credential: &Credential, scale: f32) -> Vec<FieldReference> {
+    let (w, h) = (
+        (holoid_core::layout::CARD_WIDTH * scale).round() as u32,
+        (holoid_core::layout::CARD_HEIGHT * scale).round() as u32,
+    );
+    let layer = TextPainter::new().credential_layer(credential, w, h);
+    let pad = REACH + 3.0 * BLURS[BLURS.len() - 1] + 2.0;
+    VALUE_FIELDS
+        .iter()
+        .map(|&(name, rect)| {
+            let origin = [rect.x - pad, rect.y - pad];
+            let size = (
+                ((rect.w + 2.0 * pad) * scale).ceil() as usize,
+                ((rect.h + 2.0 * pad) * scale).ceil() as usize,
+            );
+            let (x0, y0) = (
+                (origin[0] * scale).round() as i64,
+                (origin[1] * scale).round() as i64,
+            );
+            let coverage: Vec<f32> = (0..size.0 * size.1)
+                .map(|i| {
+                    let (x, y) = (x0 + (i % size.0) as i64, y0 + (i / size.0) as i64);
+                    if x < 0 || y < 0 || x >= i64::from(w) || y >= i64::from(h) {
+                        0.0
+                    } else {
+                        f32::from(layer.get_pixel(x as u32, y as u32)[3]) / 255.0
+                    }
+                })
+                .collect();
+            let maps = BLURS
+                .iter()
+                .map(|&sigma| gaussian(&coverage, size, sigma * scale))
+                .collect();
+            FieldReference {
+                name,
+                scale,
+                rect,
+                maps,
+                origin,
+                size,
+            }
+        })
+        .collect()
+}
+
+/// `map` (`w` × `h`) blurred by a Gaussian of `sigma` map pixels, edges clamped.
+fn gaussian(map: &[f32], (w, h): (usize, usize), sigma: f32) -> Vec<f32> {
+    if sigma < 0.3 {
+        return map.to_vec();
+    }
+    let radius = (3.0 * sigma).ceil() as isize;
+    let kernel: Vec<f32> = (-radius..=radius)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
+    let total: f32 = kernel.iter().sum();
+    // One pass along x (`along_x`) or y, edges clamped.
+    let pass = |src: &[f32], along_x: bool| -> Vec<f32> {
+        let (n, stride) = if along_x { (w, 1) } else { (h, w) };
+        (0..map.len())
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                let (at, base) = if along_x { (x, y * w) } else { (y, x) };
+                kernel
+                    .iter()
+                    .enumerate()
+                    .map(|(k, g)| {
+                        let j = (at as isize + k as isize - radius).clamp(0, n as isize - 1) as usize;
+                        g * src[base + j * stride]
+                    })
+                    .sum::<f32>()
+                    / total
+            })
+            .collect()
+    };
+    pass(&pass(map, true), false)
+}
+
+/// How one photographed field compares with the credential's words.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldComparison {
+    /// The field's name (see [`VALUE_FIELDS`]).
+    pub name: &'static str,
+    /// Normalised cross-correlation of the field's darkness with the expected ink, -1..1, at
+    /// the best offset and blur.
+    pub correlation: f32,
+    /// The lowest window agreement (windows about one letter wide), -1..1: one less the
+    /// window's energy left unexplained by the expected ink, as a share of the field's text
+    /// signal. Near 1 when every letter is where the credential puts it; near zero or below
+    /// where a letter was changed, added or removed.
+    pub worst_window: f32,
+    /// The blur (Gaussian σ, design units) of the expected ink that fits the photo best: how
+    /// soft the lettering is.
+    pub blur: f32,
+}
+
+/// Compares each value field of the photo (`grey`, through `to_image`) with the
+/// credential's words. `None` when a field is not wholly in the photo or shows no contrast.
+pub fn compare_text(
+    grey: &GrayImage,
+    to_image: &Homography,
+    expected: &TextReference,
+) -> Option<Vec<FieldComparison>> {
+    // The first field that matches finds the offset the homography leaves at the fields
+    // (the name, the largest and darkest, unless it was edited); the others refine it.
+    // Pixels per design unit at the card's middle choose the reference's scale.
+    let (p0, p1) = (to_image.apply([540.0, 1170.0]), to_image.apply([550.0, 1170.0]));
+    let px_per_unit = ((p1[0] - p0[0]).hypot(p1[1] - p0[1]) / 10.0) as f32;
+    let mut base = None;
+    expected
+        .fields(px_per_unit)
+        .iter()
+        .map(|field| {
+            let (comparison, shift) = compare_field(grey, to_image, field, base)?;
+            if comparison.worst_window >= 0.5 {
+                base.get_or_insert(shift);
+            }
+            Some(comparison)
+        })
+        .collect()
+}
+
+/// One field's comparison, and the offset (design units) it was made at. With `base`, the
+/// offset is only refined around it.
+fn compare_field(
+    grey: &GrayImage,
+    to_image: &Homography,
+    field: &FieldReference,
+    base: Option<[f32; 2]>,
+) -> Option<(FieldComparison, [f32; 2])> {
+    let r = field.rect;
+    // About one sample a photo pixel, and at most one every MIN_STEP design units (sharper
+    // photos are averaged over each sample's square).
+    let c = [f64::from(r.x + r.w / 2.0), f64::from(r.y + r.h / 2.0)];
+    let (p0, p1) = (to_image.apply(c), to_image.apply([c[0] + 10.0, c[1]]));
+    let px_per_unit = ((p1[0] - p0[0]).hypot(p1[1] - p0[1]) / 10.0) as f32;
+    let step = (1.0 / px_per_unit.max(1e-3)).max(MIN_STEP);
+    let (nx, ny) = ((r.w / step) as usize, (r.h / step) as usize);
+    if nx < 4 || ny < 2 {
+        return None;
+    }
+    // A photo much sharper than the grid (a large photo, a screenshot) is averaged over each
+    // sample's square, about a point a pixel, so thin strokes between samples still count
+    // (up to about 1.3 pixels a sample, the bilinear read and the camera's blur do that).
+    let sub = (0.75 * step * px_per_unit).floor().clamp(1.0, 4.0) as usize;
+    let mut points = Vec::with_capacity(nx * ny);
+    let mut dark = Vec::with_capacity(nx * ny);
+    for j in 0..ny {
+        for i in 0..nx {
+            let (x, y) = (r.x + (i as f32 + 0.5) * step, r.y + (j as f32 + 0.5) * step);
+            let mut sum = 0.0;
+            for k in 0..sub * sub {
+                let fx = ((k % sub) as f32 + 0.5) / sub as f32 - 0.5;
+                let fy = ((k / sub) as f32 + 0.5) / sub as f32 - 0.5;
+                let p = [f64::from(x + fx * step), f64::from(y + fy * step)];
+                let [u, v] = to_image.apply(p);
+                // In light, not in the photo's sRGB values: glare on the glass adds light,
+                // which the window's own black level then takes out; in sRGB values it would
+                // also flatten the lettering under it.
+                sum += level_to_linear(luma(grey, u, v)?);
+            }
+            dark.push(255.0 * (1.0 - sum / (sub * sub) as f32));
+            points.push([x, y]);
+        }
+    }
+    let expected = |b: usize, [dx, dy]: [f32; 2]| -> Vec<f32> {
+        points.iter().map(|&[x, y]| field.at(b, x + dx, y + dy)).collect()
+    };
+    // Offset at a middle blur, along x then along y, on every fourth sample (or around
+    // `base`); the blur at that offset; then the offset again to half a design unit at that
+    // blur (a sharp stroke is about four wide, and a wide blur lets ink from outside the field
+    // pull the offset); then the blur among its neighbours on all the samples.
+    let steps = (REACH / STEP).round() as i32;
+    let thin: Vec<usize> = (0..points.len()).step_by(4).collect();
+    let thin_dark: Vec<f32> = thin.iter().map(|&k| dark[k]).collect();
+    let thin_score = |b: usize, shift: [f32; 2]| -> Option<f32> {
+        let ink: Vec<f32> = thin
+            .iter()
+            .map(|&k| field.at(b, points[k][0] + shift[0], points[k][1] + shift[1]))
+            .collect();
+        ncc(&thin_dark, &ink)
+    };
+    // Offsets `base` + k · `step` along `axis`, k in -`steps`..=`steps`, at blur `b`: the best.
+    let along = |b: usize, axis: usize, base: [f32; 2], step: f32, steps: i32| -> Option<[f32; 2]> {
+        (-steps..=steps)
+            .filter_map(|k| {
+                let mut shift = base;
+                shift[axis] += k as f32 * step;
+                thin_score(b, shift).map(|n| (n, shift))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, shift)| shift)
+    };
+    let middle = BLURS.len() / 2;
+    let (start, reach) = match base {
+        Some(shift) => (shift, 1),
+        None => (
+            along(middle, 1, along(middle, 0, [0.0, 0.0], STEP, steps)?, STEP, steps)?,
+            1,
+        ),
+    };
+    let (_, b) = (0..BLURS.len())
+        .filter_map(|b| thin_score(b, start).map(|n| (n, b)))
+        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    let mut fine = along(b, 1, along(b, 0, start, 1.0, reach)?, 1.0, reach)?;
+    if BLURS[b] < 4.0 {
+        // Only a sharp photo tells half units apart.
+        fine = along(b, 1, along(b, 0, fine, 0.5, 1)?, 0.5, 1)?;
+    }
+    let (_, b) = (b.saturating_sub(1)..=(b + 1).min(BLURS.len() - 1))
+        .filter_map(|b| thin_score(b, fine).map(|n| (n, b)))
+        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    let best = ncc(&dark, &expected(b, fine)).map(|n| (n, b, fine));
+    let (correlation, b, shift) = best?;
+    let ink = expected(b, shift);
+    // The field's darkness as a linear function of the expected ink (the camera's gain and
+    // black level), then each window's residual energy against the field's text signal.
+    let (ma, mb) = (mean(&dark), mean(&ink));
+    let var_b = spread(&ink, mb).powi(2);
+    let cov = dark
+        .iter()
+        .zip(&ink)
+        .map(|(x, y)| (x - ma) * (y - mb))
+        .sum::<f32>()
+        / dark.len() as f32;
+    let beta = cov / var_b.max(1e-6);
+    let signal = beta * beta * var_b;
+    let window = ((r.h / step) as usize).max(2);
+    // The agreement of the window over columns `start..end` with the expected ink `ink_at`
+    // (sample index → ink).
+    let agreement = |start: usize, end: usize, ink_at: &dyn Fn(usize) -> f32| -> f32 {
+        if beta <= 0.0 {
+            return -1.0;
+        }
+        // The window's own black level (moiré and vignetting shade a field unevenly).
+        let (mut offset, mut n) = (0.0f32, 0usize);
+        for j in 0..ny {
+            for i in start..end {
+                let k = j * nx + i;
+                offset += dark[k] - beta * ink_at(k);
+                n += 1;
+            }
+        }
+        let offset = offset / n as f32;
+        let mut energy = 0.0f32;
+        for j in 0..ny {
+            for i in start..end {
+                let k = j * nx + i;
+                let residual = dark[k] - offset - beta * ink_at(k);
+                energy += residual * residual;
+            }
+        }
+        (1.0 - energy / n as f32 / signal.max(1e-6)).max(-1.0)
+    };
+    let mut worst = f32::INFINITY;
+    let mut start = 0;
+    while start < nx {
+        let end = (start + window).min(nx);
+        let mut a = agreement(start, end, &|k| ink[k]);
+        if a < RESCUE_BELOW {
+            // Letters sit a unit or two apart between renderings at different pixel sizes
+            // (each glyph is placed on the pixel grid of its own size): a window that
+            // disagrees may move along the line by that much. Too little to turn one letter
+            // into another.
+            for dx in [-2.0f32, -1.0, 1.0, 2.0] {
+                let moved = |k: usize| field.at(b, points[k][0] + shift[0] + dx, points[k][1] + shift[1]);
+                a = a.max(agreement(start, end, &moved));
+            }
+        }
+        worst = worst.min(a);
+        if end == nx {
+            break;
+        }
+        start += window / 2;
+    }
+    Some((
+        FieldComparison {
+            name: field.name,
+            correlation,
+            worst_window: worst,
+            blur: BLURS[b],
+        },
+        shift,
+    ))
+}
+
+fn mean(v: &[f32]) -> f32 {
+    v.iter().sum::<f32>() / v.len().max(1) as f32
+}
+
+fn spread(v: &[f32], m: f32) -> f32 {
+    (v.iter().map(|x| (x - m) * (x - m)).sum::<f32>() / v.len().max(1) as f32).sqrt()
+}
+
+fn ncc(a: &[f32], b: &[f32]) -> Option<f32> {
+    let (ma, mb) = (mean(a), mean(b));
+    let (sa, sb) = (spread(a, ma), spread(b, mb));
+    if sa < 1.0 || sb < 1e-3 {
+        return None;
+    }
+    let cov = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum::<f32>() / a.len() as f32;
+    Some(cov / (sa * sb))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use holoid_core::demo::DemoIdentity;
+    use holoid_core::demo::edited;
+
+    /// `c`'s words drawn dark on a light card as a 1080 × 2340 screen shows them, then
+    /// photographed top-down, slightly soft, at `scale` photo pixels per screen pixel; with its
+    /// homography.
+    fn photo(c: &Credential, scale: f64) -> (GrayImage, Homography) {
+        let layer = TextPainter::new().credential_layer(c, 1080, 2340);
+        let screen = GrayImage::from_fn(1080, 2340, |x, y| {
+            let a = f32::from(layer.get_pixel(x, y)[3]) / 255.0;
+            image::Luma([(235.0 - a * 200.0) as u8])
+        });
+        let (w, h) = ((1080.0 * scale) as u32, (2340.0 * scale) as u32);
+        // The camera's optics: the easy capture level's blur (σ 0.6 pixel) and a little more.
+        let img = image::imageops::resize(&screen, w, h, image::imageops::FilterType::Triangle);
+        let img = image::imageops::blur(&img, 0.7);
+        let (sx, sy) = (f64::from(w) / 1080.0, f64::from(h) / 2340.0);
+        (img, Homography([sx, 0.0, 0.0, 0.0, sy, 0.0, 0.0, 0.0, 1.0]))
+    }
+
+    fn field<'a>(fields: &'a [FieldComparison], name: &str) -> &'a FieldComparison {
+        fields.iter().find(|f| f.name == name).unwrap()
+    }
+
+    #[test]
+    fn the_credentials_words_agree_and_an_edited_field_does_not() {
+        let demo = DemoIdentity::generate(3);
+        let other = DemoIdentity::generate(4);
+        let c = &demo.credential.credential;
+        let expected = reference(c);
+        let (img, h) = photo(c, 0.45);
+        let same = compare_text(&img, &h, &expected).unwrap();
+        assert_eq!(same.len(), VALUE_FIELDS.len());
+        for f in &same {
+            assert!(f.correlation > 0.8 && f.worst_window > 0.6, "genuine {f:?}");
+        }
+        for (which, name) in [(0, "name_hangul"), (1, "birth_date"), (2, "resident_number")] {
+            let forged = edited(c, &other.credential.credential, which);
+            let (img, h) = photo(&forged, 0.45);
+            let seen = compare_text(&img, &h, &expected).unwrap();
+            let f = field(&seen, name);
+            let genuine = field(&same, name);
+            assert!(
+                f.worst_window < 0.5 * genuine.worst_window,
+                "edit {which}: {f:?} against genuine {genuine:?}"
+            );
+            // The fields not edited still agree.
+            assert!(field(&seen, "address").worst_window > 0.6);
+        }
+    }
+
+    #[test]
+    fn a_sharp_large_photo_of_a_card_drawn_at_another_size_agrees() {
+        // A QHD phone draws the card at 1440 x 3120; its letters sit on that pixel grid, not
+        // the reference's. Photographed sharp at full size, every field still agrees.
+        let demo = DemoIdentity::generate(5);
+        let c = &demo.credential.credential;
+        let layer = TextPainter::new().credential_layer(c, 1440, 3120);
+        let img = GrayImage::from_fn(1440, 3120, |x, y| {
+            let a = f32::from(layer.get_pixel(x, y)[3]) / 255.0;
+            image::Luma([(235.0 - a * 200.0) as u8])
+        });
+        let img = image::imageops::blur(&img, 0.7);
+        let s = 1440.0 / 1080.0;
+        let h = Homography([s, 0.0, 0.0, 0.0, s, 0.0, 0.0, 0.0, 1.0]);
+        for f in compare_text(&img, &h, &reference(c)).unwrap() {
+            assert!(f.worst_window > 0.6, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn fields_outside_the_photo_are_not_compared() {
+        let demo = DemoIdentity::generate(3);
+        let c = &demo.credential.credential;
+        let (img, _) = photo(c, 0.45);
+        let shifted = Homography([0.45, 0.0, -300.0, 0.0, 0.45, 0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(compare_text(&img, &shifted, &reference(c)), None);
+    }
+}

@@ -1,0 +1,937 @@
+//! The HTTP API: routes, who may call them, and what they answer. Every error is JSON
+//! `{"error": {"code", "message"}}` with no data in it beyond the message.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::audit::{self, AuditEvent};
+use super::auth::{self, Principal, Role};
+use super::copy::{self, COPY_SIZE, CopyRecord};
+use super::store::{CheckRow, CopyRow, CredentialRow, StoreError, TokenRow, now_ms};
+use holoid_core::code::Locator;
+use holoid_core::credential::SignedCredential;
+use holoid_core::encoding::{from_hex, to_hex};
+use holoid_core::mac::sha256;
+use holoid_core::time::UnixMillis;
+use holoid_detect::input::decode_photo;
+use holoid_detect::rectify::{read_locator, rectify};
+use holoid_detect::{Capture, Decision, Detector, Trust};
+
+/// An answer other than success.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    fn busy(message: impl Into<String>) -> ApiError {
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
+        }
+    }
+
+    fn forbidden() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "your token may not do this (wrong role or another office)",
+        )
+    }
+
+    fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        eprintln!("holoid serve: {e}");
+        match e {
+            StoreError::Open(_) => ApiError::busy("the database cannot be reached: try again shortly"),
+            _ => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "database",
+                "the database failed; nothing was stored",
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({"error": {"code": self.code, "message": self.message}}));
+        let mut r = (self.status, body).into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        r
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Principal, ApiError> {
+        let unauthorized = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send a valid token: Authorization: Bearer holoid_…",
+            )
+        };
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(auth::bearer)
+            .ok_or_else(unauthorized)?;
+        let row = state
+            .store()
+            .find_token(&auth::token_hash(token))
+            .await?
+            .ok_or_else(unauthorized)?;
+        Ok(Principal {
+            token_id: row.id,
+            role: row.role.parse().map_err(|_| unauthorized())?,
+            office: row.office,
+            name: row.name,
+        })
+    }
+}
+
+fn require(p: &Principal, roles: &[Role]) -> ApiResult<()> {
+    if roles.contains(&p.role) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+fn event(p: &Principal, action: &str, subject: &str) -> AuditEvent {
+    AuditEvent {
+        at_ms: now_ms(),
+        actor: p.token_id.clone(),
+        office: p.office.clone(),
+        action: action.to_string(),
+        subject: subject.to_string(),
+    }
+}
+
+/// The router: every route of the API, with the body limits (axum's and tower-http's), the
+/// in-flight limit and the per-request timeout.
+pub fn app(state: AppState) -> Router {
+    let limit = state.config().max_body_bytes;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/", get(console_page))
+        .route("/console/console.js", get(console_js))
+        .route("/console/console.css", get(console_css))
+        .route("/console/font.ttf", get(console_font))
+        .route("/v1/me", get(whoami))
+        .route("/v1/checks/{id}/card.png", get(get_check_card))
+        .route("/v1/checks", post(create_check))
+        .route("/v1/checks/{id}", get(get_check))
+        .route("/v1/credentials", post(register_credential))
+        .route("/v1/copies", post(create_copy).get(list_copies))
+        .route("/v1/copies/{id}", get(get_copy).delete(delete_copy))
+        .route("/v1/copies/{id}/image.png", get(get_copy_image))
+        .route("/v1/audit", get(audit_log))
+        .fallback(|| async { ApiError::not_found("route: see /openapi.json") })
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), declared_length))
+        .with_state(state)
+}
+
+/// A body declared larger than the limit is refused before it is read, as JSON (tower-http's
+/// limit still cuts off bodies that grow past it without declaring a length).
+async fn declared_length(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state.config().max_body_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request is {n} bytes; this server accepts at most {limit}"),
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+/// The in-flight limit (503 with Retry-After when full), the time limit, and an access log
+/// line without personal data (method, route path, status, time).
+async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let Ok(_permit) = state.inner.in_flight.clone().try_acquire_owned() else {
+        state.metrics().busy();
+        return ApiError::busy("the server is full: try again in a second").into_response();
+    };
+    let response = match tokio::time::timeout(state.config().request_timeout, next.run(request)).await {
+        Ok(r) => r,
+        Err(_) => {
+            state.metrics().timeout();
+            ApiError::busy(format!(
+                "the request took longer than {} s: try again",
+                state.config().request_timeout.as_secs()
+            ))
+            .into_response()
+        }
+    };
+    if state.config().access_log {
+        eprintln!(
+            "holoid serve: {method} {path} {} {:.1} ms",
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    response
+}
+
+async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let copies = state.store().count_copies().await?;
+    Ok(Json(json!({
+        "status": "ok",
+        "database": format!("{:?}", state.store().backend()).to_lowercase(),
+        "copies_stored": copies,
+        "version": env!("CARGO_PKG_VERSION"),
+    })))
+}
+
+async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
+    let copies = state.store().count_copies().await?;
+    let text = state.metrics().render(copies);
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}
+
+/// The counter officer's web console: one page and its assets, all in the binary (no CDN:
+/// it works on a closed office network), allowed to load nothing from elsewhere.
+async fn console_page() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; \
+                 object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        include_str!("console/index.html"),
+    )
+        .into_response()
+}
+
+async fn console_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("console/console.js"),
+    )
+        .into_response()
+}
+
+async fn console_css() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("console/console.css"),
+    )
+        .into_response()
+}
+
+async fn console_font() -> Response {
+    ([(header::CONTENT_TYPE, "font/ttf")], holoid_text::FONT_REGULAR).into_response()
+}
+
+/// Who the token belongs to (for the console's sign-in).
+async fn whoami(p: Principal) -> Json<Value> {
+    Json(json!({"role": p.role.as_str(), "office": p.office, "name": p.name}))
+}
+
+/// The parts of a check request.
+struct CheckRequest {
+    credential_id: Option<String>,
+    images: Vec<Vec<u8>>,
+    times: Vec<UnixMillis>,
+}
+
+async fn read_check_request(mut m: Multipart, max_images: usize) -> ApiResult<CheckRequest> {
+    let bad = |m: String| ApiError::bad_request("bad_request", m);
+    let mut req = CheckRequest {
+        credential_id: None,
+        images: Vec::new(),
+        times: Vec::new(),
+    };
+    while let Some((name, data)) = next_part(&mut m).await? {
+        match name.as_str() {
+            "image" => {
+                if req.images.len() == max_images {
+                    return Err(bad(format!(
+                        "more than {max_images} images: send a burst of at most {max_images}"
+                    )));
+                }
+                req.images.push(data.to_vec());
+            }
+            "captured_at" => {
+                let text = std::str::from_utf8(&data).map_err(|_| bad("`captured_at` is not text".into()))?;
+                req.times.push(
+                    text.trim()
+                        .parse()
+                        .map_err(|e| bad(format!("`captured_at` {text:?}: {e}")))?,
+                );
+            }
+            "credential_id" => {
+                let text =
+                    std::str::from_utf8(&data).map_err(|_| bad("`credential_id` is not text".into()))?;
+                req.credential_id = Some(text.trim().to_string());
+            }
+            other => {
+                return Err(bad(format!(
+                    "unknown field `{other}`: send image, captured_at and credential_id"
+                )));
+            }
+        }
+    }
+    if req.images.is_empty() {
+        return Err(bad("no `image` field: send one photo or a burst".into()));
+    }
+    if req.times.len() != req.images.len() {
+        return Err(bad(format!(
+            "{} images but {} `captured_at` fields: send one capture time per image, in order",
+            req.images.len(),
+            req.times.len()
+        )));
+    }
+    Ok(req)
+}
+
+/// The next field of a multipart body: its name and its bytes.
+async fn next_part(m: &mut Multipart) -> ApiResult<Option<(String, axum::body::Bytes)>> {
+    let Some(field) = m
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e.status(), e.body_text()))?
+    else {
+        return Ok(None);
+    };
+    let name = field.name().unwrap_or_default().to_string();
+    let data = field
+        .bytes()
+        .await
+        .map_err(|e| multipart_error(e.status(), e.body_text()))?;
+    Ok(Some((name, data)))
+}
+
+fn multipart_error(status: StatusCode, text: String) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            status,
+            "too_large",
+            "the request is larger than the server accepts",
+        )
+    } else {
+        ApiError::bad_request("bad_multipart", format!("cannot read the multipart body: {text}"))
+    }
+}
+
+/// The detector for a credential record, built once per record and kept.
+fn detector_for(state: &AppState, row: &CredentialRow) -> ApiResult<Arc<Detector>> {
+    let key = to_hex(&sha256(&[row.json.as_bytes(), &row.portrait]));
+    if let Some(d) = state
+        .inner
+        .detectors
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+    {
+        return Ok(d.clone());
+    }
+    let signed = SignedCredential::from_json(&row.json).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "bad_record",
+            format!("stored credential: {e}"),
+        )
+    })?;
+    let c = &signed.credential;
+    let trust = Trust::new(c, state.keys().master.device_key(&c.id), &row.portrait).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "bad_record",
+            format!("stored credential: {e}"),
+        )
+    })?;
+    let detector = Arc::new(
+        Detector::builder(trust)
+            .build()
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "bad_record", e.to_string()))?,
+    );
+    let mut cache = state.inner.detectors.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= 256 {
+        cache.clear();
+    }
+    cache.insert(key, detector.clone());
+    Ok(detector)
+}
+
+/// The multipart body, read only once the caller's role is known to allow the route.
+fn multipart_body(m: Result<Multipart, MultipartRejection>) -> ApiResult<Multipart> {
+    m.map_err(|e| ApiError::bad_request("bad_request", format!("send multipart/form-data: {e}")))
+}
+
+async fn create_check(
+    State(state): State<AppState>,
+    p: Principal,
+    m: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
+    require(&p, &[Role::Officer])?;
+    let m = multipart_body(m)?;
+    let started = Instant::now();
+    let req = read_check_request(m, state.config().max_images).await?;
+    let (now, max_age) = (now_ms(), state.config().max_capture_age.as_millis() as i64);
+    if let Some(t) = req.times.iter().find(|t| (t.0 as i64 - now).abs() > max_age) {
+        return Err(ApiError::bad_request(
+            "capture_time",
+            format!(
+                "captured_at {t} is {} s from the server's clock (at most {} s): send the camera's \
+                 own capture times, and check the clocks",
+                (t.0 as i64 - now).abs() / 1000,
+                max_age / 1000
+            ),
+        ));
+    }
+    // The CPU-heavy part runs on the blocking pool, at most max_concurrent_checks at once.
+    let permit = state.inner.checks.clone().try_acquire_owned().map_err(|_| {
+        state.metrics().busy();
+        ApiError::busy("all check slots are busy: try again in a second")
+    })?;
+    let max_pixels = state.config().max_pixels;
+    let images = req.images;
+    let photos = tokio::task::spawn_blocking(move || {
+        images
+            .iter()
+            .enumerate()
+            .map(|(i, b)| decode_photo(b, max_pixels).map_err(|e| (i, e)))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "decoding failed"))?
+    .map_err(|(i, e)| match e {
+        holoid_detect::input::InputError::TooLarge { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_pixels",
+            format!("image {}: {e}", i + 1),
+        ),
+        _ => ApiError::bad_request("bad_image", format!("image {}: {e}", i + 1)),
+    })?;
+    let photos = Arc::new(photos);
+    let row = match &req.credential_id {
+        Some(id) => state
+            .store()
+            .credential(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("credential (register it with POST /v1/credentials)"))?,
+        None => {
+            let ph = photos.clone();
+            let locator = tokio::task::spawn_blocking(move || ph.iter().find_map(read_locator))
+                .await
+                .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "reading failed"))?
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "code_unreadable",
+                        "the card's code could not be read to find the credential: retake the photo, or send credential_id",
+                    )
+                })?;
+            let mut rows = state.store().credentials_by_locator(&to_hex(&locator.0)).await?;
+            rows.retain(|r| Locator::of(&r.id) == locator);
+            rows.pop()
+                .ok_or_else(|| ApiError::not_found("credential for this card's code"))?
+        }
+    };
+    let detector = detector_for(&state, &row)?;
+    let times = req.times;
+    let (verdict, card) = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let captures: Vec<Capture<'_>> = photos
+            .iter()
+            .zip(&times)
+            .map(|(image, &time)| Capture { image, time })
+            .collect();
+        let verdict = detector.check(&captures);
+        let card = match &verdict {
+            Ok(v) if v.decision == Decision::Genuine => best_card(&photos, v),
+            _ => None,
+        };
+        (verdict, card)
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the check failed"))?;
+    let verdict = verdict.map_err(|e| ApiError::bad_request("bad_check", e.to_string()))?;
+    let check_id = auth::new_id();
+    let mut body = verdict.to_json();
+    body["check_id"] = check_id.clone().into();
+    let check = CheckRow {
+        id: check_id.clone(),
+        created_ms: now_ms(),
+        office: p.office.clone(),
+        actor: p.token_id.clone(),
+        credential_id: verdict.credential_id.clone(),
+        decision: verdict.decision.as_str().to_string(),
+        verdict_json: body.to_string(),
+        card_png: card,
+    };
+    state
+        .store()
+        .insert_check(&check, event(&p, "check", &check_id), &state.keys().copy_key)
+        .await?;
+    state
+        .metrics()
+        .check(verdict.decision.as_str(), started.elapsed().as_secs_f64());
+    Ok((StatusCode::OK, Json(body)).into_response())
+}
+
+/// The card from the frame with the best score, straightened, as PNG.
+fn best_card(photos: &[image::RgbImage], v: &holoid_detect::Verdict) -> Option<Vec<u8>> {
+    let best = (0..photos.len()).max_by(|&a, &b| {
+        let s = |i: usize| v.frames.get(i).map_or(0.0, |f| f.score);
+        s(a).total_cmp(&s(b))
+    })?;
+    let card = rectify(&photos[best], COPY_SIZE.0, COPY_SIZE.1).ok()?;
+    png(&card).ok()
+}
+
+fn png(img: &image::RgbImage) -> Result<Vec<u8>, image::ImageError> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)?;
+    Ok(out.into_inner())
+}
+
+async fn get_check(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let check = visible_check(&state, &p, &id).await?;
+    let mut v: Value = serde_json::from_str(&check.verdict_json)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "bad_record", e.to_string()))?;
+    v["office"] = check.office.into();
+    v["created_at"] = UnixMillis(check.created_ms.max(0) as u64).to_rfc3339().into();
+    v["card_image_kept"] = check.card_png.is_some().into();
+    Ok(Json(v))
+}
+
+/// `found`, if there is one and the principal's office may see it (officers: their own
+/// office's; admins: any). The caller has checked the role first, so a wrong role learns
+/// nothing, not even whether the record exists.
+fn of_my_office<T>(p: &Principal, found: Option<T>, what: &str, office: impl Fn(&T) -> &str) -> ApiResult<T> {
+    let item = found.ok_or_else(|| ApiError::not_found(what))?;
+    if p.role == Role::Officer && office(&item) != p.office {
+        return Err(ApiError::forbidden());
+    }
+    Ok(item)
+}
+
+/// A check the principal may see.
+async fn visible_check(state: &AppState, p: &Principal, id: &str) -> ApiResult<CheckRow> {
+    require(p, &[Role::Officer, Role::Admin])?;
+    of_my_office(p, state.store().check(id).await?, "check", |c| &c.office)
+}
+
+/// The straightened card of a genuine check, while it is kept (for the console).
+async fn get_check_card(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let check = visible_check(&state, &p, &id).await?;
+    let png = check
+        .card_png
+        .ok_or_else(|| ApiError::not_found("card image (kept only for a genuine check, for 15 minutes)"))?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], Body::from(png)).into_response())
+}
+
+async fn register_credential(
+    State(state): State<AppState>,
+    p: Principal,
+    m: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
+    require(&p, &[Role::Admin])?;
+    let mut m = multipart_body(m)?;
+    let (mut json, mut portrait) = (None, None);
+    while let Some((name, data)) = next_part(&mut m).await? {
+        match name.as_str() {
+            "credential" => json = Some(data.to_vec()),
+            "portrait" => portrait = Some(data.to_vec()),
+            other => {
+                return Err(ApiError::bad_request(
+                    "bad_request",
+                    format!("unknown field `{other}`: send credential and portrait"),
+                ));
+            }
+        }
+    }
+    let (Some(json), Some(portrait)) = (json, portrait) else {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            "send two fields: credential (the credential file) and portrait (its PNG)",
+        ));
+    };
+    let text = String::from_utf8(json)
+        .map_err(|_| ApiError::bad_request("bad_credential", "the credential is not UTF-8 text"))?;
+    let signed = SignedCredential::from_json(&text)
+        .map_err(|e| ApiError::bad_request("bad_credential", e.to_string()))?;
+    let c = signed
+        .verify(&state.keys().issuer)
+        .map_err(|e| ApiError::bad_request("bad_signature", e.to_string()))?;
+    c.portrait
+        .check(&portrait)
+        .map_err(|e| ApiError::bad_request("bad_portrait", e.to_string()))?;
+    let row = CredentialRow {
+        id: c.id.clone(),
+        json: text,
+        portrait,
+    };
+    let locator = to_hex(&Locator::of(&c.id).0);
+    state
+        .store()
+        .register_credential(
+            &row,
+            &locator,
+            event(&p, "credential_register", &c.id),
+            &state.keys().copy_key,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"credential_id": c.id}))).into_response())
+}
+
+/// `POST /v1/copies` body.
+#[derive(Deserialize)]
+struct NewCopy {
+    check_id: String,
+    purpose: String,
+}
+
+fn copy_json(state: &AppState, c: &CopyRow) -> ApiResult<Value> {
+    let record: Value = serde_json::from_str(&c.record_json)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "bad_record", e.to_string()))?;
+    let signed_ok = from_hex::<64>(&c.signature)
+        .is_ok_and(|s| copy::verify_record(&c.record_json, &s, &state.keys().copy_key.public()));
+    Ok(json!({
+        "id": c.id,
+        "record": record,
+        "record_json": c.record_json,
+        "signature": c.signature,
+        "signature_valid": signed_ok,
+        "public_key": to_hex(&state.keys().copy_key.public().to_bytes()),
+        "image_url": format!("/v1/copies/{}/image.png", c.id),
+        "expires_at": UnixMillis(c.expires_ms.max(0) as u64).to_rfc3339(),
+    }))
+}
+
+async fn create_copy(
+    State(state): State<AppState>,
+    p: Principal,
+    body: Option<Json<NewCopy>>,
+) -> ApiResult<Response> {
+    require(&p, &[Role::Officer])?;
+    let Some(Json(new)) = body else {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            "send JSON {\"check_id\": \"…\", \"purpose\": \"…\"} with Content-Type: application/json",
+        ));
+    };
+    let purpose = new.purpose.trim().to_string();
+    if purpose.is_empty() || purpose.chars().count() > 200 {
+        return Err(ApiError::bad_request(
+            "bad_purpose",
+            "state the purpose in 1 to 200 characters",
+        ));
+    }
+    let check = of_my_office(&p, state.store().check(&new.check_id).await?, "check", |c| {
+        &c.office
+    })?;
+    if check.decision != "genuine" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_genuine",
+            format!(
+                "the check was {}: only a genuine card can be copied",
+                check.decision
+            ),
+        ));
+    }
+    let now = now_ms();
+    let window = state.config().copy_window.as_millis() as i64;
+    let card_png = match check.card_png {
+        Some(png) if now - check.created_ms <= window => png,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "check_too_old",
+                format!(
+                    "copies are made within {} minutes of the check: check the card again",
+                    window / 60_000
+                ),
+            ));
+        }
+    };
+    let card = image::load_from_memory(&card_png)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "bad_record", e.to_string()))?
+        .to_rgb8();
+    let copy_id = auth::new_id();
+    let retention = state.config().retention.as_millis() as i64;
+    let mut record = CopyRecord {
+        copy_id: copy_id.clone(),
+        check_id: check.id.clone(),
+        credential_id: check.credential_id.clone(),
+        office: p.office.clone(),
+        officer: p.name.clone(),
+        purpose,
+        created: UnixMillis(now as u64),
+        expires: UnixMillis((now + retention) as u64),
+        image_sha256: String::new(),
+    };
+    let image_png = {
+        let r = record.clone();
+        tokio::task::spawn_blocking(move || png(&copy::copy_image(&card, &r)))
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "drawing the copy failed",
+                )
+            })?
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+    };
+    record.image_sha256 = copy::sha256_hex(&image_png);
+    let record_json = record.to_json();
+    let signature = to_hex(&copy::sign_record(&record_json, &state.keys().copy_key));
+    let row = CopyRow {
+        id: copy_id.clone(),
+        check_id: check.id,
+        office: p.office.clone(),
+        created_ms: now,
+        expires_ms: now + retention,
+        record_json,
+        signature,
+    };
+    state
+        .store()
+        .insert_copy(
+            &row,
+            &image_png,
+            event(&p, "copy_create", &copy_id),
+            &state.keys().copy_key,
+        )
+        .await?;
+    state.metrics().copy_created();
+    Ok((StatusCode::CREATED, Json(copy_json(&state, &row)?)).into_response())
+}
+
+/// A copy the principal may see.
+async fn visible_copy(state: &AppState, p: &Principal, id: &str) -> ApiResult<CopyRow> {
+    require(p, &[Role::Officer, Role::Admin])?;
+    of_my_office(p, state.store().copy(id).await?, "copy", |c| &c.office)
+}
+
+async fn get_copy(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let c = visible_copy(&state, &p, &id).await?;
+    state
+        .store()
+        .audit(event(&p, "copy_read", &id), &state.keys().copy_key)
+        .await?;
+    Ok(Json(copy_json(&state, &c)?))
+}
+
+async fn get_copy_image(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    visible_copy(&state, &p, &id).await?;
+    let png = state
+        .store()
+        .copy_image(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("copy"))?;
+    state
+        .store()
+        .audit(event(&p, "copy_read", &id), &state.keys().copy_key)
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], Body::from(png)).into_response())
+}
+
+async fn delete_copy(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    visible_copy(&state, &p, &id).await?;
+    if state
+        .store()
+        .delete_copy(&id, event(&p, "copy_delete", &id), &state.keys().copy_key)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("copy"))
+    }
+}
+
+async fn list_copies(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    require(&p, &[Role::Officer, Role::Admin])?;
+    let office = match (p.role, q.get("office")) {
+        (Role::Officer, Some(o)) if *o != p.office => return Err(ApiError::forbidden()),
+        (Role::Officer, _) => p.office.clone(),
+        (_, Some(o)) => o.clone(),
+        (_, None) => {
+            return Err(ApiError::bad_request("bad_request", "name the office: ?office=…"));
+        }
+    };
+    let number = |k: &str, default: i64| -> ApiResult<i64> {
+        q.get(k).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| ApiError::bad_request("bad_request", format!("`{k}` must be a whole number")))
+        })
+    };
+    let limit = number("limit", 20)?;
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_request("bad_request", "`limit` must be 1 to 100"));
+    }
+    let before = number("before", i64::MAX)?;
+    let rows = state.store().list_copies(&office, before, limit).await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|c| c.created_ms))
+        .flatten();
+    let copies = rows
+        .iter()
+        .map(|c| copy_json(&state, c))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Json(
+        json!({"office": office, "copies": copies, "next_before": next}),
+    ))
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    require(&p, &[Role::Auditor])?;
+    let after: i64 = q.get("after").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let limit: i64 = q
+        .get("limit")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+        .clamp(1, 1000);
+    let all = state.store().all_audit_entries().await?;
+    let head = state.store().audit_head().await?;
+    let verification = audit::verify(
+        all.iter().cloned(),
+        head.as_ref(),
+        &state.keys().copy_key.public(),
+    );
+    let entries: Vec<Value> = all
+        .iter()
+        .filter(|e| e.seq > after)
+        .take(limit as usize)
+        .map(|e| {
+            json!({
+                "seq": e.seq,
+                "at": UnixMillis(e.event.at_ms.max(0) as u64).to_rfc3339(),
+                "actor": e.event.actor,
+                "office": e.event.office,
+                "action": e.event.action,
+                "subject": e.event.subject,
+                "hash": to_hex(&e.hash),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "entries": entries,
+        "verification": match verification {
+            Ok(n) => json!({"ok": true, "entries": n}),
+            Err(e) => json!({"ok": false, "problem": e.to_string()}),
+        },
+    })))
+}
+
+/// Makes a token for a person and stores its hash; returns the token (shown once).
+pub async fn create_token(
+    store: &super::store::Store,
+    role: Role,
+    office: &str,
+    name: &str,
+) -> Result<String, StoreError> {
+    let (token, id) = auth::new_token();
+    store
+        .insert_token(
+            &auth::token_hash(&token),
+            &TokenRow {
+                id,
+                role: role.as_str().to_string(),
+                office: office.to_string(),
+                name: name.to_string(),
+            },
+        )
+        .await?;
+    Ok(token)
+}

@@ -1,0 +1,179 @@
+//! The verifier service: the HTTP forgery-check API that public offices and banks use, with
+//! stored digital copies and an audit log whose integrity can be proven.
+//!
+//! - [`app`] builds the router from an [`AppState`]; tests drive it without a socket, and
+//!   [`serve`] runs it on a TCP listener with graceful shutdown and the retention sweep.
+//! - [`store`]: SQLite (embedded default) or PostgreSQL (many stateless servers share one).
+//! - [`audit`]: the hash chain and its check (pure); [`copy`]: the copy's image and signed
+//!   record (pure); [`auth`]: tokens and roles; [`metrics`]: Prometheus counters.
+//!
+//! Nothing that must be shared between servers lives in process memory: the in-memory parts
+//! are counters and a cache of detectors derived from the database.
+//!
+//! This crate must not depend on wgpu or the simulator: a verifier server has no GPU.
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod copy;
+pub mod metrics;
+pub mod store;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use api::app;
+use holoid_core::keys::{IssuerPublic, IssuerSecret, MasterKey};
+use metrics::Metrics;
+use store::Store;
+
+/// Limits and periods of a service. Every field has a documented default
+/// ([`ServiceConfig::default`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceConfig {
+    /// The largest request body, bytes. By default, 32 MiB.
+    pub max_body_bytes: usize,
+    /// The largest photo, pixels, checked from its header before decoding. By default,
+    /// 24 megapixels.
+    pub max_pixels: u64,
+    /// Photos in one check (a burst). By default, 8.
+    pub max_images: usize,
+    /// A request taking longer is answered 503. By default, 30 s.
+    pub request_timeout: Duration,
+    /// Checks computed at once; more are answered 503 with Retry-After at once, not queued.
+    /// By default, twice the number of cores.
+    pub max_concurrent_checks: usize,
+    /// Requests in flight at once; more are answered 503. By default, 512.
+    pub max_in_flight: usize,
+    /// How long copies are kept. By default, 30 days.
+    pub retention: Duration,
+    /// How long after a genuine check a copy may be made from it; the check's card image is
+    /// deleted after this. By default, 15 minutes.
+    pub copy_window: Duration,
+    /// How far a photo's `captured_at` may be from the server's clock: the detector judges
+    /// freshness against the capture times, so they must be the verifier's own, recent ones.
+    /// By default, 2 minutes.
+    pub max_capture_age: Duration,
+    /// Print one line per request on stderr (method, path, status, time; no personal data).
+    /// By default, on.
+    pub access_log: bool,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        ServiceConfig {
+            max_body_bytes: 32 << 20,
+            max_pixels: 24_000_000,
+            max_images: 8,
+            request_timeout: Duration::from_secs(30),
+            max_concurrent_checks: 2 * cores,
+            max_in_flight: 512,
+            retention: Duration::from_secs(30 * 86_400),
+            copy_window: Duration::from_secs(15 * 60),
+            max_capture_age: Duration::from_secs(120),
+            access_log: true,
+        }
+    }
+}
+
+/// The keys a service holds.
+pub struct ServiceKeys {
+    /// The issuer's pattern master key: the service derives each credential's device key.
+    pub master: MasterKey,
+    /// The issuer's public key: registered credentials must carry its signature.
+    pub issuer: IssuerPublic,
+    /// The service's own key: signs copies and audit heads.
+    pub copy_key: IssuerSecret,
+}
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    keys: ServiceKeys,
+    config: ServiceConfig,
+    metrics: Metrics,
+    checks: Arc<tokio::sync::Semaphore>,
+    in_flight: Arc<tokio::sync::Semaphore>,
+    /// Detectors by a hash of the credential record (derived data: any server can rebuild it).
+    detectors: Mutex<HashMap<String, Arc<holoid_detect::Detector>>>,
+}
+
+impl AppState {
+    /// A state over `store` with these keys and limits.
+    pub fn new(store: Store, keys: ServiceKeys, config: ServiceConfig) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                keys,
+                metrics: Metrics::default(),
+                checks: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_checks.max(1))),
+                in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
+                detectors: Mutex::default(),
+                config,
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The limits.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.inner.config
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &ServiceKeys {
+        &self.inner.keys
+    }
+
+    /// Deletes expired copies and old checks' card images now; returns how many copies.
+    pub async fn sweep_retention(&self) -> Result<usize, store::StoreError> {
+        let now = store::now_ms();
+        let window = self.inner.config.copy_window.as_millis() as i64;
+        self.inner
+            .store
+            .expire(now, now - window, &self.inner.keys.copy_key)
+            .await
+    }
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then finishes the requests in
+/// flight. Sweeps retention every minute meanwhile.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = state.clone();
+    let sweep = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match sweeper.sweep_retention().await {
+                Ok(0) => {}
+                Ok(n) => eprintln!("holoid serve: retention deleted {n} expired copies"),
+                Err(e) => eprintln!("holoid serve: retention sweep failed: {e}"),
+            }
+        }
+    });
+    let outcome = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweep.abort();
+    outcome
+}

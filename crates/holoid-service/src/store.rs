@@ -1,0 +1,705 @@
+//! The service's storage: SQLite (embedded, the default) or PostgreSQL (shared by many
+//! service processes), through one set of SQL statements on sqlx's `Any` driver.
+//!
+//! - Schema migrations are numbered and recorded in `schema_migrations`; they run on start
+//!   (on PostgreSQL under an advisory lock, so servers starting together do not race).
+//! - SQLite runs in WAL mode with `synchronous=FULL`: a commit is on disk when it returns, so a
+//!   copy is acknowledged only once it is durable. One process writes a SQLite file at a time
+//!   (an in-process lock orders its writers); several servers share PostgreSQL instead.
+//! - Every audited write happens in the same transaction as its audit entry. The audit chain's
+//!   head row is locked (`FOR UPDATE` on PostgreSQL) while an entry is appended, so entries
+//!   from many servers form one chain.
+
+use std::fmt;
+use std::sync::Arc;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+
+use super::audit::{self, AuditEntry, AuditEvent, SignedHead};
+use holoid_core::encoding::{from_hex, to_hex};
+use holoid_core::keys::IssuerSecret;
+
+/// Why the store failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The URL is neither `sqlite:PATH` nor `postgres://…`.
+    BadUrl(String),
+    /// The database could not be opened or reached.
+    Open(String),
+    /// A statement failed.
+    Query(String),
+    /// A stored value is not what the schema promises (a hand-edited row).
+    Corrupt(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::BadUrl(u) => write!(
+                f,
+                "`{u}` is not a database URL: give sqlite:PATH (created if missing) or postgres://USER@HOST/DB"
+            ),
+            StoreError::Open(e) => write!(f, "cannot open the database: {e}"),
+            StoreError::Query(e) => write!(f, "database error: {e}"),
+            StoreError::Corrupt(e) => write!(f, "the database holds a damaged row: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+fn query_err(e: sqlx::Error) -> StoreError {
+    StoreError::Query(e.to_string())
+}
+
+/// Which database is behind the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A bearer token's holder, as stored (the token itself is stored only as its SHA-256).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRow {
+    /// Public id of the token (for the audit log).
+    pub id: String,
+    /// `officer`, `auditor` or `admin`.
+    pub role: String,
+    /// The office it belongs to.
+    pub office: String,
+    /// The person's name (printed on copies they make; never logged).
+    pub name: String,
+}
+
+/// A registered credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialRow {
+    /// Credential id.
+    pub id: String,
+    /// The credential file's JSON.
+    pub json: String,
+    /// The portrait file's bytes.
+    pub portrait: Vec<u8>,
+}
+
+/// A stored check.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckRow {
+    /// Check id.
+    pub id: String,
+    /// When it was made, Unix ms.
+    pub created_ms: i64,
+    /// The office that made it.
+    pub office: String,
+    /// The token id that made it.
+    pub actor: String,
+    /// The credential checked against.
+    pub credential_id: String,
+    /// `genuine`, `forgery` or `inconclusive`.
+    pub decision: String,
+    /// The verdict as JSON.
+    pub verdict_json: String,
+    /// The rectified card (PNG), kept for genuine checks so a copy can be made.
+    pub card_png: Option<Vec<u8>>,
+}
+
+/// A stored digital copy (without its image).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyRow {
+    /// Copy id.
+    pub id: String,
+    /// The genuine check it was made from.
+    pub check_id: String,
+    /// The office that made it.
+    pub office: String,
+    /// When it was made, Unix ms.
+    pub created_ms: i64,
+    /// When retention ends, Unix ms.
+    pub expires_ms: i64,
+    /// The signed record (canonical JSON).
+    pub record_json: String,
+    /// Ed25519 signature of `record_json`, hex.
+    pub signature: String,
+}
+
+/// The numbered schema steps. `{blob}` is the binary column type of the backend.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE tokens (hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+        office TEXT NOT NULL, name TEXT NOT NULL, created_ms BIGINT NOT NULL);
+     CREATE TABLE credentials (id TEXT PRIMARY KEY, locator TEXT NOT NULL,
+        credential_json TEXT NOT NULL, portrait {blob} NOT NULL, registered_ms BIGINT NOT NULL);
+     CREATE INDEX credentials_locator ON credentials (locator);
+     CREATE TABLE checks (id TEXT PRIMARY KEY, created_ms BIGINT NOT NULL, office TEXT NOT NULL,
+        actor TEXT NOT NULL, credential_id TEXT NOT NULL, decision TEXT NOT NULL,
+        verdict_json TEXT NOT NULL, card_png {blob});
+     CREATE TABLE copies (id TEXT PRIMARY KEY, check_id TEXT NOT NULL, office TEXT NOT NULL,
+        created_ms BIGINT NOT NULL, expires_ms BIGINT NOT NULL, image_png {blob} NOT NULL,
+        record_json TEXT NOT NULL, signature TEXT NOT NULL);
+     CREATE INDEX copies_office_created ON copies (office, created_ms);
+     CREATE INDEX copies_expires ON copies (expires_ms);
+     CREATE TABLE audit_log (seq BIGINT PRIMARY KEY, at_ms BIGINT NOT NULL, actor TEXT NOT NULL,
+        office TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
+        prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+     CREATE TABLE audit_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL,
+        signature TEXT NOT NULL);
+     INSERT INTO audit_head (id, seq, hash, signature) VALUES
+        (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', '')",
+)];
+
+/// The store: a connection pool and what it needs to write the audit chain.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// Orders this process's writers (SQLite allows one writer at a time).
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+fn hex32(s: &str, what: &str) -> Result<[u8; 32], StoreError> {
+    from_hex::<32>(s).map_err(|_| StoreError::Corrupt(format!("{what} `{s}` is not 32 hex bytes")))
+}
+
+impl Store {
+    /// Opens (SQLite: creating the file if missing) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if let Some(path) = url.strip_prefix("sqlite:") {
+            if path.is_empty() {
+                return Err(StoreError::BadUrl(url.to_string()));
+            }
+            let sep = if path.contains('?') { '&' } else { '?' };
+            (Backend::Sqlite, format!("sqlite:{path}{sep}mode=rwc"))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(StoreError::BadUrl(url.to_string()));
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(std::time::Duration::from_secs(10));
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode=WAL").await?;
+                    conn.execute("PRAGMA synchronous=FULL").await?;
+                    conn.execute("PRAGMA busy_timeout=10000").await?;
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        let store = Store {
+            pool,
+            backend,
+            write_lock: Arc::default(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs the migrations not yet applied; returns the schema version.
+    async fn migrate(&self) -> Result<i64, StoreError> {
+        let _w = self.write_lock.lock().await;
+        self.pool
+            .execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)")
+            .await
+            .map_err(query_err)?;
+        let mut tx = self.pool.begin().await.map_err(query_err)?;
+        if self.backend == Backend::Postgres {
+            tx.execute("SELECT pg_advisory_xact_lock(7318031)")
+                .await
+                .map_err(query_err)?;
+        }
+        let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(query_err)?
+            .iter()
+            .map(|r| r.try_get::<i64, _>(0))
+            .collect::<Result<_, _>>()
+            .map_err(query_err)?;
+        let blob = match self.backend {
+            Backend::Sqlite => "BLOB",
+            Backend::Postgres => "BYTEA",
+        };
+        let mut version = applied.iter().copied().max().unwrap_or(0);
+        for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
+            for statement in sql.replace("{blob}", blob).split(';') {
+                tx.execute(statement).await.map_err(query_err)?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)")
+                .bind(*v)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err)?;
+            version = *v;
+        }
+        tx.commit().await.map_err(query_err)?;
+        Ok(version)
+    }
+
+    /// Begins a write transaction, holding this process's writer lock for SQLite.
+    async fn begin_write(
+        &self,
+    ) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, Transaction<'static, Any>), StoreError> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.pool.begin().await.map_err(query_err)?;
+        Ok((guard, tx))
+    }
+
+    /// Appends `event` to the audit chain inside `tx`, signing the new head with `key`.
+    async fn append_audit(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        event: AuditEvent,
+        key: &IssuerSecret,
+    ) -> Result<AuditEntry, StoreError> {
+        let lock = match self.backend {
+            Backend::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
+            Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+        };
+        let row = sqlx::query(lock).fetch_one(&mut **tx).await.map_err(query_err)?;
+        let seq: i64 = row.try_get(0).map_err(query_err)?;
+        let hash = hex32(
+            &row.try_get::<String, _>(1).map_err(query_err)?,
+            "audit head hash",
+        )?;
+        let entry = audit::next_entry(seq, hash, event);
+        let e = &entry.event;
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at_ms, actor, office, action, subject, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(entry.seq)
+        .bind(e.at_ms)
+        .bind(e.actor.clone())
+        .bind(e.office.clone())
+        .bind(e.action.clone())
+        .bind(e.subject.clone())
+        .bind(to_hex(&entry.prev_hash))
+        .bind(to_hex(&entry.hash))
+        .execute(&mut **tx)
+        .await
+        .map_err(query_err)?;
+        let head = audit::sign_head(entry.seq, entry.hash, key);
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, signature = $3 WHERE id = 1")
+            .bind(head.seq)
+            .bind(to_hex(&head.hash))
+            .bind(to_hex(&head.signature))
+            .execute(&mut **tx)
+            .await
+            .map_err(query_err)?;
+        Ok(entry)
+    }
+
+    /// Appends one audit entry on its own (a copy read).
+    pub async fn audit(&self, event: AuditEvent, key: &IssuerSecret) -> Result<AuditEntry, StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        let entry = self.append_audit(&mut tx, event, key).await?;
+        tx.commit().await.map_err(query_err)?;
+        Ok(entry)
+    }
+
+    /// Stores a token (by its SHA-256) for a person.
+    pub async fn insert_token(&self, hash_hex: &str, t: &TokenRow) -> Result<(), StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO tokens (hash, id, role, office, name, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(hash_hex.to_string())
+        .bind(t.id.clone())
+        .bind(t.role.clone())
+        .bind(t.office.clone())
+        .bind(t.name.clone())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(query_err)?;
+        tx.commit().await.map_err(query_err)
+    }
+
+    /// The token whose SHA-256 is `hash_hex`, if any.
+    pub async fn find_token(&self, hash_hex: &str) -> Result<Option<TokenRow>, StoreError> {
+        let row = sqlx::query("SELECT id, role, office, name FROM tokens WHERE hash = $1")
+            .bind(hash_hex.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_err)?;
+        row.map(|r| {
+            Ok(TokenRow {
+                id: r.try_get(0).map_err(query_err)?,
+                role: r.try_get(1).map_err(query_err)?,
+                office: r.try_get(2).map_err(query_err)?,
+                name: r.try_get(3).map_err(query_err)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Registers (or replaces) a credential's public record, audited.
+    pub async fn register_credential(
+        &self,
+        c: &CredentialRow,
+        locator_hex: &str,
+        event: AuditEvent,
+        key: &IssuerSecret,
+    ) -> Result<(), StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        sqlx::query("DELETE FROM credentials WHERE id = $1")
+            .bind(c.id.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err)?;
+        sqlx::query(
+            "INSERT INTO credentials (id, locator, credential_json, portrait, registered_ms) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(c.id.clone())
+        .bind(locator_hex.to_string())
+        .bind(c.json.clone())
+        .bind(c.portrait.clone())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(query_err)?;
+        self.append_audit(&mut tx, event, key).await?;
+        tx.commit().await.map_err(query_err)
+    }
+
+    fn credential_row(r: &AnyRow) -> Result<CredentialRow, StoreError> {
+        Ok(CredentialRow {
+            id: r.try_get(0).map_err(query_err)?,
+            json: r.try_get(1).map_err(query_err)?,
+            portrait: r.try_get(2).map_err(query_err)?,
+        })
+    }
+
+    /// The credential with this id.
+    pub async fn credential(&self, id: &str) -> Result<Option<CredentialRow>, StoreError> {
+        sqlx::query("SELECT id, credential_json, portrait FROM credentials WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_err)?
+            .as_ref()
+            .map(Self::credential_row)
+            .transpose()
+    }
+
+    /// The credentials whose code locator is `locator_hex` (normally one).
+    pub async fn credentials_by_locator(&self, locator_hex: &str) -> Result<Vec<CredentialRow>, StoreError> {
+        sqlx::query("SELECT id, credential_json, portrait FROM credentials WHERE locator = $1")
+            .bind(locator_hex.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_err)?
+            .iter()
+            .map(Self::credential_row)
+            .collect()
+    }
+
+    /// Stores a check with its audit entry.
+    pub async fn insert_check(
+        &self,
+        c: &CheckRow,
+        event: AuditEvent,
+        key: &IssuerSecret,
+    ) -> Result<(), StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO checks (id, created_ms, office, actor, credential_id, decision, verdict_json, card_png) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(c.id.clone())
+        .bind(c.created_ms)
+        .bind(c.office.clone())
+        .bind(c.actor.clone())
+        .bind(c.credential_id.clone())
+        .bind(c.decision.clone())
+        .bind(c.verdict_json.clone())
+        .bind(c.card_png.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(query_err)?;
+        self.append_audit(&mut tx, event, key).await?;
+        tx.commit().await.map_err(query_err)
+    }
+
+    /// The check with this id.
+    pub async fn check(&self, id: &str) -> Result<Option<CheckRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, created_ms, office, actor, credential_id, decision, verdict_json, card_png \
+             FROM checks WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_err)?;
+        row.map(|r| {
+            Ok(CheckRow {
+                id: r.try_get(0).map_err(query_err)?,
+                created_ms: r.try_get(1).map_err(query_err)?,
+                office: r.try_get(2).map_err(query_err)?,
+                actor: r.try_get(3).map_err(query_err)?,
+                credential_id: r.try_get(4).map_err(query_err)?,
+                decision: r.try_get(5).map_err(query_err)?,
+                verdict_json: r.try_get(6).map_err(query_err)?,
+                card_png: r.try_get(7).map_err(query_err)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores a copy with its audit entry; durable when this returns.
+    pub async fn insert_copy(
+        &self,
+        c: &CopyRow,
+        image_png: &[u8],
+        event: AuditEvent,
+        key: &IssuerSecret,
+    ) -> Result<(), StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO copies (id, check_id, office, created_ms, expires_ms, image_png, record_json, signature) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(c.id.clone())
+        .bind(c.check_id.clone())
+        .bind(c.office.clone())
+        .bind(c.created_ms)
+        .bind(c.expires_ms)
+        .bind(image_png.to_vec())
+        .bind(c.record_json.clone())
+        .bind(c.signature.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(query_err)?;
+        self.append_audit(&mut tx, event, key).await?;
+        tx.commit().await.map_err(query_err)
+    }
+
+    fn copy_row(r: &AnyRow) -> Result<CopyRow, StoreError> {
+        Ok(CopyRow {
+            id: r.try_get(0).map_err(query_err)?,
+            check_id: r.try_get(1).map_err(query_err)?,
+            office: r.try_get(2).map_err(query_err)?,
+            created_ms: r.try_get(3).map_err(query_err)?,
+            expires_ms: r.try_get(4).map_err(query_err)?,
+            record_json: r.try_get(5).map_err(query_err)?,
+            signature: r.try_get(6).map_err(query_err)?,
+        })
+    }
+
+    const COPY_COLUMNS: &str = "id, check_id, office, created_ms, expires_ms, record_json, signature";
+
+    /// The copy with this id (without its image).
+    pub async fn copy(&self, id: &str) -> Result<Option<CopyRow>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {} FROM copies WHERE id = $1",
+            Self::COPY_COLUMNS
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_err)?
+        .as_ref()
+        .map(Self::copy_row)
+        .transpose()
+    }
+
+    /// The copy's image (PNG).
+    pub async fn copy_image(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query("SELECT image_png FROM copies WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_err)?
+            .map(|r| r.try_get(0).map_err(query_err))
+            .transpose()
+    }
+
+    /// An office's copies, newest first: at most `limit`, made before `before_ms`.
+    pub async fn list_copies(
+        &self,
+        office: &str,
+        before_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<CopyRow>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {} FROM copies WHERE office = $1 AND created_ms < $2 ORDER BY created_ms DESC, id DESC LIMIT $3",
+            Self::COPY_COLUMNS
+        ))
+        .bind(office.to_string())
+        .bind(before_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_err)?
+        .iter()
+        .map(Self::copy_row)
+        .collect()
+    }
+
+    /// Deletes a copy with its audit entry; false if there was none.
+    pub async fn delete_copy(
+        &self,
+        id: &str,
+        event: AuditEvent,
+        key: &IssuerSecret,
+    ) -> Result<bool, StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        let gone = sqlx::query("DELETE FROM copies WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err)?
+            .rows_affected();
+        if gone == 0 {
+            return Ok(false);
+        }
+        self.append_audit(&mut tx, event, key).await?;
+        tx.commit().await.map_err(query_err)?;
+        Ok(true)
+    }
+
+    /// Deletes the copies whose retention ended before `now_ms` (and the card images of
+    /// checks older than `checks_before_ms`), each deletion audited; returns how many copies.
+    pub async fn expire(
+        &self,
+        now_ms: i64,
+        checks_before_ms: i64,
+        key: &IssuerSecret,
+    ) -> Result<usize, StoreError> {
+        let due: Vec<(String, String)> = sqlx::query("SELECT id, office FROM copies WHERE expires_ms <= $1")
+            .bind(now_ms)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query_err)?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(query_err)?;
+        let mut n = 0;
+        for (id, office) in due {
+            let event = AuditEvent {
+                at_ms: now_ms,
+                actor: "retention".into(),
+                office,
+                action: "copy_expire".into(),
+                subject: id.clone(),
+            };
+            if self.delete_copy(&id, event, key).await? {
+                n += 1;
+            }
+        }
+        let (_w, mut tx) = self.begin_write().await?;
+        sqlx::query("UPDATE checks SET card_png = NULL WHERE created_ms < $1 AND card_png IS NOT NULL")
+            .bind(checks_before_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err)?;
+        tx.commit().await.map_err(query_err)?;
+        Ok(n)
+    }
+
+    /// How many copies are stored.
+    pub async fn count_copies(&self) -> Result<i64, StoreError> {
+        sqlx::query("SELECT COUNT(*) FROM copies")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(query_err)?
+            .try_get(0)
+            .map_err(query_err)
+    }
+
+    /// Audit entries `after_seq + 1 …` in sequence order, at most `limit`.
+    pub async fn audit_entries(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        sqlx::query(
+            "SELECT seq, at_ms, actor, office, action, subject, prev_hash, hash FROM audit_log \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_err)?
+        .iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                seq: r.try_get(0).map_err(query_err)?,
+                event: AuditEvent {
+                    at_ms: r.try_get(1).map_err(query_err)?,
+                    actor: r.try_get(2).map_err(query_err)?,
+                    office: r.try_get(3).map_err(query_err)?,
+                    action: r.try_get(4).map_err(query_err)?,
+                    subject: r.try_get(5).map_err(query_err)?,
+                },
+                prev_hash: hex32(&r.try_get::<String, _>(6).map_err(query_err)?, "prev_hash")?,
+                hash: hex32(&r.try_get::<String, _>(7).map_err(query_err)?, "hash")?,
+            })
+        })
+        .collect()
+    }
+
+    /// The signed head, or `None` while the log is empty.
+    pub async fn audit_head(&self) -> Result<Option<SignedHead>, StoreError> {
+        let r = sqlx::query("SELECT seq, hash, signature FROM audit_head WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_err)?;
+        let Some(r) = r else {
+            return Err(StoreError::Corrupt("the audit head row is missing".into()));
+        };
+        let seq: i64 = r.try_get(0).map_err(query_err)?;
+        let sig: String = r.try_get(2).map_err(query_err)?;
+        if seq == 0 && sig.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(SignedHead {
+            seq,
+            hash: hex32(&r.try_get::<String, _>(1).map_err(query_err)?, "audit head hash")?,
+            signature: from_hex::<64>(&sig)
+                .map_err(|_| StoreError::Corrupt("the audit head signature is not 64 hex bytes".into()))?,
+        }))
+    }
+
+    /// Every audit entry in sequence order, read in pages.
+    pub async fn all_audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut all: Vec<AuditEntry> = Vec::new();
+        loop {
+            let after = all.last().map_or(0, |e| e.seq);
+            let page = self.audit_entries(after, 1000).await?;
+            if page.is_empty() {
+                return Ok(all);
+            }
+            all.extend(page);
+        }
+    }
+}
+
+/// The wall clock, Unix milliseconds (the service is an I/O edge: it may read the clock).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

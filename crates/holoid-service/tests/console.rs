@@ -1,0 +1,297 @@
+//! The counter officer's web console in a real browser (Debian's Chromium, headless, driven by
+//! chromedriver): sign-in refused with a bad token; simulated camera JPEGs checked through the
+//! file fallback (genuine, and a stale replay called a forgery with its reason); a copy stored,
+//! listed, opened and printed (one A4 page, the overlay in the picture); another office's
+//! officer refused the copy by URL; the auditor's log verified. Needs a GPU adapter for the
+//! captures unless HOLOID_SKIP_GPU_TESTS=1, and the browser unless HOLOID_SKIP_BROWSER_TESTS=1.
+
+use holoid_testkit::captures;
+use holoid_testkit::service as support;
+use holoid_testkit::webdriver;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use captures::{Burst, Camera, mid_window_after, now};
+use holoid_service::ServiceConfig;
+use holoid_sim::camera::Level;
+use holoid_sim::species::Species;
+use support::{Serving, register_over_http, scratch, sqlite_url, world};
+use webdriver::Browser;
+
+fn skip() -> bool {
+    for (var, what) in [
+        (
+            "HOLOID_SKIP_GPU_TESTS",
+            "the console test (its captures need a GPU adapter)",
+        ),
+        (
+            "HOLOID_SKIP_BROWSER_TESTS",
+            "the console test (it needs Chromium)",
+        ),
+    ] {
+        if std::env::var(var).as_deref() == Ok("1") {
+            eprintln!("{var}=1: SKIPPING {what}");
+            return true;
+        }
+    }
+    false
+}
+
+/// Writes a burst's JPEGs with their capture times as the files' modification times (what the
+/// console's file fallback takes as the time a photo was taken).
+fn burst_files(dir: &Path, name: &str, burst: &Burst) -> Vec<PathBuf> {
+    burst
+        .jpegs
+        .iter()
+        .zip(&burst.times)
+        .enumerate()
+        .map(|(i, (jpeg, t))| {
+            let path = dir.join(format!("{name}-{i}.jpg"));
+            std::fs::write(&path, jpeg).unwrap();
+            let when = SystemTime::UNIX_EPOCH + Duration::from_millis(t.0);
+            File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
+            path
+        })
+        .collect()
+}
+
+fn upload(browser: &Browser, files: &[PathBuf]) {
+    let list: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    browser.type_into("#files", &list.join("\n"));
+}
+
+/// The decision the page shows once a check is answered.
+fn decision(browser: &Browser) -> String {
+    browser
+        .wait_for(
+            "a verdict",
+            "const r = document.getElementById('result'); const v = document.getElementById('verdict'); \
+             return !r.hidden && v.dataset.decision ? v.dataset.decision + '|' + v.textContent : null",
+        )
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn sign_in(browser: &Browser, base: &str, token: &str) {
+    browser.goto(&format!("{base}/#check"));
+    browser.wait_for(
+        "the sign-in form",
+        "return !document.getElementById('view-signin').hidden",
+    );
+    browser.type_into("#token", token);
+    browser.click("#signin-form button");
+}
+
+#[test]
+fn an_officer_checks_stores_lists_and_prints_a_copy() {
+    if skip() {
+        return;
+    }
+    let dir = scratch("console");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let w = rt.block_on(world(&sqlite_url("console"), ServiceConfig::default()));
+    let server = Serving::start(&rt, w.state.clone());
+    let addr = server.addr;
+    register_over_http(addr, &w.tokens.admin, &w.demo);
+    let base = format!("http://{addr}");
+    let browser = Browser::start(&dir.join("profile"), &[]);
+
+    // A bad token is refused, in words, and nothing else opens.
+    sign_in(&browser, &base, "holoid_0123456789abcdef");
+    let refused = browser.wait_for(
+        "the refusal",
+        "const m = document.getElementById('message'); return m.hidden ? null : m.textContent",
+    );
+    assert!(refused.as_str().unwrap().contains("토큰이 거부"), "{refused}");
+    assert_eq!(browser.eval("return document.getElementById('nav').hidden"), true);
+
+    // The officer signs in (switching the page to English) and checks photos of the live card.
+    browser.click("#lang");
+    sign_in(&browser, &base, &w.tokens.officer);
+    browser.wait_for(
+        "the check view",
+        "return !document.getElementById('view-check').hidden",
+    );
+    let mut camera = Camera::new(&w.demo);
+    let live = burst_files(
+        &dir,
+        "live",
+        &camera.shoot(Species::BonaFide, Level::Easy, mid_window_after(now()), 3, 31),
+    );
+    upload(&browser, &live);
+    assert_eq!(decision(&browser), "genuine|GENUINE");
+    browser.wait_for(
+        "the card image",
+        "const i = document.getElementById('card'); return !i.hidden && i.naturalWidth > 0",
+    );
+    browser.type_into("#purpose", "bank account opening");
+    browser.click("#copy-form button");
+    let copy_id = browser
+        .wait_for(
+            "the stored copy",
+            "return location.hash.startsWith('#copy/') && document.getElementById('copy-image').naturalWidth > 0 \
+             && document.getElementById('copy-details').dataset.signature ? location.hash.slice(6) : null",
+        )
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        browser.eval("return document.getElementById('copy-details').dataset.signature"),
+        "valid"
+    );
+    let details = browser.eval("return document.getElementById('copy-details').innerText");
+    assert!(
+        details.as_str().unwrap().contains("bank account opening"),
+        "{details}"
+    );
+
+    // Printed: one A4 page with the copy; the print view on screen has no buttons.
+    let pdf = browser.print_pdf();
+    assert!(pdf.starts_with(b"%PDF"));
+    let pages = String::from_utf8_lossy(&pdf).matches("/Type /Page").count()
+        - String::from_utf8_lossy(&pdf).matches("/Type /Pages").count();
+    assert_eq!(pages, 1, "the copy prints on one page");
+    browser.goto(&format!("{base}/#copy/{copy_id}/print"));
+    browser.wait_for(
+        "the print view",
+        "return document.body.classList.contains('printing') && document.getElementById('copy-image').naturalWidth > 0",
+    );
+    // The picture decoded and two frames painted since, before the screenshot.
+    browser.wait_for(
+        "the copy painted",
+        "if (!window.holoidPaint) { window.holoidPaint = 'waiting'; \
+           document.getElementById('copy-image').decode().then(() => requestAnimationFrame(() => \
+             requestAnimationFrame(() => { window.holoidPaint = 'done'; }))); } \
+         return window.holoidPaint === 'done'",
+    );
+    assert_eq!(
+        browser.eval("return document.getElementById('print').offsetParent === null"),
+        true,
+        "the print view shows no buttons"
+    );
+    let shot = image::load_from_memory(&browser.screenshot()).unwrap().to_rgb8();
+    // The copy's red 사본 · VERIFIED COPY band is in the picture, with its white lettering.
+    // The band tints whatever colours the card has this window toward red: reddish, not a
+    // fixed colour.
+    let is_red = |p: &image::Rgb<u8>| {
+        let [r, g, b] = p.0.map(i32::from);
+        r > 120 && r > g + 50 && r > b + 40
+    };
+    let band_rows: Vec<u32> = (0..shot.height())
+        .filter(|&y| {
+            (0..shot.width())
+                .filter(|&x| is_red(shot.get_pixel(x, y)))
+                .count()
+                > 150
+        })
+        .collect();
+    assert!(
+        band_rows.len() > 20,
+        "no overlay band in the print view ({} red rows)",
+        band_rows.len()
+    );
+    // White pixels between a band row's first and last red pixel: the letters on the band
+    // (the page around the picture is white too, so it is left out).
+    let lettering: usize = band_rows
+        .iter()
+        .map(|&y| {
+            let red: Vec<u32> = (0..shot.width())
+                .filter(|&x| is_red(shot.get_pixel(x, y)))
+                .collect();
+            let (first, last) = (red[0], red[red.len() - 1]);
+            (first..last)
+                .filter(|&x| {
+                    let p = shot.get_pixel(x, y);
+                    p[0] > 230 && p[1] > 230 && p[2] > 230
+                })
+                .count()
+        })
+        .sum();
+    assert!(
+        lettering > 500,
+        "no lettering on the overlay band ({lettering} white pixels)"
+    );
+    if std::env::var("HOLOID_UPDATE_DOCS").as_deref() == Ok("1") {
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/console-print.png"),
+            browser.screenshot(),
+        )
+        .unwrap();
+    }
+
+    // The office's list shows it.
+    browser.goto(&format!("{base}/#copies"));
+    let listed = browser.wait_for(
+        "the list",
+        &format!("return document.querySelector('tr[data-copy=\"{copy_id}\"]') ? document.getElementById('copies-body').innerText : null"),
+    );
+    assert!(listed.as_str().unwrap().contains("bank account opening"));
+
+    // A stale replay: a forgery, with its reason in words.
+    browser.goto(&format!("{base}/#check"));
+    let stale = burst_files(
+        &dir,
+        "stale",
+        &camera.shoot(Species::StaleReplay, Level::Easy, mid_window_after(now()), 3, 32),
+    );
+    browser.wait_for(
+        "the check view",
+        "return !document.getElementById('view-check').hidden",
+    );
+    upload(&browser, &stale);
+    assert_eq!(decision(&browser), "forgery|FORGERY");
+    let reasons = browser.eval("return document.getElementById('reasons').innerText");
+    assert!(reasons.as_str().unwrap().contains("replay"), "{reasons}");
+    if std::env::var("HOLOID_UPDATE_DOCS").as_deref() == Ok("1") {
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/console-check.png"),
+            browser.screenshot(),
+        )
+        .unwrap();
+    }
+
+    // Another office's officer cannot open the copy by its URL.
+    browser.click("#signout");
+    sign_in(&browser, &base, &w.tokens.busan);
+    browser.wait_for(
+        "the check view",
+        "return !document.getElementById('view-check').hidden",
+    );
+    browser.goto(&format!("{base}/#copy/{copy_id}"));
+    let denied = browser.wait_for(
+        "the refusal",
+        "const m = document.getElementById('message'); return m.hidden ? null : m.textContent",
+    );
+    assert!(
+        denied.as_str().unwrap().contains("may not") || denied.as_str().unwrap().contains("볼 수 없는"),
+        "{denied}"
+    );
+    assert_eq!(
+        browser.eval("return document.getElementById('copy-image').naturalWidth"),
+        0
+    );
+
+    // The auditor sees the log verified.
+    browser.click("#signout");
+    sign_in(&browser, &base, &w.tokens.auditor);
+    browser.goto(&format!("{base}/#audit"));
+    let status = browser.wait_for(
+        "the audit status",
+        "const s = document.getElementById('audit-status'); return s.textContent ? s.className + '|' + s.textContent : null",
+    );
+    assert!(status.as_str().unwrap().starts_with("status ok|"), "{status}");
+
+    drop(browser);
+    server.stop(&rt).unwrap();
+}

@@ -1,0 +1,179 @@
+//! The console's camera path in a real browser: Chromium's fake camera plays a video made
+//! from simulated photographs of a phone screen (`--use-file-for-fake-video-capture`), the
+//! console captures a burst from it and the service judges it. A live card: the video's
+//! frames are drawn for the moments they will be shown (the video starts when the camera is
+//! opened, at a time fixed in advance), so the page says "genuine"; a replay: the same video
+//! drawn ten minutes earlier, so the page says "forgery" with the reason. Needs a GPU adapter
+//! unless HOLOID_SKIP_GPU_TESTS=1 and the browser unless HOLOID_SKIP_BROWSER_TESTS=1.
+
+use holoid_testkit::captures;
+use holoid_testkit::service as support;
+use holoid_testkit::webdriver;
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use captures::{mid_window_after, now};
+use holoid_core::time::UnixMillis;
+use holoid_render::{CardRenderer, FrameParams, GpuContext, RendererOptions};
+use holoid_service::ServiceConfig;
+use holoid_sim::camera::Level;
+use holoid_sim::rng::Rng;
+use holoid_sim::species::photograph_screen;
+use image::RgbImage;
+use support::{Serving, register_over_http, scratch, sqlite_url, world};
+use webdriver::Browser;
+
+const FPS: u64 = 5;
+const SECONDS: u64 = 3;
+const SIZE: (u32, u32) = (540, 960);
+
+fn skip() -> bool {
+    for var in ["HOLOID_SKIP_GPU_TESTS", "HOLOID_SKIP_BROWSER_TESTS"] {
+        if std::env::var(var).as_deref() == Ok("1") {
+            eprintln!("{var}=1: SKIPPING the console camera test");
+            return true;
+        }
+    }
+    false
+}
+
+/// Appends one frame to a YUV4MPEG2 stream (4:2:0, full-range BT.601 as JPEG uses).
+fn y4m_frame(out: &mut Vec<u8>, img: &RgbImage) {
+    let (w, h) = img.dimensions();
+    out.extend_from_slice(b"FRAME\n");
+    let px = |x: u32, y: u32| img.get_pixel(x.min(w - 1), y.min(h - 1)).0.map(f32::from);
+    for y in 0..h {
+        for x in 0..w {
+            let [r, g, b] = px(x, y);
+            out.push((0.299 * r + 0.587 * g + 0.114 * b).round().clamp(0.0, 255.0) as u8);
+        }
+    }
+    let chroma = |f: &dyn Fn([f32; 3]) -> f32, out: &mut Vec<u8>| {
+        for y in (0..h).step_by(2) {
+            for x in (0..w).step_by(2) {
+                let mut acc = 0.0;
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                    acc += f(px(x + dx, y + dy));
+                }
+                out.push((acc / 4.0).round().clamp(0.0, 255.0) as u8);
+            }
+        }
+    };
+    chroma(&|[r, g, b]| 128.0 - 0.168_736 * r - 0.331_264 * g + 0.5 * b, out);
+    chroma(&|[r, g, b]| 128.0 + 0.5 * r - 0.418_688 * g - 0.081_312 * b, out);
+}
+
+/// A video of the phone showing the card as drawn at `drawn(k)` for frame `k`, held still
+/// before the camera (one pose, one camera), written to `path`.
+fn video(path: &Path, renderer: &mut CardRenderer, drawn: impl Fn(u64) -> UnixMillis) {
+    let mut out = format!("YUV4MPEG2 W{} H{} F{FPS}:1 Ip A1:1 C420jpeg\n", SIZE.0, SIZE.1).into_bytes();
+    for k in 0..FPS * SECONDS {
+        let card = renderer
+            .render_to_image(&FrameParams {
+                time: drawn(k),
+                ..Default::default()
+            })
+            .unwrap();
+        let photo = photograph_screen(&card, Level::Easy, SIZE, &mut Rng::new(5));
+        y4m_frame(&mut out, &photo);
+    }
+    std::fs::File::create(path).unwrap().write_all(&out).unwrap();
+}
+
+/// Signs in, opens the camera at `start`, captures a burst, and returns the page's decision
+/// and reasons.
+fn check_with_camera(
+    video: &Path,
+    dir: &Path,
+    base: &str,
+    token: &str,
+    start: UnixMillis,
+) -> (String, String) {
+    let browser = Browser::start(
+        &dir.join(format!(
+            "profile-{}",
+            video.file_stem().unwrap().to_string_lossy()
+        )),
+        &[
+            "--use-fake-ui-for-media-stream".into(),
+            "--use-fake-device-for-media-stream".into(),
+            format!("--use-file-for-fake-video-capture={}", video.display()),
+        ],
+    );
+    browser.goto(&format!("{base}/#check"));
+    browser.wait_for(
+        "the sign-in form",
+        "return !document.getElementById('view-signin').hidden",
+    );
+    browser.type_into("#token", token);
+    browser.click("#signin-form button");
+    browser.wait_for(
+        "the check view",
+        "return !document.getElementById('view-check').hidden",
+    );
+    // The video's first frame shows the card as at `start`: open the camera then.
+    let wait = start.0.saturating_sub(now().0);
+    assert!(wait < 60_000, "the video was made for a time {wait} ms away");
+    std::thread::sleep(Duration::from_millis(wait));
+    browser.click("#camera-start");
+    browser.wait_for(
+        "the camera",
+        "const v = document.getElementById('video'); return v.readyState >= 2 && v.videoWidth > 0",
+    );
+    browser.click("#capture");
+    let decision = browser
+        .wait_for(
+            "a verdict",
+            "const r = document.getElementById('result'); const v = document.getElementById('verdict'); \
+             return !r.hidden && v.dataset.decision ? v.dataset.decision : null",
+        )
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reasons = browser.eval("return document.getElementById('reasons').innerText");
+    (decision, reasons.as_str().unwrap_or_default().to_string())
+}
+
+#[test]
+fn the_camera_sees_a_live_card_as_genuine_and_a_replay_as_a_forgery() {
+    if skip() {
+        return;
+    }
+    let dir = scratch("console-camera");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let w = rt.block_on(world(&sqlite_url("console-camera"), ServiceConfig::default()));
+    let server = Serving::start(&rt, w.state.clone());
+    register_over_http(server.addr, &w.tokens.admin, &w.demo);
+    let base = format!("http://{}", server.addr);
+    let gpu = GpuContext::headless().unwrap_or_else(|e| panic!("{e}"));
+    let mut renderer = CardRenderer::for_demo(&gpu, &w.demo, RendererOptions::default()).unwrap();
+
+    for (name, lag_ms, want) in [("live", 0, "genuine"), ("replay", 600_000, "forgery")] {
+        // Frames for the seconds after `start`, which leaves time to make them and to start
+        // the browser; the replay's card was drawn `lag_ms` earlier.
+        let made = Instant::now();
+        // One second into a window: the burst, taken just after, stays clear of its edges.
+        let start = UnixMillis(mid_window_after(UnixMillis(now().0 + 20_000)).0 - 1_000);
+        let path = dir.join(format!("{name}.y4m"));
+        video(&path, &mut renderer, |k| {
+            UnixMillis(start.0 + k * 1000 / FPS - lag_ms)
+        });
+        eprintln!("{name} video made in {:.1} s", made.elapsed().as_secs_f32());
+        assert!(
+            now().0 + 3_000 < start.0,
+            "making the video took {:.1} s, too close to the 25 s it was made ahead for: this machine is too slow for the test's timing",
+            made.elapsed().as_secs_f32()
+        );
+        let (decision, reasons) = check_with_camera(&path, &dir, &base, &w.tokens.officer, start);
+        assert_eq!(decision, want, "{name}: {reasons}");
+        if want == "forgery" {
+            assert!(reasons.contains("replay"), "{reasons}");
+        }
+    }
+    server.stop(&rt).unwrap();
+}

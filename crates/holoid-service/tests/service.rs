@@ -1,0 +1,699 @@
+//! The verifier service without a socket (`app(state)` driven by `oneshot`): every route,
+//! role and error; the storage and the audit chain on SQLite and on the PostgreSQL at
+//! HOLOID_TEST_POSTGRES_URL (skipped loudly when unset); tampering with the audit rows in the
+//! database caught and named; retention.
+
+use holoid_testkit::service as support;
+
+use axum::http::StatusCode;
+use holoid_core::keys::IssuerPublic;
+use holoid_service::ServiceConfig;
+use holoid_service::audit::{self, AuditBreak, AuditEvent};
+use holoid_service::store::{CheckRow, Store, now_ms};
+use sqlx::Executor;
+use support::*;
+
+/// Multipart fields: name and bytes.
+type Fields<'a> = Vec<(&'a str, &'a [u8])>;
+
+async fn seed_check(w: &World, office: &str, decision: &str, age_ms: i64) -> String {
+    let id = holoid_service::auth::new_id();
+    let row = CheckRow {
+        id: id.clone(),
+        created_ms: now_ms() - age_ms,
+        office: office.into(),
+        actor: "seed".into(),
+        credential_id: w.demo.credential.credential.id.clone(),
+        decision: decision.into(),
+        verdict_json: format!("{{\"decision\":\"{decision}\"}}"),
+        card_png: Some(card_png()),
+    };
+    let event = AuditEvent {
+        at_ms: now_ms(),
+        actor: "seed".into(),
+        office: office.into(),
+        action: "check".into(),
+        subject: id.clone(),
+    };
+    w.state
+        .store()
+        .insert_check(&row, event, &copy_key())
+        .await
+        .unwrap();
+    id
+}
+
+fn copy_body(check_id: &str, purpose: &str) -> Option<(String, Vec<u8>)> {
+    Some((
+        "application/json".into(),
+        serde_json::json!({"check_id": check_id, "purpose": purpose})
+            .to_string()
+            .into_bytes(),
+    ))
+}
+
+#[tokio::test]
+async fn open_routes_and_the_openapi_document() {
+    let w = world(&sqlite_url("open-routes"), ServiceConfig::default()).await;
+    let (s, _, b) = call(&w.app, "GET", "/healthz", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(json(&b)["database"], "sqlite");
+    let (s, h, b) = call(&w.app, "GET", "/metrics", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(String::from_utf8_lossy(&b).contains("holoid_copies_stored 0"));
+    let (s, _, b) = call(&w.app, "GET", "/openapi.json", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let doc = json(&b);
+    for path in [
+        "/healthz",
+        "/metrics",
+        "/v1/checks",
+        "/v1/checks/{id}",
+        "/v1/credentials",
+        "/v1/copies",
+        "/v1/copies/{id}",
+        "/v1/copies/{id}/image.png",
+        "/v1/audit",
+        "/v1/me",
+        "/v1/checks/{id}/card.png",
+        "/",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is not in /openapi.json");
+    }
+    // The console and its assets come from the binary, with a policy that loads nothing else.
+    let (s, h, b) = call(&w.app, "GET", "/", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert!(String::from_utf8_lossy(&b).contains("/console/console.js"));
+    for asset in ["/console/console.js", "/console/console.css", "/console/font.ttf"] {
+        let (s, _, b) = call(&w.app, "GET", asset, None, None).await;
+        assert_eq!(s, StatusCode::OK, "{asset}");
+        assert!(b.len() > 1000, "{asset}");
+    }
+    let (s, _, b) = call(&w.app, "GET", "/v2/nothing", None, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(json(&b)["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn tokens_and_roles_are_enforced_with_no_data_in_denials() {
+    let w = world(&sqlite_url("roles"), ServiceConfig::default()).await;
+    let t = &w.tokens;
+    let protected = [
+        ("GET", "/v1/me"),
+        ("GET", "/v1/checks/x/card.png"),
+        ("POST", "/v1/checks"),
+        ("GET", "/v1/checks/x"),
+        ("POST", "/v1/credentials"),
+        ("POST", "/v1/copies"),
+        ("GET", "/v1/copies"),
+        ("GET", "/v1/copies/x"),
+        ("GET", "/v1/copies/x/image.png"),
+        ("DELETE", "/v1/copies/x"),
+        ("GET", "/v1/audit"),
+    ];
+    for (m, uri) in protected {
+        for token in [None, Some("holoid_0000"), Some("not-even-a-token")] {
+            let (s, _, b) = call(&w.app, m, uri, token, None).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {uri} with {token:?}");
+            let body = json(&b);
+            assert_eq!(body["error"]["code"], "unauthorized");
+            assert_eq!(body.as_object().unwrap().len(), 1, "only the error: {body}");
+        }
+    }
+    let forbidden = [
+        ("POST", "/v1/checks", &t.auditor),
+        ("POST", "/v1/checks", &t.admin),
+        ("POST", "/v1/credentials", &t.officer),
+        ("POST", "/v1/credentials", &t.auditor),
+        ("GET", "/v1/audit", &t.officer),
+        ("GET", "/v1/audit", &t.admin),
+        ("GET", "/v1/copies", &t.auditor),
+        ("GET", "/v1/copies/x", &t.auditor),
+        ("POST", "/v1/copies", &t.admin),
+    ];
+    for (m, uri, token) in forbidden {
+        let (s, _, b) = call(&w.app, m, uri, Some(token), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{m} {uri}");
+        assert_eq!(json(&b)["error"]["code"], "forbidden");
+    }
+}
+
+#[tokio::test]
+async fn credentials_are_registered_only_when_signed_and_whole() {
+    let w = world(&sqlite_url("credentials"), ServiceConfig::default()).await;
+    let admin = Some(w.tokens.admin.as_str());
+    let c = w.demo.credential.to_json();
+    let forged = c.replace(&w.demo.credential.credential.holder.name_latin, "SOMEONE ELSE");
+    let cases: [(Fields<'_>, &str); 5] = [
+        (
+            vec![
+                ("credential", forged.as_bytes()),
+                ("portrait", &w.demo.portrait_png),
+            ],
+            "bad_signature",
+        ),
+        (
+            vec![("credential", c.as_bytes()), ("portrait", b"not the portrait")],
+            "bad_portrait",
+        ),
+        (
+            vec![("credential", b"{not json"), ("portrait", &w.demo.portrait_png)],
+            "bad_credential",
+        ),
+        (vec![("credential", c.as_bytes())], "bad_request"),
+        (
+            vec![
+                ("credential", c.as_bytes()),
+                ("portrait", &w.demo.portrait_png),
+                ("extra", b"x"),
+            ],
+            "bad_request",
+        ),
+    ];
+    for (parts, code) in cases {
+        let (s, _, b) = call(&w.app, "POST", "/v1/credentials", admin, Some(multipart(&parts))).await;
+        assert_eq!(
+            s,
+            StatusCode::BAD_REQUEST,
+            "{code}: {}",
+            String::from_utf8_lossy(&b)
+        );
+        assert_eq!(json(&b)["error"]["code"], code);
+    }
+    register(&w).await;
+    let stored = w
+        .state
+        .store()
+        .credential(&w.demo.credential.credential.id)
+        .await
+        .unwrap();
+    assert_eq!(stored.map(|r| r.portrait), Some(w.demo.portrait_png.clone()));
+}
+
+#[tokio::test]
+async fn bad_check_requests_get_clear_errors() {
+    let config = ServiceConfig {
+        max_body_bytes: 2 << 20,
+        ..Default::default()
+    };
+    let w = world(&sqlite_url("bad-checks"), config).await;
+    register(&w).await;
+    let officer = Some(w.tokens.officer.as_str());
+    let now = format!("{:.3}", now_ms() as f64 / 1000.0);
+    let id = w.demo.credential.credential.id.clone();
+    let blank = {
+        let img = image::RgbImage::from_pixel(720, 1280, image::Rgb([128, 128, 128]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    };
+    // A real PNG whose header claims 30000 x 30000 pixels (a decompression bomb), checked
+    // before decoding.
+    let mut bomb = Vec::new();
+    image::RgbImage::new(64, 64)
+        .write_to(&mut std::io::Cursor::new(&mut bomb), image::ImageFormat::Png)
+        .unwrap();
+    bomb[16..20].copy_from_slice(&30_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&30_000u32.to_be_bytes());
+    let crc = crc32fast::hash(&bomb[12..29]);
+    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    let big = vec![7u8; 3 << 20];
+    let old = format!("{:.3}", (now_ms() - 3_600_000) as f64 / 1000.0);
+    let cases: Vec<(Fields<'_>, StatusCode, &str)> = vec![
+        (
+            vec![
+                ("image", b"garbage bytes, not a photo"),
+                ("captured_at", now.as_bytes()),
+            ],
+            StatusCode::BAD_REQUEST,
+            "bad_image",
+        ),
+        (
+            vec![("image", b""), ("captured_at", now.as_bytes())],
+            StatusCode::BAD_REQUEST,
+            "bad_image",
+        ),
+        (
+            vec![("captured_at", now.as_bytes())],
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (vec![("image", &blank)], StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            vec![("image", &blank), ("captured_at", b"yesterday-ish")],
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            vec![("image", &blank), ("captured_at", old.as_bytes())],
+            StatusCode::BAD_REQUEST,
+            "capture_time",
+        ),
+        (
+            vec![("image", &bomb), ("captured_at", now.as_bytes())],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_pixels",
+        ),
+        (
+            vec![("image", &big), ("captured_at", now.as_bytes())],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+        (
+            vec![("image", &blank), ("captured_at", now.as_bytes())],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "code_unreadable",
+        ),
+        (
+            vec![
+                ("image", &blank),
+                ("captured_at", now.as_bytes()),
+                ("credential_id", b"KR-NOBODY"),
+            ],
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ];
+    for (parts, status, code) in cases {
+        let (s, _, b) = call(&w.app, "POST", "/v1/checks", officer, Some(multipart(&parts))).await;
+        assert_eq!(s, status, "{code}: {}", String::from_utf8_lossy(&b));
+        let body = json(&b);
+        assert_eq!(body["error"]["code"], code, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().len() > 10);
+    }
+    // A blank photo against a named credential: a verdict, inconclusive, stored.
+    let parts: Vec<(&str, &[u8])> = vec![
+        ("image", &blank),
+        ("captured_at", now.as_bytes()),
+        ("credential_id", id.as_bytes()),
+    ];
+    let (s, _, b) = call(&w.app, "POST", "/v1/checks", officer, Some(multipart(&parts))).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let v = json(&b);
+    assert_eq!(v["decision"], "inconclusive");
+    let check_id = v["check_id"].as_str().unwrap();
+    let (s, _, b) = call(&w.app, "GET", &format!("/v1/checks/{check_id}"), officer, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(json(&b)["decision"], "inconclusive");
+    let (s, _, _) = call(
+        &w.app,
+        "GET",
+        &format!("/v1/checks/{check_id}"),
+        Some(&w.tokens.busan),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = call(&w.app, "GET", "/v1/checks/nope", officer, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, _, m) = call(&w.app, "GET", "/metrics", None, None).await;
+    assert!(String::from_utf8_lossy(&m).contains("holoid_checks_total{decision=\"inconclusive\"} 1"));
+}
+
+#[tokio::test]
+async fn copies_are_made_from_genuine_checks_and_kept_to_their_office() {
+    let w = world(&sqlite_url("copies"), ServiceConfig::default()).await;
+    let t = &w.tokens;
+    let genuine = seed_check(&w, "seoul", "genuine", 0).await;
+    let forged = seed_check(&w, "seoul", "forgery", 0).await;
+    let stale = seed_check(&w, "seoul", "genuine", 60 * 60_000).await;
+    let body = |id: &str| copy_body(id, "bank account opening");
+    for (token, id, status, code) in [
+        (&t.busan, genuine.as_str(), StatusCode::FORBIDDEN, "forbidden"),
+        (&t.officer, forged.as_str(), StatusCode::CONFLICT, "not_genuine"),
+        (&t.officer, stale.as_str(), StatusCode::CONFLICT, "check_too_old"),
+        (&t.officer, "nope", StatusCode::NOT_FOUND, "not_found"),
+    ] {
+        let (s, _, b) = call(&w.app, "POST", "/v1/copies", Some(token), body(id)).await;
+        assert_eq!(s, status, "{code}");
+        assert_eq!(json(&b)["error"]["code"], code);
+    }
+    let (s, _, b) = call(
+        &w.app,
+        "POST",
+        "/v1/copies",
+        Some(&t.officer),
+        copy_body(&genuine, "  "),
+    )
+    .await;
+    assert_eq!(
+        (s, json(&b)["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, "bad_purpose".into())
+    );
+    let (s, _, _) = call(&w.app, "POST", "/v1/copies", Some(&t.officer), None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (s, _, b) = call(&w.app, "POST", "/v1/copies", Some(&t.officer), body(&genuine)).await;
+        assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+        let c = json(&b);
+        assert_eq!(c["signature_valid"], true);
+        assert_eq!(c["record"]["office"], "seoul");
+        assert_eq!(c["record"]["officer"], "Kim Officer");
+        // The record verifies offline with the service's public key.
+        let sig = holoid_core::encoding::from_hex::<64>(c["signature"].as_str().unwrap()).unwrap();
+        let public = IssuerPublic::from_bytes(
+            holoid_core::encoding::from_hex::<32>(c["public_key"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
+        assert!(holoid_service::copy::verify_record(
+            c["record_json"].as_str().unwrap(),
+            &sig,
+            &public
+        ));
+        ids.push(c["id"].as_str().unwrap().to_string());
+    }
+    let id = &ids[0];
+    let (s, h, png) = call(
+        &w.app,
+        "GET",
+        &format!("/v1/copies/{id}/image.png"),
+        Some(&t.officer),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["content-type"], "image/png");
+    let record = json(
+        &call(&w.app, "GET", &format!("/v1/copies/{id}"), Some(&t.officer), None)
+            .await
+            .2,
+    );
+    assert_eq!(
+        record["record"]["image_sha256"],
+        holoid_service::copy::sha256_hex(&png)
+    );
+    assert_eq!(image::load_from_memory(&png).unwrap().width(), 540);
+    for (token, status) in [
+        (&t.busan, StatusCode::FORBIDDEN),
+        (&t.admin, StatusCode::OK),
+        (&t.auditor, StatusCode::FORBIDDEN),
+    ] {
+        for uri in [format!("/v1/copies/{id}"), format!("/v1/copies/{id}/image.png")] {
+            let (s, _, b) = call(&w.app, "GET", &uri, Some(token), None).await;
+            assert_eq!(s, status, "{uri}");
+            if status == StatusCode::FORBIDDEN {
+                assert!(
+                    !String::from_utf8_lossy(&b).contains("seoul"),
+                    "a denial leaked data"
+                );
+            }
+        }
+    }
+    // Lists: newest first, paged; officers see their own office only.
+    let (s, _, b) = call(&w.app, "GET", "/v1/copies?limit=2", Some(&t.officer), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let page = json(&b);
+    assert_eq!(page["copies"].as_array().unwrap().len(), 2);
+    let next = page["next_before"].as_i64().unwrap();
+    let (_, _, b) = call(
+        &w.app,
+        "GET",
+        &format!("/v1/copies?limit=2&before={next}"),
+        Some(&t.officer),
+        None,
+    )
+    .await;
+    let rest = json(&b);
+    let seen: Vec<_> = page["copies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["copies"].as_array().unwrap())
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(seen.len(), 3);
+    assert!(ids.iter().all(|i| seen.contains(i)));
+    assert_eq!(
+        call(&w.app, "GET", "/v1/copies?office=busan", Some(&t.officer), None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, _, b) = call(&w.app, "GET", "/v1/copies", Some(&t.busan), None).await;
+    assert!(json(&b)["copies"].as_array().unwrap().is_empty());
+    assert_eq!(
+        call(&w.app, "GET", "/v1/copies", Some(&t.admin), None).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (_, _, b) = call(
+        &w.app,
+        "GET",
+        "/v1/copies?office=seoul&limit=100",
+        Some(&t.admin),
+        None,
+    )
+    .await;
+    assert_eq!(json(&b)["copies"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        call(&w.app, "GET", "/v1/copies?limit=0", Some(&t.officer), None)
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Deletion: not by another office; then gone.
+    assert_eq!(
+        call(
+            &w.app,
+            "DELETE",
+            &format!("/v1/copies/{id}"),
+            Some(&t.busan),
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(
+            &w.app,
+            "DELETE",
+            &format!("/v1/copies/{id}"),
+            Some(&t.officer),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&w.app, "GET", &format!("/v1/copies/{id}"), Some(&t.officer), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The audit log: only auditors; it verifies; it names actions and token ids, no names.
+    let (s, _, b) = call(&w.app, "GET", "/v1/audit?limit=1000", Some(&t.auditor), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let log = json(&b);
+    assert_eq!(log["verification"]["ok"], true, "{log}");
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in ["check", "copy_create", "copy_read", "copy_delete"] {
+        assert!(actions.contains(&a), "{a} not audited: {actions:?}");
+    }
+    assert!(
+        !String::from_utf8_lossy(&b).contains("Kim Officer"),
+        "personal data in the audit log"
+    );
+    let (_, _, m) = call(&w.app, "GET", "/metrics", None, None).await;
+    let m = String::from_utf8_lossy(&m).into_owned();
+    assert!(
+        m.contains("holoid_copies_created_total 3") && m.contains("holoid_copies_stored 2"),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn retention_deletes_expired_copies_and_audits_it() {
+    let config = ServiceConfig {
+        retention: std::time::Duration::from_millis(1),
+        ..Default::default()
+    };
+    let w = world(&sqlite_url("retention"), config).await;
+    let check = seed_check(&w, "seoul", "genuine", 0).await;
+    let (s, _, b) = call(
+        &w.app,
+        "POST",
+        "/v1/copies",
+        Some(&w.tokens.officer),
+        copy_body(&check, "loan"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = json(&b)["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(w.state.sweep_retention().await.unwrap(), 1);
+    assert_eq!(w.state.store().copy(&id).await.unwrap(), None);
+    let entries = w.state.store().all_audit_entries().await.unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.event.action == "copy_expire" && e.event.subject == id)
+    );
+    let head = w.state.store().audit_head().await.unwrap();
+    assert!(audit::verify(entries, head.as_ref(), &copy_key().public()).is_ok());
+}
+
+/// Three audited writes, then the chain as the store reads it back.
+async fn audited_store(url: &str) -> Store {
+    let store = Store::open(url).await.unwrap();
+    for i in 0..4 {
+        let e = AuditEvent {
+            at_ms: 1_795_603_792_000 + i,
+            actor: format!("tok{i}"),
+            office: "seoul".into(),
+            action: "copy_read".into(),
+            subject: format!("copy{i}"),
+        };
+        store.audit(e, &copy_key()).await.unwrap();
+    }
+    store
+}
+
+async fn verify(store: &Store) -> Result<i64, AuditBreak> {
+    let entries = store.all_audit_entries().await.unwrap();
+    let head = store.audit_head().await.unwrap();
+    audit::verify(entries, head.as_ref(), &copy_key().public())
+}
+
+/// Edits, deletes and reorders audit rows directly in the database; each is caught.
+async fn tampering_is_caught(url_for: impl Fn(&str) -> String) {
+    let cases: [(&str, &[&str], AuditBreak); 4] = [
+        (
+            "edit",
+            &["UPDATE audit_log SET office = 'busan' WHERE seq = 2"],
+            AuditBreak::Edited { seq: 2 },
+        ),
+        (
+            "delete",
+            &["DELETE FROM audit_log WHERE seq = 3"],
+            AuditBreak::Gap {
+                expected: 3,
+                found: 4,
+            },
+        ),
+        (
+            "reorder",
+            &[
+                "UPDATE audit_log SET seq = 100 WHERE seq = 2",
+                "UPDATE audit_log SET seq = 2 WHERE seq = 3",
+                "UPDATE audit_log SET seq = 3 WHERE seq = 100",
+            ],
+            AuditBreak::Edited { seq: 2 },
+        ),
+        (
+            "truncate",
+            &["DELETE FROM audit_log WHERE seq = 4"],
+            AuditBreak::HeadMismatch { last: 3, head: 4 },
+        ),
+    ];
+    for (name, sql, expected) in cases {
+        let url = url_for(name);
+        let store = audited_store(&url).await;
+        assert_eq!(verify(&store).await, Ok(4));
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        for s in sql {
+            pool.execute(*s).await.unwrap();
+        }
+        pool.close().await;
+        assert_eq!(verify(&store).await, Err(expected), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn audit_tampering_is_caught_on_sqlite() {
+    tampering_is_caught(|name| sqlite_url(&format!("tamper-{name}"))).await;
+}
+
+#[tokio::test]
+async fn audit_tampering_is_caught_on_postgres() {
+    let Some(base) = postgres_base() else { return };
+    let mut scratch = Vec::new();
+    for _ in 0..4 {
+        scratch.push(PgScratch::new(&base).await);
+    }
+    let urls: Vec<String> = scratch.iter().map(|s| s.url.clone()).collect();
+    let names = ["edit", "delete", "reorder", "truncate"];
+    tampering_is_caught(|name| urls[names.iter().position(|n| *n == name).unwrap()].clone()).await;
+    for s in scratch {
+        s.drop_db().await;
+    }
+}
+
+/// The same storage calls on either database.
+async fn storage_round_trip(url: &str) {
+    let w = world(url, ServiceConfig::default()).await;
+    register(&w).await;
+    let store = w.state.store();
+    let id = &w.demo.credential.credential.id;
+    let locator = holoid_core::encoding::to_hex(&holoid_core::code::Locator::of(id).0);
+    assert_eq!(store.credentials_by_locator(&locator).await.unwrap().len(), 1);
+    register(&w).await; // re-registering replaces
+    assert_eq!(store.credentials_by_locator(&locator).await.unwrap().len(), 1);
+    let check = seed_check(&w, "seoul", "genuine", 0).await;
+    assert_eq!(
+        store.check(&check).await.unwrap().map(|c| c.card_png.is_some()),
+        Some(true)
+    );
+    let mut copies = Vec::new();
+    for _ in 0..5 {
+        let (s, _, b) = call(
+            &w.app,
+            "POST",
+            "/v1/copies",
+            Some(&w.tokens.officer),
+            copy_body(&check, "lease"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+        copies.push(json(&b)["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(store.count_copies().await.unwrap(), 5);
+    let listed = store.list_copies("seoul", i64::MAX, 100).await.unwrap();
+    assert_eq!(listed.len(), 5);
+    assert!(listed.windows(2).all(|p| p[0].created_ms >= p[1].created_ms));
+    assert!(
+        store
+            .copy_image(&copies[0])
+            .await
+            .unwrap()
+            .is_some_and(|png| png.starts_with(b"\x89PNG"))
+    );
+    assert_eq!(verify(store).await, Ok(2 + 1 + 5));
+    // Reopening runs no migration twice and keeps everything.
+    let again = Store::open(url).await.unwrap();
+    assert_eq!(again.count_copies().await.unwrap(), 5);
+    assert_eq!(verify(&again).await, Ok(8));
+}
+
+#[tokio::test]
+async fn storage_on_sqlite() {
+    storage_round_trip(&sqlite_url("storage")).await;
+}
+
+#[tokio::test]
+async fn storage_on_postgres() {
+    let Some(base) = postgres_base() else { return };
+    let db = PgScratch::new(&base).await;
+    storage_round_trip(&db.url).await;
+    let w = world(&db.url, ServiceConfig::default()).await;
+    let (_, _, b) = call(&w.app, "GET", "/healthz", None, None).await;
+    assert_eq!(json(&b)["database"], "postgres");
+    db.drop_db().await;
+}

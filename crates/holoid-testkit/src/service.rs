@@ -1,0 +1,270 @@
+//! A verifier service to test against: a store (SQLite in a scratch file, or a scratch
+//! PostgreSQL database), the demo issuer's keys, tokens for each role, requests without a
+//! socket, multipart bodies.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use holoid_core::demo::DemoIdentity;
+use holoid_core::keys::IssuerSecret;
+use holoid_service::api::create_token;
+use holoid_service::auth::{Role, new_id};
+use holoid_service::store::Store;
+use holoid_service::{AppState, ServiceConfig, ServiceKeys, app};
+use sqlx::Executor;
+use tower::ServiceExt;
+
+/// The service's copy-signing key in tests.
+pub fn copy_key() -> IssuerSecret {
+    IssuerSecret::from_bytes([9; 32])
+}
+
+/// The demo issuer (seed 1) and the service's keys for it.
+pub fn keys(demo: &DemoIdentity) -> ServiceKeys {
+    ServiceKeys {
+        master: holoid_core::keys::MasterKey::from_bytes(*demo.master.as_bytes()),
+        issuer: demo.issuer.public(),
+        copy_key: copy_key(),
+    }
+}
+
+/// A fresh SQLite URL in the target directory.
+pub fn sqlite_url(name: &str) -> String {
+    let dir = crate::gpu::target_tmp().join("service-db");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.db"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    format!("sqlite:{}", path.display())
+}
+
+/// The PostgreSQL URL `.ci/run` provides, if any; says loudly when the tests skip.
+pub fn postgres_base() -> Option<String> {
+    match std::env::var("HOLOID_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "HOLOID_TEST_POSTGRES_URL is unset: SKIPPING the PostgreSQL half of this test \
+                 (.ci/run sets it, e.g. postgres://root@127.0.0.1:5432/test)"
+            );
+            None
+        }
+    }
+}
+
+/// A scratch PostgreSQL database made from the base URL's server; dropped by [`PgScratch::drop_db`].
+pub struct PgScratch {
+    pub url: String,
+    base: String,
+    name: String,
+}
+
+impl PgScratch {
+    pub async fn new(base: &str) -> PgScratch {
+        sqlx::any::install_default_drivers();
+        let name = format!("holoid_test_{}", &new_id()[..12]);
+        let pool = sqlx::AnyPool::connect(base).await.expect("connect to PostgreSQL");
+        pool.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create a scratch database");
+        pool.close().await;
+        let (server, _db) = base.rsplit_once('/').expect("a URL with a database");
+        let query = base
+            .split_once('?')
+            .map(|(_, q)| format!("?{q}"))
+            .unwrap_or_default();
+        PgScratch {
+            url: format!("{server}/{name}{query}"),
+            base: base.to_string(),
+            name,
+        }
+    }
+
+    pub async fn drop_db(self) {
+        let pool = sqlx::AnyPool::connect(&self.base)
+            .await
+            .expect("connect to PostgreSQL");
+        let _ = pool
+            .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str())
+            .await;
+        pool.close().await;
+    }
+}
+
+/// Tokens of each role: officers of `seoul` and `busan`, an admin and an auditor.
+pub struct Tokens {
+    pub officer: String,
+    pub busan: String,
+    pub admin: String,
+    pub auditor: String,
+}
+
+pub async fn tokens(store: &Store) -> Tokens {
+    Tokens {
+        officer: create_token(store, Role::Officer, "seoul", "Kim Officer")
+            .await
+            .unwrap(),
+        busan: create_token(store, Role::Officer, "busan", "Park Officer")
+            .await
+            .unwrap(),
+        admin: create_token(store, Role::Admin, "hq", "Lee Admin").await.unwrap(),
+        auditor: create_token(store, Role::Auditor, "hq", "Choi Auditor")
+            .await
+            .unwrap(),
+    }
+}
+
+/// A service on `url` with `config`, the demo identity (seed 1) and tokens.
+pub struct World {
+    pub state: AppState,
+    pub app: Router,
+    pub tokens: Tokens,
+    pub demo: DemoIdentity,
+}
+
+pub async fn world(url: &str, config: ServiceConfig) -> World {
+    let demo = DemoIdentity::generate(1);
+    let store = Store::open(url).await.expect("open the store");
+    let tokens = tokens(&store).await;
+    // Quiet servers: the tests read the responses, not the access log.
+    let config = ServiceConfig {
+        access_log: false,
+        ..config
+    };
+    let state = AppState::new(store, keys(&demo), config);
+    World {
+        app: app(state.clone()),
+        state,
+        tokens,
+        demo,
+    }
+}
+
+/// A service running on a free loopback port of `rt`, until [`Serving::stop`].
+pub struct Serving {
+    pub addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Serving {
+    pub fn start(rt: &tokio::runtime::Runtime, state: AppState) -> Serving {
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let done = rt.spawn(holoid_service::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Serving { addr, stop, done }
+    }
+
+    /// Stops taking requests, finishes those in flight, and returns how serving ended.
+    pub fn stop(self, rt: &tokio::runtime::Runtime) -> std::io::Result<()> {
+        let _ = self.stop.send(());
+        rt.block_on(self.done).unwrap()
+    }
+}
+
+/// A multipart/form-data body: (content type, bytes). Fields named image, credential and
+/// portrait are sent as files.
+pub fn multipart(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "holoid-test-boundary-1e7c4f";
+    let mut body = Vec::new();
+    for (name, data) in parts {
+        let file = matches!(*name, "image" | "credential" | "portrait");
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
+        );
+        if file {
+            body.extend_from_slice(b"; filename=\"upload\"\r\nContent-Type: application/octet-stream");
+        }
+        body.extend_from_slice(b"\r\n\r\n");
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A request through the router without a socket: status, headers, body.
+pub async fn call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<(String, Vec<u8>)>,
+) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let mut b = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    let request = match body {
+        Some((content_type, bytes)) => b
+            .header("content-type", content_type)
+            .header("content-length", bytes.len())
+            .body(Body::from(bytes)),
+        None => b.body(Body::empty()),
+    }
+    .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, headers, bytes.to_vec())
+}
+
+/// The JSON of a response body.
+pub fn json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
+}
+
+/// POSTs a multipart form to a server on a real port.
+pub fn post_form(
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: &str,
+    parts: &[(&str, &[u8])],
+) -> crate::http::Response {
+    let (ctype, body) = multipart(parts);
+    crate::http::request(addr, "POST", path, Some(token), Some((&ctype, &body))).expect("the server answers")
+}
+
+/// Registers `demo`'s credential with a server on a real port, as `admin`.
+pub fn register_over_http(addr: std::net::SocketAddr, admin: &str, demo: &DemoIdentity) {
+    let c = demo.credential.to_json();
+    let r = post_form(
+        addr,
+        "/v1/credentials",
+        admin,
+        &[("credential", c.as_bytes()), ("portrait", &demo.portrait_png)],
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
+
+/// Registers the demo credential (as the admin).
+pub async fn register(w: &World) {
+    let c = w.demo.credential.to_json();
+    let body = multipart(&[("credential", c.as_bytes()), ("portrait", &w.demo.portrait_png)]);
+    let (s, _, b) = call(
+        &w.app,
+        "POST",
+        "/v1/credentials",
+        Some(&w.tokens.admin),
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+}
+
+/// A plain PNG the size of a copy, standing in for a rectified card.
+pub fn card_png() -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(540, 1170, image::Rgb([220, 225, 235]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+pub use crate::gpu::scratch;
