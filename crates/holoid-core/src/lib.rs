@@ -12,7 +12,8 @@
 //! - [`motion`]: accelerometer samples to tilt and shake events;
 //! - [`session`]: the wallet session, motion, capture state and the clock to frame parameters;
 //! - [`homography`]: projective maps between the card and a photo;
-//! - [`colour`]: the sRGB transfer function;
+//! - [`colour`]: the sRGB transfer function and its table of the 8-bit levels;
+//! - [`filter`]: the one separable Gaussian blur (simulator optics, detector references);
 //! - [`time`]: instants and calendar dates;
 //! - [`mac`], [`encoding`]: HMAC/SHA-256 helpers, hex and base64url text;
 //! - [`demo`]: a synthetic identity (keys, credential, portrait PNG in memory) and the edits
@@ -25,6 +26,7 @@ pub mod colour;
 pub mod credential;
 pub mod demo;
 pub mod encoding;
+pub mod filter;
 pub mod homography;
 pub mod keys;
 pub mod layout;

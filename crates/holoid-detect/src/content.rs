@@ -15,7 +15,8 @@
 use image::RgbImage;
 
 use super::sample::rgb_linear;
-use holoid_core::colour::{linear_to_srgb, srgb_to_linear};
+use holoid_core::colour::{linear_of_level, linear_to_srgb};
+use holoid_core::filter::gaussian_blur;
 use holoid_core::homography::Homography;
 use holoid_core::layout::{CardLayout, Rect};
 
@@ -118,40 +119,11 @@ fn blurred(img: &RgbImage, sigma: f32) -> RgbImage {
         return img.clone();
     }
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let radius = (3.0 * sigma).ceil() as isize;
-    let kernel: Vec<f32> = (-radius..=radius)
-        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
-        .collect();
-    let total: f32 = kernel.iter().sum();
-    let kernel: Vec<f32> = kernel.iter().map(|k| k / total).collect();
-    let mut a: Vec<f32> = img
-        .as_raw()
+    let mut light: Vec<[f32; 3]> = img.pixels().map(|p| p.0.map(linear_of_level)).collect();
+    gaussian_blur(&mut light, w, h, sigma);
+    let data = light
         .iter()
-        .map(|&v| srgb_to_linear(f32::from(v) / 255.0))
-        .collect();
-    let mut b = vec![0.0f32; a.len()];
-    // Horizontal pass a -> b, vertical pass b -> a.
-    let pass = |src: &[f32], dst: &mut [f32], along_x: bool| {
-        let (n, step) = if along_x { (w, 3) } else { (h, 3 * w) };
-        for y in 0..h {
-            for x in 0..w {
-                let at = if along_x { x } else { y };
-                let base = (y * w + x) * 3 - at * step;
-                for c in 0..3 {
-                    let mut acc = 0.0;
-                    for (k, wgt) in kernel.iter().enumerate() {
-                        let i = (at as isize + k as isize - radius).clamp(0, n as isize - 1) as usize;
-                        acc += wgt * src[base + i * step + c];
-                    }
-                    dst[(y * w + x) * 3 + c] = acc;
-                }
-            }
-        }
-    };
-    pass(&a, &mut b, true);
-    pass(&b, &mut a, false);
-    let data = a
-        .iter()
+        .flatten()
         .map(|&v| (linear_to_srgb(v) * 255.0).round() as u8)
         .collect();
     RgbImage::from_raw(w as u32, h as u32, data).expect("same size")
@@ -486,7 +458,7 @@ mod tests {
             let v = (dy - f64::from(p.y)) / f64::from(p.h);
             if (0.0..1.0).contains(&u) && (0.0..1.0).contains(&v) {
                 let px = face.get_pixel((u * 90.0) as u32, (v * 120.0) as u32);
-                let light = px.0.map(|c| srgb_to_linear(f32::from(c) / 255.0));
+                let light = px.0.map(linear_of_level);
                 let grey = (light[0] + light[1] + light[2]) / 3.0;
                 // A darker, warmer camera: a gain per channel on the light.
                 let gains = [0.8, 0.65, 0.5];

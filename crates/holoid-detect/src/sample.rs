@@ -1,6 +1,7 @@
 //! Bilinear sampling of photos at sub-pixel positions, for reading the card through a
 //! homography.
 
+use holoid_core::colour::linear_levels;
 use image::{GrayImage, RgbImage};
 
 /// The four neighbours of (`x`, `y`) and the fractional offsets, or `None` unless all four
@@ -66,16 +67,10 @@ fn rgb_of(img: &RgbImage, x: f64, y: f64, value: impl Fn(u8) -> f32) -> Option<[
     }))
 }
 
-/// Linear light (0..1) of each 8-bit sRGB value.
-fn linear_table() -> &'static [f32; 256] {
-    static TABLE: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| std::array::from_fn(|v| holoid_core::colour::srgb_to_linear(v as f32 / 255.0)))
-}
-
 /// The linear light (0..1) of an sRGB value `v` (0..255, fractional: a bilinear sample),
 /// interpolated in a table of the 256 levels.
 pub fn level_to_linear(v: f32) -> f32 {
-    let lin = linear_table();
+    let lin = linear_levels();
     let v = v.clamp(0.0, 255.0);
     let i = (v as usize).min(254);
     lin[i] + (lin[i + 1] - lin[i]) * (v - i as f32)
@@ -84,7 +79,7 @@ pub fn level_to_linear(v: f32) -> f32 {
 /// Bilinear colour at (`x`, `y`) as linear light (0..1 per channel), interpolated between
 /// the pixels' light, or `None` outside the image.
 pub fn rgb_linear(img: &RgbImage, x: f64, y: f64) -> Option<[f32; 3]> {
-    let lin = linear_table();
+    let lin = linear_levels();
     rgb_of(img, x, y, |v| lin[usize::from(v)])
 }
 

@@ -22,6 +22,7 @@ use image::GrayImage;
 
 use super::sample::{level_to_linear, luma};
 use holoid_core::credential::Credential;
+use holoid_core::filter::gaussian_blur;
 use holoid_core::homography::Homography;
 use holoid_core::layout::Rect;
 use holoid_text::{TextPainter, VALUE_FIELDS};
@@ -167,36 +168,15 @@ fn fields_at(credential: &Credential, scale: f32) -> Vec<FieldReference> {
         .collect()
 }
 
-/// `map` (`w` × `h`) blurred by a Gaussian of `sigma` map pixels, edges clamped.
+/// `map` (`w` × `h`) blurred by a Gaussian of `sigma` map pixels, edges clamped (the blur
+/// the simulator's optics use, `holoid_core::filter`).
 fn gaussian(map: &[f32], (w, h): (usize, usize), sigma: f32) -> Vec<f32> {
     if sigma < 0.3 {
         return map.to_vec();
     }
-    let radius = (3.0 * sigma).ceil() as isize;
-    let kernel: Vec<f32> = (-radius..=radius)
-        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
-        .collect();
-    let total: f32 = kernel.iter().sum();
-    // One pass along x (`along_x`) or y, edges clamped.
-    let pass = |src: &[f32], along_x: bool| -> Vec<f32> {
-        let (n, stride) = if along_x { (w, 1) } else { (h, w) };
-        (0..map.len())
-            .map(|i| {
-                let (x, y) = (i % w, i / w);
-                let (at, base) = if along_x { (x, y * w) } else { (y, x) };
-                kernel
-                    .iter()
-                    .enumerate()
-                    .map(|(k, g)| {
-                        let j = (at as isize + k as isize - radius).clamp(0, n as isize - 1) as usize;
-                        g * src[base + j * stride]
-                    })
-                    .sum::<f32>()
-                    / total
-            })
-            .collect()
-    };
-    pass(&pass(map, true), false)
+    let mut pixels: Vec<[f32; 1]> = map.iter().map(|&v| [v]).collect();
+    gaussian_blur(&mut pixels, w, h, sigma);
+    pixels.into_iter().map(|[v]| v).collect()
 }
 
 /// How one photographed field compares with the credential's words.

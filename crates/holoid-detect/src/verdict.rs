@@ -4,9 +4,11 @@ use std::fmt;
 
 use holoid_core::time::UnixMillis;
 use holoid_core::timekey::Window;
+use serde::{Deserialize, Serialize};
 
 /// The detector's answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Every check passed on at least one frame, and no frame showed a forgery.
     Genuine,
@@ -34,7 +36,8 @@ impl fmt::Display for Decision {
 }
 
 /// What a reason says about the capture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// A check passed.
     Pass,
@@ -219,47 +222,172 @@ impl Verdict {
     /// `frame`), `window` (number and start time, or null), `credential_id`, `frames`,
     /// `timings_us`.
     pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::json;
-        let opt_f = |v: Option<f32>| v.map(|x| (f64::from(x) * 1000.0).round() / 1000.0);
-        json!({
-            "decision": self.decision.as_str(),
-            "score": (f64::from(self.score) * 1000.0).round() / 1000.0,
-            "reasons": self.reasons.iter().map(|r| json!({
-                "code": r.code.as_str(),
-                "outcome": r.code.outcome().as_str(),
-                "message": r.message,
-                "frame": r.frame,
-            })).collect::<Vec<_>>(),
-            "window": self.window.map(|w| w.0),
-            "credential_id": self.credential_id,
-            "frames": self.frames.iter().map(|f| json!({
-                "captured_at": f.captured_at.to_rfc3339(),
-                "located": f.located,
-                "corrected_bytes": f.corrected_bytes,
-                "window": f.window.map(|w| w.0),
-                "shown_at": f.shown_at.map(UnixMillis::to_rfc3339),
-                "lag_ms": f.lag_ms,
-                "sweep_confidence": opt_f(f.sweep_confidence),
-                "portrait_correlation": opt_f(f.portrait_correlation),
-                "portrait_cells_off": opt_f(f.portrait_cells_off),
-                "portrait_glare": opt_f(f.portrait_glare),
-                "portrait_saturation": opt_f(f.portrait_saturation),
-                "text_fields": f.text_fields.iter().map(|t| json!({
-                    "field": t.name,
-                    "correlation": opt_f(Some(t.correlation)),
-                    "worst_window": opt_f(Some(t.worst_window)),
-                    "blur": opt_f(Some(t.blur)),
-                })).collect::<Vec<_>>(),
-                "score": opt_f(Some(f.score)),
-            })).collect::<Vec<_>>(),
-            "timings_us": {
-                "locate": self.timings.locate_us,
-                "decode": self.timings.decode_us,
-                "sweep": self.timings.sweep_us,
-                "content": self.timings.content_us,
-                "total": self.timings.total_us,
+        serde_json::to_value(self.report()).expect("a verdict report is plain data")
+    }
+
+    /// The verdict as the public JSON types: scores rounded to three decimals, times in
+    /// RFC 3339, windows as their numbers.
+    pub fn report(&self) -> VerdictReport {
+        let round = |x: f32| (f64::from(x) * 1000.0).round() / 1000.0;
+        VerdictReport {
+            decision: self.decision,
+            score: round(self.score),
+            reasons: self
+                .reasons
+                .iter()
+                .map(|r| ReasonReport {
+                    code: r.code,
+                    outcome: r.code.outcome(),
+                    message: r.message.clone(),
+                    frame: r.frame,
+                })
+                .collect(),
+            window: self.window.map(|w| w.0),
+            credential_id: self.credential_id.clone(),
+            frames: self
+                .frames
+                .iter()
+                .map(|f| FrameJson {
+                    captured_at: f.captured_at.to_rfc3339(),
+                    located: f.located,
+                    corrected_bytes: f.corrected_bytes,
+                    window: f.window.map(|w| w.0),
+                    shown_at: f.shown_at.map(UnixMillis::to_rfc3339),
+                    lag_ms: f.lag_ms,
+                    sweep_confidence: f.sweep_confidence.map(round),
+                    portrait_correlation: f.portrait_correlation.map(round),
+                    portrait_cells_off: f.portrait_cells_off.map(round),
+                    portrait_glare: f.portrait_glare.map(round),
+                    portrait_saturation: f.portrait_saturation.map(round),
+                    text_fields: f
+                        .text_fields
+                        .iter()
+                        .map(|t| TextFieldJson {
+                            field: t.name.to_string(),
+                            correlation: round(t.correlation),
+                            worst_window: round(t.worst_window),
+                            blur: round(t.blur),
+                        })
+                        .collect(),
+                    score: round(f.score),
+                })
+                .collect(),
+            timings_us: TimingsJson {
+                locate: self.timings.locate_us,
+                decode: self.timings.decode_us,
+                sweep: self.timings.sweep_us,
+                content: self.timings.content_us,
+                total: self.timings.total_us,
             },
-        })
+        }
+    }
+}
+
+/// The verdict's public JSON (`holoid check --json`, the service's check responses).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerdictReport {
+    /// `genuine`, `forgery` or `inconclusive`.
+    pub decision: Decision,
+    /// 0..1, three decimals; at least 0.5 exactly when genuine.
+    pub score: f64,
+    /// The findings, failures first.
+    pub reasons: Vec<ReasonReport>,
+    /// The card's window number, when any frame carried an authentic tag.
+    pub window: Option<u64>,
+    /// The credential checked against.
+    pub credential_id: String,
+    /// Per-frame findings.
+    pub frames: Vec<FrameJson>,
+    /// Time per step, microseconds.
+    pub timings_us: TimingsJson,
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReasonReport {
+    /// The stable code, e.g. `stale_window`.
+    pub code: ReasonCode,
+    /// `pass`, `fail` or `retake`.
+    pub outcome: Outcome,
+    /// A sentence for a human verifier.
+    pub message: String,
+    /// The frame it concerns (0-based), or null for the burst.
+    pub frame: Option<usize>,
+}
+
+/// What the detector found in one frame (see [`FrameReport`]); scores to three decimals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrameJson {
+    /// When it was captured, RFC 3339.
+    pub captured_at: String,
+    /// Whether the card's marks were found.
+    pub located: bool,
+    /// Bytes the error-correcting code repaired, when the code decoded.
+    pub corrected_bytes: Option<usize>,
+    /// The card's window number, when its tag was authentic.
+    pub window: Option<u64>,
+    /// The time the sweep shows, RFC 3339.
+    pub shown_at: Option<String>,
+    /// Capture time minus shown time, ms.
+    pub lag_ms: Option<i64>,
+    /// Confidence of the sweep reading.
+    pub sweep_confidence: Option<f64>,
+    /// Correlation of the portrait with the credential's.
+    pub portrait_correlation: Option<f64>,
+    /// Share of the portrait's cells off colour.
+    pub portrait_cells_off: Option<f64>,
+    /// Glare on the portrait, as a share of white.
+    pub portrait_glare: Option<f64>,
+    /// The portrait's colourfulness against the credential's.
+    pub portrait_saturation: Option<f64>,
+    /// Each value field's comparison with the credential's words.
+    pub text_fields: Vec<TextFieldJson>,
+    /// The frame's score.
+    pub score: f64,
+}
+
+/// One value field's comparison with the credential's lettering.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TextFieldJson {
+    /// The field's name.
+    pub field: String,
+    /// Cross-correlation with the expected ink.
+    pub correlation: f64,
+    /// The lowest letter-wide window agreement.
+    pub worst_window: f64,
+    /// The blur of the expected ink that fits best, design units.
+    pub blur: f64,
+}
+
+/// Time per step, microseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimingsJson {
+    /// Finding the marks.
+    pub locate: u64,
+    /// Reading and decoding the code.
+    pub decode: u64,
+    /// Reading the sweep.
+    pub sweep: u64,
+    /// The portrait and text comparisons.
+    pub content: u64,
+    /// Everything.
+    pub total: u64,
+}
+
+impl Serialize for ReasonCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ReasonCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        ReasonCode::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == code)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{code}` is not a reason code")))
     }
 }
 
@@ -332,5 +460,57 @@ mod tests {
             clock_time(UnixMillis(14 * 3_600_000 + 2 * 60_000 + 5_999)),
             "14:02:05"
         );
+    }
+
+    #[test]
+    fn the_json_is_the_report_type_and_reads_back() {
+        let v = Verdict {
+            decision: Decision::Forgery,
+            score: 0.123_456,
+            reasons: vec![Reason {
+                code: ReasonCode::SweepLag,
+                message: "the sweep lags".into(),
+                frame: Some(1),
+            }],
+            window: Some(Window(359_120_758)),
+            credential_id: "KR-RRC-00000001".into(),
+            frames: vec![FrameReport {
+                captured_at: UnixMillis(1_795_603_792_250),
+                located: true,
+                corrected_bytes: Some(3),
+                lag_ms: Some(1_900),
+                portrait_glare: Some(0.012_34),
+                text_fields: vec![crate::text::FieldComparison {
+                    name: "birth_date",
+                    correlation: 0.987_65,
+                    worst_window: 0.5,
+                    blur: 2.0,
+                }],
+                score: 0.25,
+                ..Default::default()
+            }],
+            timings: Timings {
+                total_us: 7_300,
+                ..Default::default()
+            },
+        };
+        let json = v.to_json();
+        assert_eq!(json["decision"], "forgery");
+        assert_eq!(json["score"], 0.123);
+        assert_eq!(json["reasons"][0]["code"], "sweep_lag");
+        assert_eq!(json["reasons"][0]["outcome"], "fail");
+        assert_eq!(json["window"], 359_120_758);
+        assert_eq!(json["frames"][0]["captured_at"], "2026-11-25T10:49:52.250Z");
+        assert_eq!(json["frames"][0]["portrait_glare"], 0.012);
+        assert_eq!(json["frames"][0]["shown_at"], serde_json::Value::Null);
+        assert_eq!(json["frames"][0]["text_fields"][0]["field"], "birth_date");
+        assert_eq!(json["timings_us"]["total"], 7_300);
+        let back: VerdictReport = serde_json::from_value(json).unwrap();
+        assert_eq!(back, v.report());
+        for &code in ReasonCode::ALL {
+            let text = serde_json::to_string(&code).unwrap();
+            assert_eq!(serde_json::from_str::<ReasonCode>(&text).unwrap(), code);
+        }
+        assert!(serde_json::from_str::<ReasonCode>("\"dragon\"").is_err());
     }
 }

@@ -50,8 +50,10 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-fn query_err(e: sqlx::Error) -> StoreError {
-    StoreError::Query(e.to_string())
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        StoreError::Query(e.to_string())
+    }
 }
 
 /// Which database is behind the store.
@@ -219,21 +221,17 @@ impl Store {
         self.pool
             .execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)")
             .await
-            .map_err(query_err)?;
-        let mut tx = self.pool.begin().await.map_err(query_err)?;
+            ?;
+        let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
-            tx.execute("SELECT pg_advisory_xact_lock(7318031)")
-                .await
-                .map_err(query_err)?;
+            tx.execute("SELECT pg_advisory_xact_lock(7318031)").await?;
         }
         let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
             .fetch_all(&mut *tx)
-            .await
-            .map_err(query_err)?
+            .await?
             .iter()
-            .map(|r| r.try_get::<i64, _>(0))
-            .collect::<Result<_, _>>()
-            .map_err(query_err)?;
+            .map(|r| r.try_get::<i64, _>("version"))
+            .collect::<Result<_, _>>()?;
         let blob = match self.backend {
             Backend::Sqlite => "BLOB",
             Backend::Postgres => "BYTEA",
@@ -241,17 +239,16 @@ impl Store {
         let mut version = applied.iter().copied().max().unwrap_or(0);
         for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
             for statement in sql.replace("{blob}", blob).split(';') {
-                tx.execute(statement).await.map_err(query_err)?;
+                tx.execute(statement).await?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)")
                 .bind(*v)
                 .bind(now_ms())
                 .execute(&mut *tx)
-                .await
-                .map_err(query_err)?;
+                .await?;
             version = *v;
         }
-        tx.commit().await.map_err(query_err)?;
+        tx.commit().await?;
         Ok(version)
     }
 
@@ -263,7 +260,7 @@ impl Store {
             Backend::Sqlite => Some(self.write_lock.lock().await),
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin().await.map_err(query_err)?;
+        let tx = self.pool.begin().await?;
         Ok((guard, tx))
     }
 
@@ -278,12 +275,9 @@ impl Store {
             Backend::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
             Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
         };
-        let row = sqlx::query(lock).fetch_one(&mut **tx).await.map_err(query_err)?;
-        let seq: i64 = row.try_get(0).map_err(query_err)?;
-        let hash = hex32(
-            &row.try_get::<String, _>(1).map_err(query_err)?,
-            "audit head hash",
-        )?;
+        let row = sqlx::query(lock).fetch_one(&mut **tx).await?;
+        let seq: i64 = row.try_get("seq")?;
+        let hash = hex32(&row.try_get::<String, _>(1)?, "audit head hash")?;
         let entry = audit::next_entry(seq, hash, event);
         let e = &entry.event;
         sqlx::query(
@@ -299,16 +293,14 @@ impl Store {
         .bind(to_hex(&entry.prev_hash))
         .bind(to_hex(&entry.hash))
         .execute(&mut **tx)
-        .await
-        .map_err(query_err)?;
+        .await?;
         let head = audit::sign_head(entry.seq, entry.hash, key);
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, signature = $3 WHERE id = 1")
             .bind(head.seq)
             .bind(to_hex(&head.hash))
             .bind(to_hex(&head.signature))
             .execute(&mut **tx)
-            .await
-            .map_err(query_err)?;
+            .await?;
         Ok(entry)
     }
 
@@ -316,7 +308,7 @@ impl Store {
     pub async fn audit(&self, event: AuditEvent, key: &IssuerSecret) -> Result<AuditEntry, StoreError> {
         let (_w, mut tx) = self.begin_write().await?;
         let entry = self.append_audit(&mut tx, event, key).await?;
-        tx.commit().await.map_err(query_err)?;
+        tx.commit().await?;
         Ok(entry)
     }
 
@@ -333,9 +325,8 @@ impl Store {
         .bind(t.name.clone())
         .bind(now_ms())
         .execute(&mut *tx)
-        .await
-        .map_err(query_err)?;
-        tx.commit().await.map_err(query_err)
+        .await?;
+        tx.commit().await.map_err(StoreError::from)
     }
 
     /// The token whose SHA-256 is `hash_hex`, if any.
@@ -343,14 +334,13 @@ impl Store {
         let row = sqlx::query("SELECT id, role, office, name FROM tokens WHERE hash = $1")
             .bind(hash_hex.to_string())
             .fetch_optional(&self.pool)
-            .await
-            .map_err(query_err)?;
+            .await?;
         row.map(|r| {
             Ok(TokenRow {
-                id: r.try_get(0).map_err(query_err)?,
-                role: r.try_get(1).map_err(query_err)?,
-                office: r.try_get(2).map_err(query_err)?,
-                name: r.try_get(3).map_err(query_err)?,
+                id: r.try_get("id")?,
+                role: r.try_get("role")?,
+                office: r.try_get("office")?,
+                name: r.try_get("name")?,
             })
         })
         .transpose()
@@ -368,8 +358,7 @@ impl Store {
         sqlx::query("DELETE FROM credentials WHERE id = $1")
             .bind(c.id.clone())
             .execute(&mut *tx)
-            .await
-            .map_err(query_err)?;
+            .await?;
         sqlx::query(
             "INSERT INTO credentials (id, locator, credential_json, portrait, registered_ms) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -380,17 +369,16 @@ impl Store {
         .bind(c.portrait.clone())
         .bind(now_ms())
         .execute(&mut *tx)
-        .await
-        .map_err(query_err)?;
+        .await?;
         self.append_audit(&mut tx, event, key).await?;
-        tx.commit().await.map_err(query_err)
+        tx.commit().await.map_err(StoreError::from)
     }
 
     fn credential_row(r: &AnyRow) -> Result<CredentialRow, StoreError> {
         Ok(CredentialRow {
-            id: r.try_get(0).map_err(query_err)?,
-            json: r.try_get(1).map_err(query_err)?,
-            portrait: r.try_get(2).map_err(query_err)?,
+            id: r.try_get("id")?,
+            json: r.try_get("credential_json")?,
+            portrait: r.try_get("portrait")?,
         })
     }
 
@@ -399,8 +387,7 @@ impl Store {
         sqlx::query("SELECT id, credential_json, portrait FROM credentials WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
-            .await
-            .map_err(query_err)?
+            .await?
             .as_ref()
             .map(Self::credential_row)
             .transpose()
@@ -411,8 +398,7 @@ impl Store {
         sqlx::query("SELECT id, credential_json, portrait FROM credentials WHERE locator = $1")
             .bind(locator_hex.to_string())
             .fetch_all(&self.pool)
-            .await
-            .map_err(query_err)?
+            .await?
             .iter()
             .map(Self::credential_row)
             .collect()
@@ -440,9 +426,9 @@ impl Store {
         .bind(c.card_png.clone())
         .execute(&mut *tx)
         .await
-        .map_err(query_err)?;
+        ?;
         self.append_audit(&mut tx, event, key).await?;
-        tx.commit().await.map_err(query_err)
+        tx.commit().await.map_err(StoreError::from)
     }
 
     /// The check with this id.
@@ -453,18 +439,17 @@ impl Store {
         )
         .bind(id.to_string())
         .fetch_optional(&self.pool)
-        .await
-        .map_err(query_err)?;
+        .await?;
         row.map(|r| {
             Ok(CheckRow {
-                id: r.try_get(0).map_err(query_err)?,
-                created_ms: r.try_get(1).map_err(query_err)?,
-                office: r.try_get(2).map_err(query_err)?,
-                actor: r.try_get(3).map_err(query_err)?,
-                credential_id: r.try_get(4).map_err(query_err)?,
-                decision: r.try_get(5).map_err(query_err)?,
-                verdict_json: r.try_get(6).map_err(query_err)?,
-                card_png: r.try_get(7).map_err(query_err)?,
+                id: r.try_get("id")?,
+                created_ms: r.try_get("created_ms")?,
+                office: r.try_get("office")?,
+                actor: r.try_get("actor")?,
+                credential_id: r.try_get("credential_id")?,
+                decision: r.try_get("decision")?,
+                verdict_json: r.try_get("verdict_json")?,
+                card_png: r.try_get("card_png")?,
             })
         })
         .transpose()
@@ -493,20 +478,20 @@ impl Store {
         .bind(c.signature.clone())
         .execute(&mut *tx)
         .await
-        .map_err(query_err)?;
+        ?;
         self.append_audit(&mut tx, event, key).await?;
-        tx.commit().await.map_err(query_err)
+        tx.commit().await.map_err(StoreError::from)
     }
 
     fn copy_row(r: &AnyRow) -> Result<CopyRow, StoreError> {
         Ok(CopyRow {
-            id: r.try_get(0).map_err(query_err)?,
-            check_id: r.try_get(1).map_err(query_err)?,
-            office: r.try_get(2).map_err(query_err)?,
-            created_ms: r.try_get(3).map_err(query_err)?,
-            expires_ms: r.try_get(4).map_err(query_err)?,
-            record_json: r.try_get(5).map_err(query_err)?,
-            signature: r.try_get(6).map_err(query_err)?,
+            id: r.try_get("id")?,
+            check_id: r.try_get("check_id")?,
+            office: r.try_get("office")?,
+            created_ms: r.try_get("created_ms")?,
+            expires_ms: r.try_get("expires_ms")?,
+            record_json: r.try_get("record_json")?,
+            signature: r.try_get("signature")?,
         })
     }
 
@@ -520,8 +505,7 @@ impl Store {
         ))
         .bind(id.to_string())
         .fetch_optional(&self.pool)
-        .await
-        .map_err(query_err)?
+        .await?
         .as_ref()
         .map(Self::copy_row)
         .transpose()
@@ -532,9 +516,8 @@ impl Store {
         sqlx::query("SELECT image_png FROM copies WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
-            .await
-            .map_err(query_err)?
-            .map(|r| r.try_get(0).map_err(query_err))
+            .await?
+            .map(|r| r.try_get("image_png").map_err(StoreError::from))
             .transpose()
     }
 
@@ -554,7 +537,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await
-        .map_err(query_err)?
+        ?
         .iter()
         .map(Self::copy_row)
         .collect()
@@ -571,14 +554,13 @@ impl Store {
         let gone = sqlx::query("DELETE FROM copies WHERE id = $1")
             .bind(id.to_string())
             .execute(&mut *tx)
-            .await
-            .map_err(query_err)?
+            .await?
             .rows_affected();
         if gone == 0 {
             return Ok(false);
         }
         self.append_audit(&mut tx, event, key).await?;
-        tx.commit().await.map_err(query_err)?;
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -593,12 +575,10 @@ impl Store {
         let due: Vec<(String, String)> = sqlx::query("SELECT id, office FROM copies WHERE expires_ms <= $1")
             .bind(now_ms)
             .fetch_all(&self.pool)
-            .await
-            .map_err(query_err)?
+            .await?
             .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(query_err)?;
+            .map(|r| Ok((r.try_get("id")?, r.try_get("office")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
         let mut n = 0;
         for (id, office) in due {
             let event = AuditEvent {
@@ -616,20 +596,18 @@ impl Store {
         sqlx::query("UPDATE checks SET card_png = NULL WHERE created_ms < $1 AND card_png IS NOT NULL")
             .bind(checks_before_ms)
             .execute(&mut *tx)
-            .await
-            .map_err(query_err)?;
-        tx.commit().await.map_err(query_err)?;
+            .await?;
+        tx.commit().await?;
         Ok(n)
     }
 
     /// How many copies are stored.
     pub async fn count_copies(&self) -> Result<i64, StoreError> {
-        sqlx::query("SELECT COUNT(*) FROM copies")
+        sqlx::query("SELECT COUNT(*) AS n FROM copies")
             .fetch_one(&self.pool)
-            .await
-            .map_err(query_err)?
-            .try_get(0)
-            .map_err(query_err)
+            .await?
+            .try_get("n")
+            .map_err(StoreError::from)
     }
 
     /// Audit entries `after_seq + 1 …` in sequence order, at most `limit`.
@@ -641,21 +619,20 @@ impl Store {
         .bind(after_seq)
         .bind(limit)
         .fetch_all(&self.pool)
-        .await
-        .map_err(query_err)?
+        .await?
         .iter()
         .map(|r| {
             Ok(AuditEntry {
-                seq: r.try_get(0).map_err(query_err)?,
+                seq: r.try_get("seq")?,
                 event: AuditEvent {
-                    at_ms: r.try_get(1).map_err(query_err)?,
-                    actor: r.try_get(2).map_err(query_err)?,
-                    office: r.try_get(3).map_err(query_err)?,
-                    action: r.try_get(4).map_err(query_err)?,
-                    subject: r.try_get(5).map_err(query_err)?,
+                    at_ms: r.try_get("at_ms")?,
+                    actor: r.try_get("actor")?,
+                    office: r.try_get("office")?,
+                    action: r.try_get("action")?,
+                    subject: r.try_get("subject")?,
                 },
-                prev_hash: hex32(&r.try_get::<String, _>(6).map_err(query_err)?, "prev_hash")?,
-                hash: hex32(&r.try_get::<String, _>(7).map_err(query_err)?, "hash")?,
+                prev_hash: hex32(&r.try_get::<String, _>("prev_hash")?, "prev_hash")?,
+                hash: hex32(&r.try_get::<String, _>("hash")?, "hash")?,
             })
         })
         .collect()
@@ -665,19 +642,18 @@ impl Store {
     pub async fn audit_head(&self) -> Result<Option<SignedHead>, StoreError> {
         let r = sqlx::query("SELECT seq, hash, signature FROM audit_head WHERE id = 1")
             .fetch_optional(&self.pool)
-            .await
-            .map_err(query_err)?;
+            .await?;
         let Some(r) = r else {
             return Err(StoreError::Corrupt("the audit head row is missing".into()));
         };
-        let seq: i64 = r.try_get(0).map_err(query_err)?;
-        let sig: String = r.try_get(2).map_err(query_err)?;
+        let seq: i64 = r.try_get("seq")?;
+        let sig: String = r.try_get("signature")?;
         if seq == 0 && sig.is_empty() {
             return Ok(None);
         }
         Ok(Some(SignedHead {
             seq,
-            hash: hex32(&r.try_get::<String, _>(1).map_err(query_err)?, "audit head hash")?,
+            hash: hex32(&r.try_get::<String, _>("hash")?, "audit head hash")?,
             signature: from_hex::<64>(&sig)
                 .map_err(|_| StoreError::Corrupt("the audit head signature is not 64 hex bytes".into()))?,
         }))

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::display::{Display, LinearFrame, linear_to_srgb};
 use super::rng::Rng;
+use holoid_core::filter::gaussian_blur;
 use holoid_core::homography::Homography;
 
 /// Capture difficulty, as in docs/design.md's table.
@@ -358,46 +359,11 @@ pub fn expose_scene(emitter: &dyn Emitter, pose: &Pose, width: u32, height: u32,
     }
 }
 
-/// Gaussian blur of σ pixels (separable, edges clamped), in place with one line buffer.
+/// Gaussian blur of σ pixels (separable, edges clamped), in place: the optics
+/// (`holoid_core::filter`, the blur the detector's references use too).
 pub fn blur(raw: &mut Raw, sigma: f32) {
-    if sigma <= 0.0 {
-        return;
-    }
-    let radius = (3.0 * sigma).ceil() as i64;
-    let kernel: Vec<f32> = (-radius..=radius)
-        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
-        .collect();
-    let norm: f32 = kernel.iter().sum();
-    let kernel: Vec<f32> = kernel.iter().map(|k| k / norm).collect();
     let (w, h) = (raw.width as usize, raw.height as usize);
-    let convolve = |line: &[[f32; 3]], out: &mut [[f32; 3]]| {
-        let n = line.len() as i64;
-        for (x, o) in out.iter_mut().enumerate() {
-            let mut acc = [0.0f32; 3];
-            for (i, k) in kernel.iter().enumerate() {
-                let p = line[(x as i64 + i as i64 - radius).clamp(0, n - 1) as usize];
-                for c in 0..3 {
-                    acc[c] += k * p[c];
-                }
-            }
-            *o = acc;
-        }
-    };
-    let mut line = vec![[0.0f32; 3]; w.max(h)];
-    for row in raw.pixels.chunks_exact_mut(w) {
-        line[..w].copy_from_slice(row);
-        convolve(&line[..w], row);
-    }
-    let mut column = vec![[0.0f32; 3]; h];
-    for x in 0..w {
-        for (y, v) in line[..h].iter_mut().enumerate() {
-            *v = raw.pixels[y * w + x];
-        }
-        convolve(&line[..h], &mut column);
-        for (y, v) in column.iter().enumerate() {
-            raw.pixels[y * w + x] = *v;
-        }
-    }
+    gaussian_blur(&mut raw.pixels, w, h, sigma);
 }
 
 /// Hand-shake: each pixel averages the image along a straight streak of `length` pixels at

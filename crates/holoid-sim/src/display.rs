@@ -22,9 +22,7 @@ pub struct LinearFrame {
 impl LinearFrame {
     /// Decodes an sRGB frame (the renderer's output).
     pub fn from_srgb(img: &RgbaImage) -> LinearFrame {
-        let lut: Vec<f32> = (0..=255u8)
-            .map(|v| srgb_to_linear(f32::from(v) / 255.0))
-            .collect();
+        let lut = holoid_core::colour::linear_levels();
         let pixels = img
             .pixels()
             .map(|p| [lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize]])
