@@ -5,6 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use holoid_testkit::gpu::scratch;
+
 fn holoid(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_holoid"))
         .args(args)
@@ -18,14 +20,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A fresh scratch directory under the target directory, removed first if left over.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn demo(dir: &Path, seed: u64) -> PathBuf {
@@ -377,8 +371,7 @@ fn every_command_has_help_with_an_example() {
 
 #[test]
 fn render_writes_a_png_and_refuses_bad_input() {
-    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
-        eprintln!("HOLOID_SKIP_GPU_TESTS=1: SKIPPING the `holoid render` test (it needs a GPU adapter)");
+    if holoid_testkit::gpu::skip_gpu("the `holoid render` test") {
         return;
     }
     let root = scratch("cli-render");
@@ -497,8 +490,7 @@ fn render_writes_a_png_and_refuses_bad_input() {
 
 #[test]
 fn simulate_writes_a_reproducible_dataset_with_a_manifest() {
-    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
-        eprintln!("HOLOID_SKIP_GPU_TESTS=1: SKIPPING the `holoid simulate` test (it needs a GPU adapter)");
+    if holoid_testkit::gpu::skip_gpu("the `holoid simulate` test") {
         return;
     }
     let root = scratch("cli-simulate");
@@ -572,10 +564,7 @@ fn simulate_writes_a_reproducible_dataset_with_a_manifest() {
 
 #[test]
 fn simulate_chunks_of_one_seed_make_the_same_captures_as_one_run() {
-    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
-        eprintln!(
-            "HOLOID_SKIP_GPU_TESTS=1: SKIPPING the `holoid simulate --from` test (it needs a GPU adapter)"
-        );
+    if holoid_testkit::gpu::skip_gpu("the `holoid simulate --from` test") {
         return;
     }
     let root = scratch("cli-simulate-chunks");
@@ -658,10 +647,7 @@ fn check_dataset(root: &Path) -> PathBuf {
 
 #[test]
 fn check_and_eval_answer_with_exit_codes_and_refuse_bad_input() {
-    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
-        eprintln!(
-            "HOLOID_SKIP_GPU_TESTS=1: SKIPPING the `holoid check` test (its photos need a GPU adapter)"
-        );
+    if holoid_testkit::gpu::skip_gpu("the `holoid check` test") {
         return;
     }
     let root = scratch("cli-check");
@@ -874,10 +860,7 @@ fn with_exif_time(photo: &[u8], taken: u64) -> Vec<u8> {
 
 #[test]
 fn check_takes_the_capture_time_from_the_photos_exif() {
-    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
-        eprintln!(
-            "HOLOID_SKIP_GPU_TESTS=1: SKIPPING the `holoid check` EXIF test (its photos need a GPU adapter)"
-        );
+    if holoid_testkit::gpu::skip_gpu("the `holoid check` EXIF test") {
         return;
     }
     let root = scratch("cli-check-exif");

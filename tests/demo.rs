@@ -6,6 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use holoid_testkit::gpu::scratch;
+
 const SPECIES: [&str; 8] = [
     "bona_fide",
     "stale_replay",
@@ -22,13 +24,6 @@ fn holoid(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run holoid")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn text(b: &[u8]) -> String {

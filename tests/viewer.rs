@@ -6,8 +6,7 @@ use std::process::Command;
 
 #[test]
 fn the_viewer_runs_under_xvfb() {
-    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
-        eprintln!("HOLOID_SKIP_GPU_TESTS=1: SKIPPING the viewer test");
+    if holoid_testkit::gpu::skip_gpu("the viewer test") {
         return;
     }
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("viewer");

@@ -41,7 +41,7 @@ fn setup() -> Option<&'static Setup> {
             }
             let gpu = match GpuContext::headless() {
                 Ok(g) => Box::leak(Box::new(g)),
-                Err(e) => panic!("{e}\n(set HOLOID_SKIP_GPU_TESTS=1 to skip the GPU tests on purpose)"),
+                Err(e) => panic!("{}", holoid_testkit::gpu::no_adapter(&e)),
             };
             let demo = DemoIdentity::generate(21);
             let other = DemoIdentity::generate(22);

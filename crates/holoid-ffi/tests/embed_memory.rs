@@ -17,8 +17,7 @@ const T: u64 = 1_795_603_790_000;
 
 #[test]
 fn frames_after_warm_up_do_not_grow_the_heap() {
-    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
-        eprintln!("HOLOID_SKIP_GPU_TESTS=1: SKIPPING the engine memory test (it needs a GPU adapter)");
+    if holoid_testkit::gpu::skip_gpu("the engine memory test") {
         return;
     }
     let engine = demo_engine(3, (360, 780), true);

@@ -31,7 +31,7 @@ fn gpu() -> Option<&'static GpuContext> {
         }
         match GpuContext::headless() {
             Ok(ctx) => Some(ctx),
-            Err(e) => panic!("{e}\n(set HOLOID_SKIP_GPU_TESTS=1 to skip the GPU tests on purpose)"),
+            Err(e) => panic!("{}", holoid_testkit::gpu::no_adapter(&e)),
         }
     })
     .as_ref()

@@ -67,8 +67,7 @@ fn check(name: &str, actual: &RgbaImage) {
 
 #[test]
 fn card_snapshots() {
-    if std::env::var("HOLOID_SKIP_GPU_TESTS").as_deref() == Ok("1") {
-        eprintln!("HOLOID_SKIP_GPU_TESTS=1: SKIPPING the snapshot tests");
+    if holoid_testkit::gpu::skip_gpu("the snapshot tests") {
         return;
     }
     let ctx = GpuContext::headless().unwrap_or_else(|e| panic!("{e}"));

@@ -43,8 +43,7 @@ pub struct Camera {
 
 impl Camera {
     pub fn new(demo: &DemoIdentity) -> Camera {
-        let gpu =
-            GpuContext::headless().unwrap_or_else(|e| panic!("{e} (set HOLOID_SKIP_GPU_TESTS=1 to skip)"));
+        let gpu = GpuContext::headless().unwrap_or_else(|e| panic!("{}", crate::gpu::no_adapter(&e)));
         let other = DemoIdentity::generate(1_000_004);
         let cast = Cast::new(
             &gpu,
