@@ -184,27 +184,34 @@ pub fn run(a: &CheckCli) -> Outcome {
     let times: Vec<UnixMillis> = match a.at {
         Some(at) => std::iter::once(at).chain(a.frame_times.iter().copied()).collect(),
         None => {
+            // The first photo's time, and the later ones' unless --frame-times gives them.
             let mut times = Vec::with_capacity(a.images.len());
-            for (i, (path, t)) in a.images.iter().zip(exif_times).enumerate() {
-                let t = match (i, a.frame_times.get(i.wrapping_sub(1))) {
-                    (1.., Some(&given)) => given,
-                    _ => t.map_err(|why| {
+            for (i, (path, exif)) in a.images.iter().zip(exif_times).enumerate() {
+                let given = i.checked_sub(1).and_then(|j| a.frame_times.get(j));
+                times.push(match given {
+                    Some(&t) => t,
+                    None => exif.map_err(|why| {
                         usage(format!(
                             "photo `{}` {why}: give the time it was taken with --at (and --frame-times for a burst)",
                             path.display()
                         ))
                     })?,
-                };
-                times.push(t);
+                });
             }
+            let read = if a.frame_times.is_empty() {
+                &times[..]
+            } else {
+                &times[..1]
+            };
             eprintln!(
-                "capture time{} from the photos' EXIF: {}",
-                if times.len() > 1 { "s" } else { "" },
-                times
-                    .iter()
-                    .map(|t| t.to_rfc3339())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "{} from the {} EXIF: {}",
+                if read.len() > 1 {
+                    "capture times"
+                } else {
+                    "capture time"
+                },
+                if read.len() > 1 { "photos'" } else { "photo's" },
+                read.iter().map(|t| t.to_rfc3339()).collect::<Vec<_>>().join(", ")
             );
             times
         }
