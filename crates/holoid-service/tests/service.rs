@@ -7,6 +7,7 @@ use holoid_testkit::service as support;
 
 use axum::http::StatusCode;
 use holoid_core::keys::IssuerPublic;
+use holoid_detect::verdict::{Decision, Outcome, ReasonCode, ReasonReport, TimingsJson, VerdictReport};
 use holoid_service::ServiceConfig;
 use holoid_service::audit::{self, AuditBreak, AuditEvent};
 use holoid_service::store::{CheckRow, Store, now_ms};
@@ -99,6 +100,74 @@ async fn open_routes_and_the_openapi_document() {
     let (s, _, b) = call(&w.app, "GET", "/v2/nothing", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(json(&b)["error"]["code"], "not_found");
+}
+
+/// The keys of a JSON object, sorted.
+fn keys(v: &serde_json::Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+    k.sort();
+    k
+}
+
+#[tokio::test]
+async fn the_openapi_document_matches_the_router_and_the_verdict_type() {
+    let w = world(&sqlite_url("openapi-types"), ServiceConfig::default()).await;
+    let (_, _, b) = call(&w.app, "GET", "/openapi.json", None, None).await;
+    let doc = json(&b);
+    // Every documented route and method is one the router serves (without a token the
+    // protected ones answer 401, never the router's 404 or 405).
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        for method in methods.as_object().unwrap().keys() {
+            let uri = path.replace("{id}", "0123456789abcdef");
+            let (s, _, _) = call(&w.app, &method.to_uppercase(), &uri, None, None).await;
+            assert!(
+                s != StatusCode::NOT_FOUND && s != StatusCode::METHOD_NOT_ALLOWED,
+                "{} {path} is documented but not routed ({s})",
+                method.to_uppercase()
+            );
+        }
+    }
+    // The documented verdict is the detector's public type, field for field (plus the
+    // service's check_id).
+    let report = VerdictReport {
+        decision: Decision::Genuine,
+        score: 0.9,
+        reasons: vec![ReasonReport {
+            code: ReasonCode::TagValid,
+            outcome: Outcome::Pass,
+            message: "m".into(),
+            frame: None,
+        }],
+        window: Some(1),
+        credential_id: "KR-RRC-00000001".into(),
+        frames: Vec::new(),
+        timings_us: TimingsJson {
+            locate: 1,
+            decode: 1,
+            sweep: 1,
+            content: 1,
+            total: 4,
+        },
+    };
+    let typed = serde_json::to_value(&report).unwrap();
+    let schema = &doc["components"]["schemas"]["Verdict"];
+    let mut documented = keys(&schema["properties"]);
+    documented.retain(|k| k != "check_id");
+    assert_eq!(documented, keys(&typed), "the Verdict schema's fields");
+    assert_eq!(
+        keys(&schema["properties"]["reasons"]["items"]["properties"]),
+        keys(&typed["reasons"][0]),
+        "the reasons' fields"
+    );
+    let decisions: Vec<&str> = schema["properties"]["decision"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    for d in [Decision::Genuine, Decision::Forgery, Decision::Inconclusive] {
+        assert!(decisions.contains(&d.as_str()), "{d} is not documented");
+    }
 }
 
 #[tokio::test]
