@@ -12,15 +12,18 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::AppState;
 use super::audit::{self, AuditEvent};
 use super::auth::{self, Principal, Role};
 use super::copy::{self, COPY_SIZE, CopyRecord};
+use super::responses::{
+    AuditEntryJson, AuditPage, AuditVerification, CheckResult, Copy, CopyList, CopyRecordJson,
+    CredentialCreated, ErrorBody, ErrorDetail, Health, Me, StoredCheck,
+};
 use super::store::{CheckRow, CopyRow, CredentialRow, StoreError, TokenRow, now_ms};
 use holoid_core::code::Locator;
 use holoid_core::credential::SignedCredential;
@@ -90,7 +93,12 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Json(json!({"error": {"code": self.code, "message": self.message}}));
+        let body = Json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message,
+            },
+        });
         let mut r = (self.status, body).into_response();
         if let Some(s) = self.retry_after {
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
@@ -150,27 +158,50 @@ fn event(p: &Principal, action: &str, subject: &str) -> AuditEvent {
     }
 }
 
+/// One route: its method and path as `/openapi.json` writes them, and its handler.
+struct Route(&'static str, &'static str, MethodRouter<AppState>);
+
+/// Every route, in one table that the router is built from and the tests compare with
+/// `/openapi.json` (so a route cannot be added without being documented).
+fn routes() -> Vec<Route> {
+    vec![
+        Route("get", "/healthz", get(healthz)),
+        Route("get", "/metrics", get(metrics)),
+        Route("get", "/openapi.json", get(openapi)),
+        Route("get", "/", get(console_page)),
+        Route("get", "/console/console.js", get(console_js)),
+        Route("get", "/console/console.css", get(console_css)),
+        Route("get", "/console/font.ttf", get(console_font)),
+        Route("get", "/v1/me", get(whoami)),
+        Route("get", "/v1/checks/{id}/card.png", get(get_check_card)),
+        Route("post", "/v1/checks", post(create_check)),
+        Route("get", "/v1/checks/{id}", get(get_check)),
+        Route("post", "/v1/credentials", post(register_credential)),
+        Route("post", "/v1/copies", post(create_copy)),
+        Route("get", "/v1/copies", get(list_copies)),
+        Route("get", "/v1/copies/{id}", get(get_copy)),
+        Route("delete", "/v1/copies/{id}", delete(delete_copy)),
+        Route("get", "/v1/copies/{id}/image.png", get(get_copy_image)),
+        Route("get", "/v1/audit", get(audit_log)),
+    ]
+}
+
+/// Every (method, path) the router serves, methods in lower case, paths with `{id}`
+/// placeholders: exactly what `/openapi.json` must document.
+pub fn routed() -> Vec<(&'static str, &'static str)> {
+    routes().into_iter().map(|r| (r.0, r.1)).collect()
+}
+
 /// The router: every route of the API, with the body limits (axum's and tower-http's), the
 /// in-flight limit and the per-request timeout.
 pub fn app(state: AppState) -> Router {
     let limit = state.config().max_body_bytes;
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi))
-        .route("/", get(console_page))
-        .route("/console/console.js", get(console_js))
-        .route("/console/console.css", get(console_css))
-        .route("/console/font.ttf", get(console_font))
-        .route("/v1/me", get(whoami))
-        .route("/v1/checks/{id}/card.png", get(get_check_card))
-        .route("/v1/checks", post(create_check))
-        .route("/v1/checks/{id}", get(get_check))
-        .route("/v1/credentials", post(register_credential))
-        .route("/v1/copies", post(create_copy).get(list_copies))
-        .route("/v1/copies/{id}", get(get_copy).delete(delete_copy))
-        .route("/v1/copies/{id}/image.png", get(get_copy_image))
-        .route("/v1/audit", get(audit_log))
+    // Routes on one path with different methods merge.
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, Route(_, path, handler)| {
+            router.route(path, handler)
+        })
         .fallback(|| async { ApiError::not_found("route: see /openapi.json") })
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(DefaultBodyLimit::max(limit))
@@ -229,14 +260,14 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
     response
 }
 
-async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     let copies = state.store().count_copies().await?;
-    Ok(Json(json!({
-        "status": "ok",
-        "database": format!("{:?}", state.store().backend()).to_lowercase(),
-        "copies_stored": copies,
-        "version": env!("CARGO_PKG_VERSION"),
-    })))
+    Ok(Json(Health {
+        status: "ok".into(),
+        database: format!("{:?}", state.store().backend()).to_lowercase(),
+        copies_stored: copies,
+        version: env!("CARGO_PKG_VERSION").into(),
+    }))
 }
 
 async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
@@ -245,12 +276,12 @@ async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 
+/// The OpenAPI 3.1 document: every route of [`routed`] and every type of
+/// [`crate::responses`] (the service tests hold it to both).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
 async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        include_str!("openapi.json"),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 /// The counter officer's web console: one page and its assets, all in the binary (no CDN:
@@ -292,8 +323,12 @@ async fn console_font() -> Response {
 }
 
 /// Who the token belongs to (for the console's sign-in).
-async fn whoami(p: Principal) -> Json<Value> {
-    Json(json!({"role": p.role.as_str(), "office": p.office, "name": p.name}))
+async fn whoami(p: Principal) -> Json<Me> {
+    Json(Me {
+        role: p.role.as_str().into(),
+        office: p.office,
+        name: p.name,
+    })
 }
 
 /// The parts of a check request.
@@ -394,26 +429,12 @@ fn detector_for(state: &AppState, row: &CredentialRow) -> ApiResult<Arc<Detector
     {
         return Ok(d.clone());
     }
-    let signed = SignedCredential::from_json(&row.json).map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "bad_record",
-            format!("stored credential: {e}"),
-        )
-    })?;
+    let signed =
+        SignedCredential::from_json(&row.json).map_err(|e| bad_record(format!("stored credential: {e}")))?;
     let c = &signed.credential;
-    let trust = Trust::new(c, state.keys().master.device_key(&c.id), &row.portrait).map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "bad_record",
-            format!("stored credential: {e}"),
-        )
-    })?;
-    let detector = Arc::new(
-        Detector::builder(trust)
-            .build()
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "bad_record", e.to_string()))?,
-    );
+    let trust = Trust::new(c, state.keys().master.device_key(&c.id), &row.portrait)
+        .map_err(|e| bad_record(format!("stored credential: {e}")))?;
+    let detector = Arc::new(Detector::builder(trust).build().map_err(bad_record)?);
     let mut cache = state.inner.detectors.lock().unwrap_or_else(|p| p.into_inner());
     if cache.len() >= 256 {
         cache.clear();
@@ -517,8 +538,10 @@ async fn create_check(
     .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the check failed"))?;
     let verdict = verdict.map_err(|e| ApiError::bad_request("bad_check", e.to_string()))?;
     let check_id = auth::new_id();
-    let mut body = verdict.to_json();
-    body["check_id"] = check_id.clone().into();
+    let body = CheckResult {
+        check_id: check_id.clone(),
+        verdict: verdict.report(),
+    };
     let check = CheckRow {
         id: check_id.clone(),
         created_ms: now_ms(),
@@ -526,7 +549,7 @@ async fn create_check(
         actor: p.token_id.clone(),
         credential_id: verdict.credential_id.clone(),
         decision: verdict.decision.as_str().to_string(),
-        verdict_json: body.to_string(),
+        verdict_json: serde_json::to_string(&body).expect("a check result is plain data"),
         card_png: card,
     };
     state
@@ -559,14 +582,20 @@ async fn get_check(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<StoredCheck>> {
     let check = visible_check(&state, &p, &id).await?;
-    let mut v: Value = serde_json::from_str(&check.verdict_json)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "bad_record", e.to_string()))?;
-    v["office"] = check.office.into();
-    v["created_at"] = UnixMillis(check.created_ms.max(0) as u64).to_rfc3339().into();
-    v["card_image_kept"] = check.card_png.is_some().into();
-    Ok(Json(v))
+    let result: CheckResult = serde_json::from_str(&check.verdict_json).map_err(bad_record)?;
+    Ok(Json(StoredCheck {
+        result,
+        office: check.office,
+        created_at: UnixMillis(check.created_ms.max(0) as u64).to_rfc3339(),
+        card_image_kept: check.card_png.is_some(),
+    }))
+}
+
+/// A stored row the service cannot read back (written by another version, or edited).
+fn bad_record(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "bad_record", e.to_string())
 }
 
 /// `found`, if there is one and the principal's office may see it (officers: their own
@@ -650,7 +679,13 @@ async fn register_credential(
             &state.keys().copy_key,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({"credential_id": c.id}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(CredentialCreated {
+            credential_id: c.id.clone(),
+        }),
+    )
+        .into_response())
 }
 
 /// `POST /v1/copies` body.
@@ -660,21 +695,20 @@ struct NewCopy {
     purpose: String,
 }
 
-fn copy_json(state: &AppState, c: &CopyRow) -> ApiResult<Value> {
-    let record: Value = serde_json::from_str(&c.record_json)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "bad_record", e.to_string()))?;
+fn copy_json(state: &AppState, c: &CopyRow) -> ApiResult<Copy> {
+    let record: CopyRecordJson = serde_json::from_str(&c.record_json).map_err(bad_record)?;
     let signed_ok = from_hex::<64>(&c.signature)
         .is_ok_and(|s| copy::verify_record(&c.record_json, &s, &state.keys().copy_key.public()));
-    Ok(json!({
-        "id": c.id,
-        "record": record,
-        "record_json": c.record_json,
-        "signature": c.signature,
-        "signature_valid": signed_ok,
-        "public_key": to_hex(&state.keys().copy_key.public().to_bytes()),
-        "image_url": format!("/v1/copies/{}/image.png", c.id),
-        "expires_at": UnixMillis(c.expires_ms.max(0) as u64).to_rfc3339(),
-    }))
+    Ok(Copy {
+        id: c.id.clone(),
+        record,
+        record_json: c.record_json.clone(),
+        signature: c.signature.clone(),
+        signature_valid: signed_ok,
+        public_key: to_hex(&state.keys().copy_key.public().to_bytes()),
+        image_url: format!("/v1/copies/{}/image.png", c.id),
+        expires_at: UnixMillis(c.expires_ms.max(0) as u64).to_rfc3339(),
+    })
 }
 
 async fn create_copy(
@@ -724,9 +758,7 @@ async fn create_copy(
             ));
         }
     };
-    let card = image::load_from_memory(&card_png)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "bad_record", e.to_string()))?
-        .to_rgb8();
+    let card = image::load_from_memory(&card_png).map_err(bad_record)?.to_rgb8();
     let copy_id = auth::new_id();
     let retention = state.config().retention.as_millis() as i64;
     let mut record = CopyRecord {
@@ -788,7 +820,7 @@ async fn get_copy(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Copy>> {
     let c = visible_copy(&state, &p, &id).await?;
     state
         .store()
@@ -836,7 +868,7 @@ async fn list_copies(
     State(state): State<AppState>,
     p: Principal,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CopyList>> {
     require(&p, &[Role::Officer, Role::Admin])?;
     let office = match (p.role, q.get("office")) {
         (Role::Officer, Some(o)) if *o != p.office => return Err(ApiError::forbidden()),
@@ -865,16 +897,18 @@ async fn list_copies(
         .iter()
         .map(|c| copy_json(&state, c))
         .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Json(
-        json!({"office": office, "copies": copies, "next_before": next}),
-    ))
+    Ok(Json(CopyList {
+        office,
+        copies,
+        next_before: next,
+    }))
 }
 
 async fn audit_log(
     State(state): State<AppState>,
     p: Principal,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AuditPage>> {
     require(&p, &[Role::Auditor])?;
     let after: i64 = q.get("after").and_then(|v| v.parse().ok()).unwrap_or(0);
     let limit: i64 = q
@@ -889,29 +923,36 @@ async fn audit_log(
         head.as_ref(),
         &state.keys().copy_key.public(),
     );
-    let entries: Vec<Value> = all
+    let entries = all
         .iter()
         .filter(|e| e.seq > after)
         .take(limit as usize)
-        .map(|e| {
-            json!({
-                "seq": e.seq,
-                "at": UnixMillis(e.event.at_ms.max(0) as u64).to_rfc3339(),
-                "actor": e.event.actor,
-                "office": e.event.office,
-                "action": e.event.action,
-                "subject": e.event.subject,
-                "hash": to_hex(&e.hash),
-            })
+        .map(|e| AuditEntryJson {
+            seq: e.seq,
+            at: UnixMillis(e.event.at_ms.max(0) as u64).to_rfc3339(),
+            actor: e.event.actor.clone(),
+            office: e.event.office.clone(),
+            action: e.event.action.clone(),
+            subject: e.event.subject.clone(),
+            hash: to_hex(&e.hash),
         })
         .collect();
-    Ok(Json(json!({
-        "entries": entries,
-        "verification": match verification {
-            Ok(n) => json!({"ok": true, "entries": n}),
-            Err(e) => json!({"ok": false, "problem": e.to_string()}),
+    let verification = match verification {
+        Ok(n) => AuditVerification {
+            ok: true,
+            entries: Some(n),
+            problem: None,
         },
-    })))
+        Err(e) => AuditVerification {
+            ok: false,
+            entries: None,
+            problem: Some(e.to_string()),
+        },
+    };
+    Ok(Json(AuditPage {
+        entries,
+        verification,
+    }))
 }
 
 /// Makes a token for a person and stores its hash; returns the token (shown once).

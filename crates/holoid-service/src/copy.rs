@@ -3,8 +3,8 @@
 //! purpose; and a record of it signed with the service's Ed25519 key. Pure: no I/O.
 
 use image::{Rgb, RgbImage, RgbaImage};
-use serde_json::json;
 
+use crate::responses::CopyRecordJson;
 use holoid_core::encoding::to_hex;
 use holoid_core::keys::{IssuerPublic, IssuerSecret};
 use holoid_core::mac::sha256;
@@ -38,21 +38,28 @@ pub struct CopyRecord {
 }
 
 impl CopyRecord {
+    /// The record as its public JSON type.
+    pub fn to_record(&self) -> CopyRecordJson {
+        CopyRecordJson {
+            version: "holoid/v1/copy".into(),
+            copy_id: self.copy_id.clone(),
+            check_id: self.check_id.clone(),
+            credential_id: self.credential_id.clone(),
+            office: self.office.clone(),
+            officer: self.officer.clone(),
+            purpose: self.purpose.clone(),
+            created_at: self.created.to_rfc3339(),
+            expires_at: self.expires.to_rfc3339(),
+            image_sha256: self.image_sha256.clone(),
+        }
+    }
+
     /// The record as canonical JSON (keys sorted, no spaces): exactly what is signed.
     pub fn to_json(&self) -> String {
-        json!({
-            "version": "holoid/v1/copy",
-            "copy_id": self.copy_id,
-            "check_id": self.check_id,
-            "credential_id": self.credential_id,
-            "office": self.office,
-            "officer": self.officer,
-            "purpose": self.purpose,
-            "created_at": self.created.to_rfc3339(),
-            "expires_at": self.expires.to_rfc3339(),
-            "image_sha256": self.image_sha256,
-        })
-        .to_string()
+        // Through a `Value`, whose map keeps its keys sorted.
+        serde_json::to_value(self.to_record())
+            .expect("a copy record is plain data")
+            .to_string()
     }
 }
 

@@ -5,7 +5,8 @@
 //!   [`serve`] runs it on a TCP listener with graceful shutdown and the retention sweep.
 //! - [`store`]: SQLite (embedded default) or PostgreSQL (many stateless servers share one).
 //! - [`audit`]: the hash chain and its check (pure); [`copy`]: the copy's image and signed
-//!   record (pure); [`auth`]: tokens and roles; [`metrics`]: Prometheus counters.
+//!   record (pure); [`auth`]: tokens and roles; [`metrics`]: Prometheus counters;
+//!   [`responses`]: the public JSON, one serde type per answer (what `/openapi.json` documents).
 //!
 //! Nothing that must be shared between servers lives in process memory: the in-memory parts
 //! are counters and a cache of detectors derived from the database.
@@ -17,6 +18,7 @@ pub mod audit;
 pub mod auth;
 pub mod copy;
 pub mod metrics;
+pub mod responses;
 pub mod store;
 
 use std::collections::HashMap;

@@ -7,7 +7,9 @@ use holoid_testkit::service as support;
 
 use axum::http::StatusCode;
 use holoid_core::keys::IssuerPublic;
-use holoid_detect::verdict::{Decision, Outcome, ReasonCode, ReasonReport, TimingsJson, VerdictReport};
+use holoid_detect::verdict::{
+    Decision, FrameJson, Outcome, ReasonCode, ReasonReport, TextFieldJson, TimingsJson, VerdictReport,
+};
 use holoid_service::ServiceConfig;
 use holoid_service::audit::{self, AuditBreak, AuditEvent};
 use holoid_service::store::{CheckRow, Store, now_ms};
@@ -26,7 +28,7 @@ async fn seed_check(w: &World, office: &str, decision: &str, age_ms: i64) -> Str
         actor: "seed".into(),
         credential_id: w.demo.credential.credential.id.clone(),
         decision: decision.into(),
-        verdict_json: format!("{{\"decision\":\"{decision}\"}}"),
+        verdict_json: seeded_verdict(&id, decision),
         card_png: Some(card_png()),
     };
     let event = AuditEvent {
@@ -42,6 +44,17 @@ async fn seed_check(w: &World, office: &str, decision: &str, age_ms: i64) -> Str
         .await
         .unwrap();
     id
+}
+
+/// A stored check's JSON as the service writes it.
+fn seeded_verdict(check_id: &str, decision: &str) -> String {
+    let mut verdict = full_verdict();
+    verdict.decision = serde_json::from_value(serde_json::json!(decision)).unwrap();
+    serde_json::to_string(&holoid_service::responses::CheckResult {
+        check_id: check_id.into(),
+        verdict,
+    })
+    .unwrap()
 }
 
 fn copy_body(check_id: &str, purpose: &str) -> Option<(String, Vec<u8>)> {
@@ -102,45 +115,39 @@ async fn open_routes_and_the_openapi_document() {
     assert_eq!(json(&b)["error"]["code"], "not_found");
 }
 
-/// The keys of a JSON object, sorted.
-fn keys(v: &serde_json::Value) -> Vec<String> {
-    let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
-    k.sort();
-    k
-}
-
-#[tokio::test]
-async fn the_openapi_document_matches_the_router_and_the_verdict_type() {
-    let w = world(&sqlite_url("openapi-types"), ServiceConfig::default()).await;
-    let (_, _, b) = call(&w.app, "GET", "/openapi.json", None, None).await;
-    let doc = json(&b);
-    // Every documented route and method is one the router serves (without a token the
-    // protected ones answer 401, never the router's 404 or 405).
-    for (path, methods) in doc["paths"].as_object().unwrap() {
-        for method in methods.as_object().unwrap().keys() {
-            let uri = path.replace("{id}", "0123456789abcdef");
-            let (s, _, _) = call(&w.app, &method.to_uppercase(), &uri, None, None).await;
-            assert!(
-                s != StatusCode::NOT_FOUND && s != StatusCode::METHOD_NOT_ALLOWED,
-                "{} {path} is documented but not routed ({s})",
-                method.to_uppercase()
-            );
-        }
-    }
-    // The documented verdict is the detector's public type, field for field (plus the
-    // service's check_id).
-    let report = VerdictReport {
+/// A verdict with every optional field filled and every list non-empty.
+fn full_verdict() -> VerdictReport {
+    VerdictReport {
         decision: Decision::Genuine,
         score: 0.9,
         reasons: vec![ReasonReport {
             code: ReasonCode::TagValid,
             outcome: Outcome::Pass,
             message: "m".into(),
-            frame: None,
+            frame: Some(0),
         }],
         window: Some(1),
         credential_id: "KR-RRC-00000001".into(),
-        frames: Vec::new(),
+        frames: vec![FrameJson {
+            captured_at: "2026-11-27T00:00:00Z".into(),
+            located: true,
+            corrected_bytes: Some(0),
+            window: Some(1),
+            shown_at: Some("2026-11-27T00:00:00Z".into()),
+            lag_ms: Some(40),
+            sweep_confidence: Some(0.9),
+            portrait_correlation: Some(0.9),
+            portrait_cells_off: Some(0.0),
+            portrait_glare: Some(0.0),
+            portrait_saturation: Some(1.0),
+            text_fields: vec![TextFieldJson {
+                field: "name".into(),
+                correlation: 0.9,
+                worst_window: 0.8,
+                blur: 1.5,
+            }],
+            score: 0.9,
+        }],
         timings_us: TimingsJson {
             locate: 1,
             decode: 1,
@@ -148,26 +155,211 @@ async fn the_openapi_document_matches_the_router_and_the_verdict_type() {
             content: 1,
             total: 4,
         },
+    }
+}
+
+/// One full example of every type the document names, as JSON.
+fn full_examples() -> Vec<(&'static str, serde_json::Value)> {
+    use holoid_service::responses::*;
+    let record = CopyRecordJson {
+        version: "holoid/v1/copy".into(),
+        copy_id: "c".into(),
+        check_id: "k".into(),
+        credential_id: "KR-RRC-00000001".into(),
+        office: "o".into(),
+        officer: "p".into(),
+        purpose: "x".into(),
+        created_at: "t".into(),
+        expires_at: "t".into(),
+        image_sha256: "00".into(),
     };
-    let typed = serde_json::to_value(&report).unwrap();
-    let schema = &doc["components"]["schemas"]["Verdict"];
-    let mut documented = keys(&schema["properties"]);
-    documented.retain(|k| k != "check_id");
-    assert_eq!(documented, keys(&typed), "the Verdict schema's fields");
-    assert_eq!(
-        keys(&schema["properties"]["reasons"]["items"]["properties"]),
-        keys(&typed["reasons"][0]),
-        "the reasons' fields"
+    let copy = Copy {
+        id: "c".into(),
+        record,
+        record_json: "{}".into(),
+        signature: "00".into(),
+        signature_valid: true,
+        public_key: "00".into(),
+        image_url: "/v1/copies/c/image.png".into(),
+        expires_at: "t".into(),
+    };
+    let result = CheckResult {
+        check_id: "k".into(),
+        verdict: full_verdict(),
+    };
+    fn v<T: serde::Serialize>(x: &T) -> serde_json::Value {
+        serde_json::to_value(x).unwrap()
+    }
+    vec![
+        (
+            "Error",
+            v(&ErrorBody {
+                error: ErrorDetail {
+                    code: "c".into(),
+                    message: "m".into(),
+                },
+            }),
+        ),
+        (
+            "Health",
+            v(&Health {
+                status: "ok".into(),
+                database: "sqlite".into(),
+                copies_stored: 0,
+                version: "1".into(),
+            }),
+        ),
+        (
+            "Me",
+            v(&Me {
+                role: "officer".into(),
+                office: "o".into(),
+                name: "n".into(),
+            }),
+        ),
+        (
+            "CredentialCreated",
+            v(&CredentialCreated {
+                credential_id: "KR-RRC-00000001".into(),
+            }),
+        ),
+        ("Verdict", v(&full_verdict())),
+        ("CheckResult", v(&result)),
+        (
+            "StoredCheck",
+            v(&StoredCheck {
+                result: result.clone(),
+                office: "o".into(),
+                created_at: "t".into(),
+                card_image_kept: true,
+            }),
+        ),
+        ("CopyRecord", v(&copy.record)),
+        ("Copy", v(&copy)),
+        (
+            "CopyList",
+            v(&CopyList {
+                office: "o".into(),
+                copies: vec![copy.clone()],
+                next_before: Some(1),
+            }),
+        ),
+        (
+            "AuditPage",
+            v(&AuditPage {
+                entries: vec![AuditEntryJson {
+                    seq: 1,
+                    at: "t".into(),
+                    actor: "a".into(),
+                    office: "o".into(),
+                    action: "check".into(),
+                    subject: "k".into(),
+                    hash: "00".into(),
+                }],
+                verification: AuditVerification {
+                    ok: false,
+                    entries: Some(1),
+                    problem: Some("p".into()),
+                },
+            }),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn the_openapi_document_matches_the_router_and_the_types() {
+    let w = world(&sqlite_url("openapi-types"), ServiceConfig::default()).await;
+    let (_, _, b) = call(&w.app, "GET", "/openapi.json", None, None).await;
+    let doc = json(&b);
+    // The documented routes are exactly the router's table.
+    let mut documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, methods)| {
+            methods
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|m| (m.clone(), path.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut routed: Vec<(String, String)> = holoid_service::api::routed()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    documented.sort();
+    routed.sort();
+    assert_eq!(documented, routed, "documented routes against the router's");
+    // And each is served (without a token the protected ones answer 401, never the
+    // router's 404 or 405).
+    for (method, path) in &routed {
+        let uri = path.replace("{id}", "0123456789abcdef");
+        let (s, _, _) = call(&w.app, &method.to_uppercase(), &uri, None, None).await;
+        assert!(
+            s != StatusCode::NOT_FOUND && s != StatusCode::METHOD_NOT_ALLOWED,
+            "{} {path} is documented but not routed ({s})",
+            method.to_uppercase()
+        );
+    }
+    // Every schema is a serde type's, field for field: a full example fits it, and it lists
+    // no field the type lacks.
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let examples = full_examples();
+    for (name, example) in &examples {
+        let schema = schemas
+            .get(*name)
+            .unwrap_or_else(|| panic!("{name} is not documented"));
+        holoid_testkit::openapi::fits(&doc, schema, example, name).unwrap();
+        holoid_testkit::openapi::no_stale_fields(&doc, schema, example, name).unwrap();
+    }
+    for name in schemas.keys() {
+        let nested = [
+            "ReasonCode",
+            "Reason",
+            "Frame",
+            "TextField",
+            "Timings",
+            "AuditEntry",
+        ];
+        assert!(
+            nested.contains(&name.as_str()) || examples.iter().any(|(n, _)| n == name),
+            "schema {name} has no type checked against it"
+        );
+    }
+    // The checks can fail: a field the document lost, a field the type lost, a wrong type.
+    let copy = &examples.iter().find(|(n, _)| *n == "Copy").unwrap().1;
+    let mut lost = doc.clone();
+    lost["components"]["schemas"]["Copy"]["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("public_key");
+    let e = holoid_testkit::openapi::fits(&lost, &lost["components"]["schemas"]["Copy"], copy, "Copy");
+    assert!(e.unwrap_err().contains("public_key is not documented"));
+    let mut stale = doc.clone();
+    stale["components"]["schemas"]["CopyRecord"]["properties"]["office_name"] =
+        serde_json::json!({"type": "string"});
+    let e = holoid_testkit::openapi::no_stale_fields(
+        &stale,
+        &stale["components"]["schemas"]["Copy"],
+        copy,
+        "Copy",
     );
-    let decisions: Vec<&str> = schema["properties"]["decision"]["enum"]
+    assert!(e.unwrap_err().contains("record.office_name is documented"));
+    let mut wrong = copy.clone();
+    wrong["signature_valid"] = "yes".into();
+    let e = holoid_testkit::openapi::fits(&doc, &schemas["Copy"], &wrong, "Copy");
+    assert!(e.unwrap_err().contains("signature_valid is string"));
+    // The reason codes are the detector's, all of them.
+    let codes: Vec<&str> = schemas["ReasonCode"]["enum"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| d.as_str().unwrap())
+        .map(|c| c.as_str().unwrap())
         .collect();
-    for d in [Decision::Genuine, Decision::Forgery, Decision::Inconclusive] {
-        assert!(decisions.contains(&d.as_str()), "{d} is not documented");
-    }
+    let all: Vec<&str> = ReasonCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(codes, all, "the documented reason codes");
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //!
 //! - [`gpu`]: the GPU guard (tests fail loudly without an adapter unless
 //!   `HOLOID_SKIP_GPU_TESTS=1`) and scratch folders;
+//! - [`openapi`]: every answer of the service held to its `/openapi.json`;
 //! - [`captures`]: the demo world photographed by the simulated camera;
 //! - [`service`]: a verifier service on a scratch database, and its HTTP clients ([`http`]);
 //! - [`webdriver`]: headless Chromium through chromedriver;
@@ -14,5 +15,6 @@ pub mod engine;
 pub mod estimates;
 pub mod gpu;
 pub mod http;
+pub mod openapi;
 pub mod service;
 pub mod webdriver;

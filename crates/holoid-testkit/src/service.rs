@@ -212,7 +212,22 @@ pub async fn call(
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .unwrap();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert_documented(method, uri, status.as_u16(), content_type, &bytes);
     (status, headers, bytes.to_vec())
+}
+
+/// Every answer the tests get is held to /openapi.json: panics, naming the mismatch, when
+/// the route, the status or the JSON's fields are not as documented.
+pub fn assert_documented(method: &str, uri: &str, status: u16, content_type: &str, body: &[u8]) {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let doc = DOC.get_or_init(crate::openapi::document);
+    if let Err(e) = crate::openapi::check_answer(doc, method, uri, status, content_type, body) {
+        panic!("the answer does not match /openapi.json: {e}");
+    }
 }
 
 /// The JSON of a response body.
@@ -229,7 +244,11 @@ pub fn post_form(
     parts: &[(&str, &[u8])],
 ) -> crate::http::Response {
     let (ctype, body) = multipart(parts);
-    crate::http::request(addr, "POST", path, Some(token), Some((&ctype, &body))).expect("the server answers")
+    let r = crate::http::request(addr, "POST", path, Some(token), Some((&ctype, &body)))
+        .expect("the server answers");
+    let content_type = r.header("content-type").unwrap_or("").to_string();
+    assert_documented("POST", path, r.status, &content_type, &r.body);
+    r
 }
 
 /// Registers `demo`'s credential with a server on a real port, as `admin`.

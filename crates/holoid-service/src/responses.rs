@@ -1,0 +1,178 @@
+//! The service's public JSON: one serde type per answer. `/openapi.json` documents these
+//! types (its `components.schemas` use the same names), and the service tests check every
+//! documented schema against them, field for field, and every answer they get against the
+//! document.
+
+use serde::{Deserialize, Serialize};
+
+use holoid_detect::verdict::VerdictReport;
+
+/// Every answer other than success: `{"error": {"code", "message"}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// A stable code and a sentence; no personal data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable, e.g. `bad_image`, `forbidden`, `busy`.
+    pub code: String,
+    /// A sentence for the caller.
+    pub message: String,
+}
+
+/// `GET /healthz`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `ok` when answered.
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+    /// Digital copies held.
+    pub copies_stored: i64,
+    /// The service's version.
+    pub version: String,
+}
+
+/// `GET /v1/me`: who the token belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// `officer`, `admin` or `auditor`.
+    pub role: String,
+    /// The office the token works for.
+    pub office: String,
+    /// The person's name.
+    pub name: String,
+}
+
+/// `POST /v1/credentials`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialCreated {
+    /// The credential registered.
+    pub credential_id: String,
+}
+
+/// `POST /v1/checks`: the detector's verdict and the check's id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// The id to read the check again or copy the card.
+    pub check_id: String,
+    /// The verdict, its fields at the top level.
+    #[serde(flatten)]
+    pub verdict: VerdictReport,
+}
+
+/// `GET /v1/checks/{id}`: a stored check.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredCheck {
+    /// What `POST /v1/checks` answered.
+    #[serde(flatten)]
+    pub result: CheckResult,
+    /// The office that made it.
+    pub office: String,
+    /// When, RFC 3339.
+    pub created_at: String,
+    /// Whether the straightened card (`card.png`) is still kept.
+    pub card_image_kept: bool,
+}
+
+/// The signed record of a copy: its canonical JSON (keys sorted, no spaces) is exactly the
+/// bytes signed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyRecordJson {
+    /// Always `holoid/v1/copy`.
+    pub version: String,
+    /// The copy.
+    pub copy_id: String,
+    /// The genuine check it was made from.
+    pub check_id: String,
+    /// The credential verified.
+    pub credential_id: String,
+    /// The office that made it.
+    pub office: String,
+    /// The officer who made it.
+    pub officer: String,
+    /// Why, as the officer stated it.
+    pub purpose: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339; the copy is deleted then.
+    pub expires_at: String,
+    /// SHA-256 of the copy's PNG, hex.
+    pub image_sha256: String,
+}
+
+/// A verified digital copy (`POST /v1/copies`, `GET /v1/copies/{id}`, the list).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Copy {
+    /// The copy's id.
+    pub id: String,
+    /// The signed record, parsed.
+    pub record: CopyRecordJson,
+    /// Exactly the signed bytes.
+    pub record_json: String,
+    /// Ed25519 over `"holoid/v1/copy-signature" ‖ record_json`, hex.
+    pub signature: String,
+    /// Whether the signature verifies with `public_key`.
+    pub signature_valid: bool,
+    /// The service's copy key, hex.
+    pub public_key: String,
+    /// Where the copy's image is.
+    pub image_url: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+/// `GET /v1/copies`: one page, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyList {
+    /// Whose copies.
+    pub office: String,
+    /// The page.
+    pub copies: Vec<Copy>,
+    /// `before` for the next page; null on the last.
+    pub next_before: Option<i64>,
+}
+
+/// One audit entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntryJson {
+    /// Its place in the chain, from 1.
+    pub seq: i64,
+    /// RFC 3339.
+    pub at: String,
+    /// The token id that acted.
+    pub actor: String,
+    /// Its office.
+    pub office: String,
+    /// What was done, e.g. `copy_create`.
+    pub action: String,
+    /// What it was done to (an id).
+    pub subject: String,
+    /// The chain hash after this entry, hex.
+    pub hash: String,
+}
+
+/// Whether the whole log verified.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditVerification {
+    /// True when the chain and the signed head agree.
+    pub ok: bool,
+    /// Entries verified, when ok.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<i64>,
+    /// What is broken, when not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// `GET /v1/audit`: a page of the log and the whole log's verification.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    /// Entries after `after`, oldest first.
+    pub entries: Vec<AuditEntryJson>,
+    /// The whole log's check.
+    pub verification: AuditVerification,
+}
