@@ -11,6 +11,7 @@
 //! - [`layout`]: where everything sits on the card;
 //! - [`motion`]: accelerometer samples to tilt and shake events;
 //! - [`session`]: the wallet session, motion, capture state and the clock to frame parameters;
+//! - [`status`]: credential status lists (IETF Token Status List, signed JWT) for verifiers;
 //! - [`homography`]: projective maps between the card and a photo;
 //! - [`colour`]: the sRGB transfer function and its table of the 8-bit levels;
 //! - [`filter`]: the one separable Gaussian blur (simulator optics, detector references);
@@ -34,5 +35,6 @@ pub mod mac;
 pub mod motion;
 pub mod pattern;
 pub mod session;
+pub mod status;
 pub mod time;
 pub mod timekey;
