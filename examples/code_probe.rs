@@ -23,7 +23,7 @@ fn main() {
     let signed = SignedCredential::from_json(&read("identity/credential.json")).expect("credential");
     let master = MasterKey::from_text(&read("identity/master.key")).expect("master key");
     let id = &signed.credential.id;
-    let key = master.device_key(id);
+    let key = master.device_key_for(&signed.credential);
     let period = WindowPeriod::default();
     let (mut frames, mut decoded, mut located) = (0, 0, 0);
     let mut hist = [0u32; 8];

@@ -60,7 +60,7 @@ fn main() {
     // The code: quiet zones, a sample codeword, the corner marks.
     let code = CodeGeometry::STANDARD;
     fill(&mut img, code.grid_rect_with_quiet_zone(), [255, 255, 255]);
-    let k_dev = MasterKey::from_bytes([1; 32]).device_key("KR-RRC-00000001");
+    let k_dev = MasterKey::from_bytes([1; 32]).device_key("KR-RRC-00000001", 1);
     let payload = Payload::issue(
         &k_dev,
         Locator::of("KR-RRC-00000001"),

@@ -99,7 +99,7 @@ pub(crate) fn load_trust(
     let portrait_path = portrait_beside(credential, c);
     let portrait = read_limited(&portrait_path, "portrait", MAX_PORTRAIT_BYTES).map_err(usage)?;
     let key = match (master_key, device_key) {
-        (Some(m), _) => load_key(m, "master key", MasterKey::from_text)?.device_key(&c.id),
+        (Some(m), _) => load_key(m, "master key", MasterKey::from_text)?.device_key_for(c),
         (None, Some(d)) => load_key(d, "device key", DeviceKey::from_text)?,
         (None, None) => return Err(usage("give --master-key or --device-key")),
     };

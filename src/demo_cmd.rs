@@ -248,7 +248,7 @@ fn photograph_and_check(
     at: UnixMillis,
 ) -> Result<Vec<CheckedCapture>, Failure> {
     let c = &demo.credential.credential;
-    let device_key = demo.master.device_key(&c.id);
+    let device_key = demo.master.device_key_for(c);
     let fake_key = DeviceKey::from_bytes(sha256(&[b"holoid/demo/fake-app", &a.seed.to_be_bytes()]));
     let other = DemoIdentity::generate(a.seed.wrapping_add(1_000_003));
     let mut cast = Cast::new(

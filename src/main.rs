@@ -203,7 +203,7 @@ pub(crate) fn demo_credential(out: &Path, seed: u64, force: bool) -> Outcome {
         (
             "device.key",
             demo.master
-                .device_key(&demo.credential.credential.id)
+                .device_key_for(&demo.credential.credential)
                 .to_text()
                 .into_bytes(),
             true,
@@ -277,7 +277,7 @@ fn window(credential: &Path, master_key: &Path, at: UnixMillis, period: u64) -> 
     let master = load_key(master_key, "master key", MasterKey::from_text)?;
     let period = WindowPeriod::from_secs(period).map_err(usage)?;
     let id = &signed.credential.id;
-    let device_key = master.device_key(id);
+    let device_key = master.device_key_for(&signed.credential);
     let w = period.window_at(at);
     let pattern = Pattern::for_window(&device_key, w);
     let payload = Payload::issue(&device_key, Locator::of(id), period, w);

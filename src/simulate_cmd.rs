@@ -158,7 +158,7 @@ pub fn run(a: &SimulateCli) -> Outcome {
         })
         .collect();
     let c = &demo.credential.credential;
-    let device_key = demo.master.device_key(&c.id);
+    let device_key = demo.master.device_key_for(c);
     let identity: [(&str, Vec<u8>, bool); 5] = [
         ("credential.json", demo.credential.to_json().into_bytes(), false),
         ("portrait.png", demo.portrait_png.clone(), false),

@@ -81,7 +81,7 @@ fn suspended_list() -> StatusList {
 }
 
 fn benches(c: &mut Criterion) {
-    let k_dev = MasterKey::from_bytes([7; 32]).device_key("KR-RRC-00000001");
+    let k_dev = MasterKey::from_bytes([7; 32]).device_key("KR-RRC-00000001", 1);
     let w = Window(359_120_758);
     c.bench_function(BENCHES[0].0, |b| {
         b.iter(|| {

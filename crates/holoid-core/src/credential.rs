@@ -16,11 +16,13 @@ use serde::{Deserialize, Serialize};
 use crate::encoding::{from_hex, to_hex};
 use crate::keys::{DeviceKey, IssuerPublic, IssuerSecret};
 use crate::mac::sha256;
+use crate::status::StatusRef;
 use crate::time::{Date, UnixMillis};
 
-/// The `format` value of version 1 credential files.
-pub const CREDENTIAL_FORMAT: &str = "holoid-credential-v1";
-const CANONICAL_LABEL: &[u8] = b"holoid/v1/credential\0";
+/// The `format` value of version 2 credential files (v2 added the device epoch and the
+/// status reference).
+pub const CREDENTIAL_FORMAT: &str = "holoid-credential-v2";
+const CANONICAL_LABEL: &[u8] = b"holoid/v2/credential\0";
 const DEVICE_CHECK_LABEL: &[u8] = b"holoid/v1/device-check";
 
 /// Why a credential was refused.
@@ -181,6 +183,11 @@ pub struct Credential {
     /// Commitment to the wallet's device key: `SHA-256("holoid/v1/device-check" || K_dev)[..16]`,
     /// so a wallet (or renderer) can tell that it holds the right key for this credential.
     pub device_key_check: [u8; 16],
+    /// The device enrolment this document is for, from 1; enrolling a new phone issues a new
+    /// document with the next epoch and ends this one.
+    pub device_epoch: u32,
+    /// Where verifiers find this enrolment's status (valid, suspended, revoked).
+    pub status: StatusRef,
     /// First valid day.
     pub issued: Date,
     /// Last valid day.
@@ -222,6 +229,9 @@ impl Credential {
         }
         push_field(&mut out, &self.portrait.sha256);
         push_field(&mut out, &self.device_key_check);
+        push_field(&mut out, &self.device_epoch.to_be_bytes());
+        push_field(&mut out, &self.status.list.to_be_bytes());
+        push_field(&mut out, &self.status.index.to_be_bytes());
         push_field(&mut out, self.issued.to_string().as_bytes());
         push_field(&mut out, self.expires.to_string().as_bytes());
         out
@@ -284,6 +294,15 @@ impl Credential {
             return invalid(
                 "portrait.file",
                 "a plain .png file name beside the credential, no directories",
+            );
+        }
+        if self.device_epoch == 0 {
+            return invalid("device_epoch", "enrolments count from 1");
+        }
+        if self.status.index >= crate::status::LIST_LEN {
+            return invalid(
+                "status.index",
+                &format!("below the status list's {} entries", crate::status::LIST_LEN),
             );
         }
         if self.issued >= self.expires {
@@ -400,6 +419,8 @@ struct CredentialFile {
     holder: HolderFile,
     portrait: PortraitFile,
     device_key_check: String,
+    device_epoch: u32,
+    status: StatusRef,
     issued: String,
     expires: String,
     signature: String,
@@ -446,6 +467,8 @@ impl SignedCredential {
                 sha256: parse_hex("portrait.sha256", &f.portrait.sha256)?,
             },
             device_key_check: parse_hex("device_key_check", &f.device_key_check)?,
+            device_epoch: f.device_epoch,
+            status: f.status,
             issued: parse_date("issued", &f.issued)?,
             expires: parse_date("expires", &f.expires)?,
         };
@@ -477,6 +500,8 @@ impl SignedCredential {
                 sha256: to_hex(&c.portrait.sha256),
             },
             device_key_check: to_hex(&c.device_key_check),
+            device_epoch: c.device_epoch,
+            status: c.status,
             issued: c.issued.to_string(),
             expires: c.expires.to_string(),
             signature: to_hex(&self.signature),

@@ -10,6 +10,7 @@ use image::{ImageEncoder, Rgb, RgbImage};
 use crate::credential::{Credential, DocumentKind, Holder, PortraitRef, SignedCredential};
 use crate::keys::{IssuerSecret, MasterKey};
 use crate::mac::sha256;
+use crate::status::StatusRef;
 use crate::time::Date;
 
 /// Portrait width in pixels (3:4 with the height).
@@ -86,8 +87,14 @@ impl DemoIdentity {
             "KR-RRC-{:08}",
             u32::from_be_bytes([r[8], r[9], r[10], r[11]]) % 100_000_000
         );
+        let device_epoch = 1;
         let credential = Credential {
-            device_key_check: Credential::device_key_commitment(&master.device_key(&id)),
+            device_key_check: Credential::device_key_commitment(&master.device_key(&id, device_epoch)),
+            device_epoch,
+            status: StatusRef {
+                list: 1,
+                index: u32::from_be_bytes([r[12], r[13], r[14], r[15]]) % crate::status::LIST_LEN,
+            },
             id,
             document: DocumentKind::ResidentRegistration,
             issuer: "holoid demo issuer (not a real authority)".to_string(),

@@ -2,8 +2,10 @@
 //!
 //! - [`IssuerSecret`] / [`IssuerPublic`]: the issuer's Ed25519 key pair; it signs credentials.
 //! - [`MasterKey`]: the issuer's 32-byte pattern master key `M`.
-//! - [`DeviceKey`]: `K_dev = HMAC-SHA256(M, "holoid/v1/device" || credential id)`, held by
-//!   the wallet; a verifier derives it from `M`.
+//! - [`DeviceKey`]: `K_dev = HMAC-SHA256(M, "holoid/v2/device" || epoch || credential id)`
+//!   (epoch as 4 bytes big-endian), held by the wallet of one device enrolment; a verifier
+//!   derives it from `M`. Enrolling a new phone raises the epoch, so the old phone's key —
+//!   or a copy of it from a backup — draws a card that no longer verifies.
 //!
 //! Every key file holds one line, `LABEL:HEX`, where `LABEL` names the kind of key and
 //! `HEX` is its 32 bytes in lowercase hexadecimal, e.g.
@@ -18,8 +20,8 @@ use zeroize::Zeroize;
 use crate::encoding::{HexError, from_hex, to_hex};
 use crate::mac::hmac_sha256;
 
-/// Domain label of the device key derivation.
-pub const DEVICE_KEY_LABEL: &[u8] = b"holoid/v1/device";
+/// Domain label of the device key derivation (v2: with the device epoch).
+pub const DEVICE_KEY_LABEL: &[u8] = b"holoid/v2/device";
 
 /// The kinds of key file, each with its own first word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -206,12 +208,18 @@ secret_bytes_key!(
 );
 
 impl MasterKey {
-    /// `K_dev = HMAC-SHA256(M, "holoid/v1/device" || credential_id)`.
-    pub fn device_key(&self, credential_id: &str) -> DeviceKey {
+    /// `K_dev = HMAC-SHA256(M, "holoid/v2/device" || be32(epoch) || credential_id)`: the key
+    /// of one device enrolment of a credential.
+    pub fn device_key(&self, credential_id: &str, epoch: u32) -> DeviceKey {
         DeviceKey(hmac_sha256(
             &self.0,
-            &[DEVICE_KEY_LABEL, credential_id.as_bytes()],
+            &[DEVICE_KEY_LABEL, &epoch.to_be_bytes(), credential_id.as_bytes()],
         ))
+    }
+
+    /// The device key of the enrolment a credential document was issued for.
+    pub fn device_key_for(&self, credential: &crate::credential::Credential) -> DeviceKey {
+        self.device_key(&credential.id, credential.device_epoch)
     }
 }
 
@@ -343,7 +351,7 @@ mod tests {
     fn secrets_never_print() {
         let m = MasterKey::from_bytes([0xab; 32]);
         assert_eq!(format!("{m:?}"), "MasterKey(<redacted>)");
-        let d = m.device_key("id");
+        let d = m.device_key("id", 1);
         assert!(!format!("{d:?}").contains("ab"));
         let i = IssuerSecret::from_bytes([0xcd; 32]);
         assert!(!format!("{i:?}").contains(&to_hex(&[0xcd; 32])));

@@ -71,7 +71,9 @@ pub struct Animation {
 /// The thin-film interference foil.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Foil {
-    /// Film thickness at zero tilt, nanometres, 300..450.
+    /// Film thickness at zero tilt, nanometres, 300..430: above about 435 nm the film at
+    /// +30° tilt washes out to grey and its hue flips, so the foil of such a key would hardly
+    /// turn (the GPU test checks every key turns it by at least 90°).
     pub film_nm: f32,
     /// Direction of the thickness gradient across the card, radians, 0..2π.
     pub gradient_angle: f32,
@@ -200,7 +202,7 @@ impl Pattern {
             direction: d.sign(),
         };
         let foil = Foil {
-            film_nm: d.range(300.0, 450.0),
+            film_nm: d.range(300.0, 430.0),
             gradient_angle: d.range(0.0, TAU),
         };
         let hue_a = wrap_degrees(base_hue + d.range(90.0, 150.0));

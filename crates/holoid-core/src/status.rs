@@ -23,6 +23,10 @@ pub const BITS: u8 = 2;
 /// The largest list a verifier inflates, bytes (16 million credentials at 2 bits).
 pub const MAX_LIST_BYTES: usize = 4 << 20;
 
+/// Entries in each of the issuer's status lists (2^20: 256 KiB raw, a few kB compressed);
+/// a credential's index is drawn at random below it, so its position tells nothing.
+pub const LIST_LEN: u32 = 1 << 20;
+
 /// The JWT `typ` of a status list token.
 pub const TOKEN_TYPE: &str = "statuslist+jwt";
 
@@ -81,6 +85,7 @@ impl fmt::Display for Status {
 
 /// Where a credential's status is: list number and index in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StatusRef {
     /// The list (`/v1/status-lists/{list}`).
     pub list: u32,

@@ -90,7 +90,7 @@ fn main() {
             ..Default::default()
         })
         .unwrap();
-    let device_key = demo.master.device_key(&c.id);
+    let device_key = demo.master.device_key_for(c);
     let period = WindowPeriod::default();
     let payload = Payload::issue(&device_key, Locator::of(&c.id), period, period.window_at(T0));
     let text = holoid_core::encoding::to_hex(&payload.to_bytes()).to_uppercase();

@@ -134,7 +134,7 @@ impl Trust {
         master: &MasterKey,
         portrait_png: &[u8],
     ) -> Result<Trust, DetectError> {
-        Trust::new(credential, master.device_key(&credential.id), portrait_png)
+        Trust::new(credential, master.device_key_for(credential), portrait_png)
     }
 
     /// The credential.

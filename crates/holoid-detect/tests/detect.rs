@@ -47,7 +47,7 @@ fn setup() -> Option<&'static Setup> {
             let other = DemoIdentity::generate(22);
             let long_hair = DemoIdentity::generate(23);
             let c = &demo.credential.credential;
-            let key = demo.master.device_key(&c.id);
+            let key = demo.master.device_key_for(c);
             let fake_key = DeviceKey::from_bytes(sha256(&[b"a look-alike app"]));
             let options = RendererOptions::default();
             let make = |k: &DeviceKey, portrait: &[u8]| {

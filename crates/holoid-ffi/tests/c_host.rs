@@ -71,9 +71,9 @@ fn identity(dir: &Path) -> DemoIdentity {
     let json = demo.credential.to_json();
     fs::write(dir.join("credential.json"), &json).unwrap();
     fs::write(dir.join("portrait.png"), &demo.portrait_png).unwrap();
-    fs::write(dir.join("device.key"), demo.master.device_key(&c.id).to_text()).unwrap();
+    fs::write(dir.join("device.key"), demo.master.device_key_for(c).to_text()).unwrap();
     let other = DemoIdentity::generate(6);
-    let other_key = other.master.device_key(&other.credential.credential.id);
+    let other_key = other.master.device_key_for(&other.credential.credential);
     fs::write(dir.join("wrong.key"), other_key.to_text()).unwrap();
     fs::write(dir.join("corrupt.json"), &json[..json.len() / 2]).unwrap();
     demo
@@ -172,7 +172,7 @@ fn c_host_renders_offscreen_and_gets_every_error_code() {
 
     // The Rust detector reads each frame's code: genuine, in the window of its time.
     let c = &demo.credential.credential;
-    let trust = Trust::new(c, demo.master.device_key(&c.id), &demo.portrait_png).unwrap();
+    let trust = Trust::new(c, demo.master.device_key_for(c), &demo.portrait_png).unwrap();
     let detector = Detector::builder(trust).build().unwrap();
     let period = WindowPeriod::default();
     for (frame, t) in [(&a, T1), (&b, T2)] {

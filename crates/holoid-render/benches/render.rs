@@ -32,7 +32,7 @@ fn main() {
     println!("adapter: {}", ctx.describe());
     let demo = DemoIdentity::generate(1);
     let c = &demo.credential.credential;
-    let k_dev = demo.master.device_key(&c.id);
+    let k_dev = demo.master.device_key_for(c);
     let mut criterion = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))

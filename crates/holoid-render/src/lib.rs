@@ -593,7 +593,7 @@ impl CardRenderer {
         CardRenderer::new(
             ctx,
             c,
-            &demo.master.device_key(&c.id),
+            &demo.master.device_key_for(c),
             &demo.portrait_png,
             options,
         )

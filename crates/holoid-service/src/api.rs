@@ -432,7 +432,7 @@ fn detector_for(state: &AppState, row: &CredentialRow) -> ApiResult<Arc<Detector
     let signed =
         SignedCredential::from_json(&row.json).map_err(|e| bad_record(format!("stored credential: {e}")))?;
     let c = &signed.credential;
-    let trust = Trust::new(c, state.keys().master.device_key(&c.id), &row.portrait)
+    let trust = Trust::new(c, state.keys().master.device_key_for(c), &row.portrait)
         .map_err(|e| bad_record(format!("stored credential: {e}")))?;
     let detector = Arc::new(Detector::builder(trust).build().map_err(bad_record)?);
     let mut cache = state.inner.detectors.lock().unwrap_or_else(|p| p.into_inner());

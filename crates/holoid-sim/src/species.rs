@@ -156,7 +156,7 @@ impl Cast {
         options: RendererOptions,
     ) -> Result<Cast, RenderError> {
         let credential = demo.credential.credential.clone();
-        let device_key = demo.master.device_key(&credential.id);
+        let device_key = demo.master.device_key_for(&credential);
         let portrait = demo.portrait_png.clone();
         let kit = RenderKit::new(gpu, options.format)?;
         Ok(Cast {

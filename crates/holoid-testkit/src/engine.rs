@@ -10,7 +10,7 @@ pub fn demo_engine(seed: u64, (width, height): (u32, u32), modulation: bool) -> 
     let demo = DemoIdentity::generate(seed);
     let c = &demo.credential.credential;
     let json = demo.credential.to_json();
-    let key = *demo.master.device_key(&c.id).as_bytes();
+    let key = *demo.master.device_key_for(c).as_bytes();
     let mut options = holoid_options_default();
     (options.width, options.height) = (width, height);
     options.modulation = u32::from(modulation);

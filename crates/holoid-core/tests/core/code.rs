@@ -11,7 +11,7 @@ const NOW: UnixMillis = UnixMillis(1_764_067_792_000);
 fn issue(key: [u8; 32], id: &str) -> Payload {
     let period = WindowPeriod::default();
     Payload::issue(
-        &MasterKey::from_bytes(key).device_key(id),
+        &MasterKey::from_bytes(key).device_key(id, 1),
         Locator::of(id),
         period,
         period.window_at(NOW),
@@ -83,7 +83,7 @@ proptest! {
             Err(e) => prop_assert!(false, "unexpected error {e}"),
             Ok(d) => {
                 prop_assert_ne!(&d.payload, &payload);
-                let k_dev = MasterKey::from_bytes(key).device_key(id);
+                let k_dev = MasterKey::from_bytes(key).device_key(id, 1);
                 let accepted = AcceptPolicy::default().accepted(d.payload.period, NOW);
                 prop_assert_eq!(d.payload.check(&k_dev, NOW, accepted), TagCheck::Invalid);
             }

@@ -23,6 +23,37 @@ fn demo_credential_verifies_and_round_trips() {
 }
 
 #[test]
+fn the_signature_covers_the_device_epoch_and_the_status_reference() {
+    let d = demo();
+    let issuer = d.issuer.public();
+    let c = &d.credential.credential;
+    assert_eq!(c.device_epoch, 1);
+    assert_eq!(c.status.list, 1);
+    // A holder who moves their card's document to another epoch or another status entry
+    // (one that is not suspended) breaks the issuer's signature.
+    for (path, value) in [
+        (&["device_epoch"][..], serde_json::json!(2)),
+        (
+            &["status", "index"][..],
+            serde_json::json!((c.status.index + 1) % (1 << 20)),
+        ),
+        (&["status", "list"][..], serde_json::json!(2)),
+    ] {
+        let moved = SignedCredential::from_json(&with_field(path, value)).unwrap();
+        assert_eq!(
+            moved.verify(&issuer),
+            Err(CredentialError::BadSignature),
+            "{path:?}"
+        );
+    }
+    // Each enrolment has its own device key; the document commits to its own only.
+    let (k1, k2) = (d.master.device_key(&c.id, 1), d.master.device_key(&c.id, 2));
+    assert_ne!(k1.as_bytes(), k2.as_bytes());
+    assert!(c.check_device_key(&k1).is_ok());
+    assert_eq!(c.check_device_key(&k2), Err(CredentialError::WrongDeviceKey));
+}
+
+#[test]
 fn demo_identity_is_deterministic() {
     let (a, b, c) = (
         DemoIdentity::generate(5),
@@ -132,7 +163,14 @@ fn with_field(path: &[&str], value: serde_json::Value) -> String {
 #[test]
 fn bad_fields_are_named() {
     use serde_json::json;
-    let cases: [(&[&str], serde_json::Value, &str); 12] = [
+    let cases: [(&[&str], serde_json::Value, &str); 15] = [
+        (
+            &["format"],
+            json!("holoid-credential-v1"),
+            "unsupported credential format",
+        ),
+        (&["device_epoch"], json!(0), "field `device_epoch`"),
+        (&["status", "index"], json!(1u32 << 20), "field `status.index`"),
         (
             &["format"],
             json!("holoid-credential-v9"),

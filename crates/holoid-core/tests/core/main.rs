@@ -17,7 +17,7 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// The fixed inputs of `tests/vectors/holoid-v1.txt`.
+/// The fixed inputs of `tests/vectors/holoid-v2.txt` (device epoch 1).
 pub mod fixture {
     use holoid_core::keys::{DeviceKey, MasterKey};
     use holoid_core::timekey::Window;
@@ -30,6 +30,6 @@ pub mod fixture {
     }
 
     pub fn device_key() -> DeviceKey {
-        master().device_key(CREDENTIAL_ID)
+        master().device_key(CREDENTIAL_ID, 1)
     }
 }

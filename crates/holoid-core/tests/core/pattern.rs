@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use std::f32::consts::TAU;
 
 fn pattern(key: [u8; 32], w: u64) -> Pattern {
-    Pattern::for_window(&MasterKey::from_bytes(key).device_key("KR-1"), Window(w))
+    Pattern::for_window(&MasterKey::from_bytes(key).device_key("KR-1", 1), Window(w))
 }
 
 proptest! {
@@ -33,7 +33,7 @@ proptest! {
         prop_assert!(hue_distance(p.palette.accent_hue, p.palette.base_hue) >= 150.0 - 1e-3);
         prop_assert!((0.05..0.25).contains(&p.animation.speed));
         prop_assert!(p.animation.direction == 1.0 || p.animation.direction == -1.0);
-        prop_assert!((300.0..450.0).contains(&p.foil.film_nm));
+        prop_assert!((300.0..430.0).contains(&p.foil.film_nm));
         prop_assert!((hue_distance(p.burst.hue_a, p.burst.hue_b) - 180.0).abs() < 1e-3);
         prop_assert!((2..=4).contains(&p.burst.rings));
         prop_assert!(p.sweep.direction == 1.0 || p.sweep.direction == -1.0);

@@ -25,7 +25,7 @@ proptest! {
         secs in 1u64..=30,
     ) {
         let period = WindowPeriod::from_secs(secs).unwrap();
-        let k_dev = MasterKey::from_bytes(key).device_key("KR-1");
+        let k_dev = MasterKey::from_bytes(key).device_key("KR-1", 1);
         let now = UnixMillis(verifier_ms);
         let own = period.window_at(now);
         let card = Window(own.0.checked_add_signed(offset).unwrap());
@@ -36,14 +36,14 @@ proptest! {
             o if o < -1 => prop_assert_eq!(check, TagCheck::Stale { window: card, drawn_at: period.start_of(card) }),
             _ => prop_assert_eq!(check, TagCheck::Ahead { window: card }),
         }
-        let other = MasterKey::from_bytes(key).device_key("KR-2");
+        let other = MasterKey::from_bytes(key).device_key("KR-2", 1);
         prop_assert_eq!(payload.check(&other, now, AcceptPolicy::default().accepted(period, now)), TagCheck::Invalid);
     }
 
     #[test]
     fn any_changed_payload_byte_fails_the_tag(byte in 0usize..20, flip in 1u8..=255) {
         let period = WindowPeriod::default();
-        let k_dev = MasterKey::from_bytes([3; 32]).device_key("KR-1");
+        let k_dev = MasterKey::from_bytes([3; 32]).device_key("KR-1", 1);
         let now = UnixMillis(1_764_067_792_000);
         let payload = Payload::issue(&k_dev, Locator::of("KR-1"), period, period.window_at(now));
         let mut bytes = payload.to_bytes();

@@ -24,7 +24,7 @@ fn rfc4231_hmac_sha256() {
 }
 
 #[test]
-fn holoid_v1_derivations() {
+fn holoid_v2_derivations() {
     let k_dev = fixture::device_key();
     let seed = WindowSeed::derive(&k_dev, fixture::WINDOW);
     let payload = Payload::issue(
@@ -35,9 +35,12 @@ fn holoid_v1_derivations() {
     );
     let codeword = Codeword::encode(&payload);
     let mut checked = 0;
-    for f in data_lines(include_str!("../vectors/holoid-v1.txt")) {
+    for f in data_lines(include_str!("../vectors/holoid-v2.txt")) {
         let got = match f[0] {
             "device_key" => to_hex(k_dev.as_bytes()),
+            "device_key_epoch_2" => {
+                to_hex(fixture::master().device_key(fixture::CREDENTIAL_ID, 2).as_bytes())
+            }
             "window_seed" => to_hex(seed.as_bytes()),
             "payload" => to_hex(&payload.to_bytes()),
             "codeword" => to_hex(&codeword.0),
@@ -46,5 +49,5 @@ fn holoid_v1_derivations() {
         assert_eq!(got, f[1], "vector {}", f[0]);
         checked += 1;
     }
-    assert_eq!(checked, 4);
+    assert_eq!(checked, 5);
 }
