@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::files::read_limited;
+use holoid_core::credential::Credential;
 use holoid_core::keys::{DeviceKey, IssuerPublic, MasterKey};
+use holoid_core::status::{self, Status};
 use holoid_core::time::UnixMillis;
 use holoid_detect::input::{DEFAULT_MAX_PIXELS, decode_photo};
-use holoid_detect::{Capture, Decision, Detector, DetectorConfig, Trust};
+use holoid_detect::{Capture, Decision, Detector, DetectorConfig, StatusFinding, Trust};
 
 use crate::{Failure, MAX_PORTRAIT_BYTES, Outcome, load_credential, load_key, portrait_beside, usage};
 
@@ -64,6 +66,12 @@ pub struct CheckCli {
     #[arg(long, value_name = "MP", default_value_t = DEFAULT_MAX_PIXELS / 1_000_000,
           value_parser = clap::value_parser!(u64).range(1..=500))]
     max_megapixels: u64,
+    /// The issuer's signed status list (a statuslist+jwt, as GET /v1/status-lists/N serves
+    /// it) for checking offline: a suspended or revoked card is a forgery; a list that is
+    /// expired, not signed by --issuer-pub, for another list or unreadable leaves the status
+    /// unknown and the verdict at best inconclusive. Freshness is judged at the capture time.
+    #[arg(long, value_name = "FILE", requires = "issuer_pub")]
+    status_list: Option<PathBuf>,
     /// Print the verdict as JSON (decision, score, reasons, window, frames, timings).
     #[arg(long)]
     json: bool,
@@ -148,6 +156,50 @@ pub(crate) fn exif_capture_time(photo: &[u8]) -> Result<UnixMillis, String> {
         .map_err(|_| format!("has an impossible EXIF capture time ({text})"))
 }
 
+/// The largest status list file read: 1 MiB (a list of 2^20 entries is a few kB).
+const MAX_STATUS_LIST_BYTES: u64 = 1 << 20;
+
+/// What a signed status list file says of `credential`'s enrolment at `at`. A file that
+/// cannot be read is a usage error; one that reads but cannot be trusted is an unknown
+/// status (never a status).
+fn offline_status(
+    path: &Path,
+    issuer: &IssuerPublic,
+    credential: &Credential,
+    at: UnixMillis,
+) -> Result<StatusFinding, Failure> {
+    let bytes = read_limited(path, "status list", MAX_STATUS_LIST_BYTES).map_err(usage)?;
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Ok(StatusFinding::Unknown(
+            "status unknown: the status list file is not text".into(),
+        ));
+    };
+    let list = match status::verify(
+        text,
+        issuer,
+        &status::subject(credential.status.list),
+        at.0 / 1000,
+    ) {
+        Ok(list) => list,
+        Err(e) => return Ok(StatusFinding::Unknown(format!("status unknown: {e}"))),
+    };
+    let issued = UnixMillis(list.claims.iat * 1000).to_rfc3339();
+    Ok(match list.status(credential.status.index) {
+        Ok(Status::Valid) => StatusFinding::Valid,
+        Ok(Status::Suspended) => StatusFinding::Suspended(format!(
+            "the issuer's status list of {issued} marks this card suspended (reported lost): do not accept"
+        )),
+        Ok(Status::Invalid) => StatusFinding::Revoked(format!(
+            "the issuer's status list of {issued} marks this card no longer valid (revoked, or moved \
+             to another phone): do not accept"
+        )),
+        Ok(Status::Reserved) => StatusFinding::Unknown(format!(
+            "status unknown: the issuer's status list of {issued} holds a value holoid does not use"
+        )),
+        Err(e) => StatusFinding::Unknown(format!("status unknown: {e}")),
+    })
+}
+
 pub fn run(a: &CheckCli) -> Outcome {
     if a.images.len() > 16 {
         return Err(usage(format!("{} photos: a burst is at most 16", a.images.len())));
@@ -221,7 +273,13 @@ pub fn run(a: &CheckCli) -> Outcome {
         .zip(&times)
         .map(|(image, &time)| Capture { image, time })
         .collect();
-    let verdict = detector.check(&captures).map_err(usage)?;
+    let mut verdict = detector.check(&captures).map_err(usage)?;
+    if let (Some(list), Some(issuer)) = (&a.status_list, &a.issuer_pub) {
+        let issuer = load_key(issuer, "issuer public key", IssuerPublic::from_text)?;
+        let signed = load_credential(&a.credential)?;
+        let finding = offline_status(list, &issuer, &signed.credential, times[0])?;
+        verdict = verdict.with_status(&finding);
+    }
     if a.json {
         println!("{}", verdict.to_json());
     } else {

@@ -37,6 +37,10 @@ pub struct ServeCli {
     /// The service's copy-signing key file (or HOLOID_COPY_KEY); make one with holoid keygen.
     #[arg(long, value_name = "FILE")]
     copy_key: Option<PathBuf>,
+    /// The issuer's signing key file (or HOLOID_ISSUER_KEY), for a service that issues: it
+    /// signs the status lists at /v1/status-lists/N. Without it none are published.
+    #[arg(long, value_name = "FILE")]
+    issuer_key: Option<PathBuf>,
     /// Days a digital copy is kept.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
     retention_days: u64,
@@ -147,6 +151,20 @@ pub fn serve(a: &ServeCli) -> Outcome {
         )?,
     )
     .map_err(|e| usage(format!("copy-signing key: {e}")))?;
+    let issuer_text = match &a.issuer_key {
+        Some(p) => Some(read_text(p, "issuer signing key", 4096).map_err(usage)?),
+        None => std::env::var("HOLOID_ISSUER_KEY").ok(),
+    };
+    let issuer_secret = issuer_text
+        .map(|t| IssuerSecret::from_text(&t).map_err(|e| usage(format!("issuer signing key: {e}"))))
+        .transpose()?;
+    if let Some(k) = &issuer_secret
+        && k.public() != issuer
+    {
+        return Err(usage(
+            "the issuer signing key is not the one whose public key --issuer-pub names",
+        ));
+    }
     let mut config = ServiceConfig {
         retention: std::time::Duration::from_secs(a.retention_days * 86_400),
         max_body_bytes: (a.max_body_mb as usize) << 20,
@@ -168,6 +186,7 @@ pub fn serve(a: &ServeCli) -> Outcome {
                 master,
                 issuer,
                 copy_key,
+                issuer_secret,
             },
             config,
         );

@@ -713,6 +713,107 @@ fn check_and_eval_answer_with_exit_codes_and_refuse_bad_input() {
     let o = check("fake_app", &["--json"]);
     assert_eq!(o.status.code(), Some(3));
     assert!(stdout(&o).contains("invalid_tag"));
+    // Offline status: the issuer's signed list decides a genuine card's fate; a list that
+    // cannot be trusted leaves it inconclusive, never genuine and never revoked.
+    {
+        use holoid_core::status::{self, Status, StatusList};
+        let demo = holoid_core::demo::DemoIdentity::generate(9);
+        let entry = demo.credential.credential.status;
+        let t0 = manifest.iter().find(|l| l["species"] == "bona_fide").unwrap()["capture_times_ms"][0]
+            .as_u64()
+            .unwrap()
+            / 1000;
+        let list_file =
+            |name: &str, value: Status, key: &holoid_core::keys::IssuerSecret, iat: u64, exp: u64| {
+                let mut l = StatusList::new(status::LIST_LEN as usize);
+                l.set(entry.index as usize, value);
+                let path = root.join(name);
+                fs::write(
+                    &path,
+                    status::sign(&l, &status::subject(entry.list), iat, 300, exp, key),
+                )
+                .unwrap();
+                path
+            };
+        let issuer_pub = ds.join("identity/issuer.pub");
+        let other = holoid_core::demo::DemoIdentity::generate(10).issuer;
+        for (list, code, reason) in [
+            (
+                list_file("valid.jwt", Status::Valid, &demo.issuer, t0 - 60, t0 + 3600),
+                0,
+                "tag_valid",
+            ),
+            (
+                list_file("lost.jwt", Status::Suspended, &demo.issuer, t0 - 60, t0 + 3600),
+                3,
+                "credential_suspended",
+            ),
+            (
+                list_file("gone.jwt", Status::Invalid, &demo.issuer, t0 - 60, t0 + 3600),
+                3,
+                "credential_revoked",
+            ),
+            (
+                list_file("stale.jwt", Status::Valid, &demo.issuer, t0 - 90_000, t0 - 3600),
+                4,
+                "status_unknown",
+            ),
+            (
+                list_file("other.jwt", Status::Valid, &other, t0 - 60, t0 + 3600),
+                4,
+                "status_unknown",
+            ),
+        ] {
+            let o = check(
+                "bona_fide",
+                &[
+                    "--json",
+                    "--issuer-pub",
+                    p(&issuer_pub),
+                    "--status-list",
+                    p(&list),
+                ],
+            );
+            assert_eq!(
+                o.status.code(),
+                Some(code),
+                "{}: {}{}",
+                list.display(),
+                stdout(&o),
+                stderr(&o)
+            );
+            let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+            if code == 0 {
+                let codes: Vec<&str> = v["reasons"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["code"].as_str().unwrap())
+                    .collect();
+                assert!(
+                    !codes
+                        .iter()
+                        .any(|c| c.starts_with("credential_") || *c == "status_unknown"),
+                    "{codes:?}"
+                );
+            } else {
+                assert_eq!(v["reasons"][0]["code"], reason, "{}: {v}", list.display());
+            }
+        }
+        let o = check("bona_fide", &["--status-list", p(&root.join("valid.jwt"))]);
+        assert_eq!(o.status.code(), Some(2), "--status-list needs --issuer-pub");
+        let o = check(
+            "bona_fide",
+            &[
+                "--issuer-pub",
+                p(&issuer_pub),
+                "--status-list",
+                p(&root.join("none.jwt")),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("none.jwt"), "{}", stderr(&o));
+    }
     // Inconclusive: a photo without a card, exit 4.
     let blank = root.join("blank.png");
     image::RgbImage::from_pixel(720, 1280, image::Rgb([120, 120, 120]))

@@ -350,6 +350,39 @@ fn two_servers_share_one_postgres() {
     .json();
     assert_eq!(log["verification"]["ok"], true, "{}", log["verification"]);
     assert_eq!(log["verification"]["entries"], 1 + 2 * ids.len() as i64);
+    // A suspension made on one server holds on the other at once: no server keeps status
+    // in memory.
+    let demo = holoid_core::demo::DemoIdentity::generate(1);
+    register_over_http(a.addr, &a.tokens.admin, &demo);
+    let id = &demo.credential.credential.id;
+    let suspended = Instant::now();
+    let r = change_status(a.addr, &a.tokens.officer, id, "suspend", "phone reported lost");
+    assert_eq!(r.status, 200);
+    let r = http::request(
+        b.addr,
+        "GET",
+        &format!("/v1/credentials/{id}/status"),
+        Some(&b.tokens.officer),
+        None,
+    )
+    .unwrap();
+    assert_eq!(r.json()["status"], "suspended");
+    let list = http::request(b.addr, "GET", "/v1/status-lists/1", None, None).unwrap();
+    let now_s = now_ms() as u64 / 1000;
+    let list = holoid_core::status::verify(
+        std::str::from_utf8(&list.body).unwrap(),
+        &demo.issuer.public(),
+        &holoid_core::status::subject(1),
+        now_s,
+    )
+    .unwrap();
+    assert_eq!(
+        list.status(demo.credential.credential.status.index),
+        Ok(holoid_core::status::Status::Suspended)
+    );
+    let seen = suspended.elapsed();
+    eprintln!("suspension on server A seen by server B (status and signed list) within {seen:?}");
+    assert!(seen < Duration::from_secs(1), "{seen:?}");
     assert_eq!(
         a.rt.block_on(a.state.store().count_copies()).unwrap(),
         ids.len() as i64
@@ -357,6 +390,88 @@ fn two_servers_share_one_postgres() {
     a.shutdown().unwrap();
     b.shutdown().unwrap();
     rt.block_on(db.drop_db());
+}
+
+/// POSTs `{"reason": …}` to a credential's status route.
+fn change_status(addr: SocketAddr, token: &str, id: &str, verb: &str, reason: &str) -> http::Response {
+    let body = serde_json::json!({ "reason": reason }).to_string();
+    http::request(
+        addr,
+        "POST",
+        &format!("/v1/credentials/{id}/{verb}"),
+        Some(token),
+        Some(("application/json", body.as_bytes())),
+    )
+    .unwrap()
+}
+
+/// The first reason's code and message of a verdict.
+fn first_reason(v: &serde_json::Value) -> (String, String) {
+    let r = &v["reasons"][0];
+    (
+        r["code"].as_str().unwrap_or("").to_string(),
+        r["message"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+#[test]
+fn a_lost_phone_is_a_forgery_until_found_and_a_moved_card_only_on_the_new_phone() {
+    if skip_gpu() {
+        return;
+    }
+    let server = start(&sqlite_url("e2e-status"), ServiceConfig::default());
+    let (addr, t) = (server.addr, &server.tokens);
+    let demo = holoid_core::demo::DemoIdentity::generate(1);
+    register_over_http(addr, &t.admin, &demo);
+    let id = demo.credential.credential.id.clone();
+    let mut old_phone = Camera::new(&demo);
+    let live = old_phone.shoot(Species::BonaFide, Level::Easy, mid_window_after(now()), 2, 21);
+    let v = check(addr, &t.officer, &live).json();
+    assert_eq!(v["decision"], "genuine", "{v}");
+
+    let r = change_status(addr, &t.officer, &id, "suspend", "phone reported lost");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = check(addr, &t.officer, &live).json();
+    assert_eq!(v["decision"], "forgery", "{v}");
+    let (code, message) = first_reason(&v);
+    assert_eq!(code, "credential_suspended");
+    assert!(
+        message.starts_with("reported lost at ") && message.contains("do not accept"),
+        "{message}"
+    );
+    assert!(v["score"].as_f64().unwrap() < 0.5);
+    let copy = new_copy(addr, &t.officer, v["check_id"].as_str().unwrap()).unwrap();
+    assert_eq!(copy.status, 409, "no copy of a suspended card");
+
+    let r = change_status(addr, &t.officer, &id, "resume", "phone found");
+    assert_eq!(r.status, 200);
+    assert_eq!(check(addr, &t.officer, &live).json()["decision"], "genuine");
+
+    // Moved to a new phone: the issuer's document for enrolment 2 is registered; the old
+    // phone's card is now a forgery that says why, the new phone's is genuine.
+    let mut moved = holoid_core::demo::DemoIdentity::generate(1);
+    moved.credential = moved.enrolment(2);
+    let r = post_form(
+        addr,
+        "/v1/credentials",
+        &t.admin,
+        &[
+            ("credential", moved.credential.to_json().as_bytes()),
+            ("portrait", &moved.portrait_png),
+        ],
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let old = old_phone.shoot(Species::BonaFide, Level::Easy, mid_window_after(now()), 2, 22);
+    let v = check(addr, &t.officer, &old).json();
+    assert_eq!(v["decision"], "forgery", "{v}");
+    let (code, message) = first_reason(&v);
+    assert_eq!(code, "device_replaced", "{v}");
+    assert!(message.contains("moved to another phone"), "{message}");
+    let mut new_phone = Camera::new(&moved);
+    let fresh = new_phone.shoot(Species::BonaFide, Level::Easy, mid_window_after(now()), 2, 23);
+    let v = check(addr, &t.officer, &fresh).json();
+    assert_eq!(v["decision"], "genuine", "{v}");
+    server.shutdown().unwrap();
 }
 
 #[test]

@@ -67,7 +67,28 @@ fn demo_bytes(name: &str, seed: u64) -> [u8; 32] {
     sha256(&[b"holoid/demo/", name.as_bytes(), &seed.to_be_bytes()])
 }
 
+/// The status entry the demo issuer gives enrolment `epoch` of credential `id`: list 1, an
+/// index drawn from both.
+fn demo_status_entry(id: &str, epoch: u32) -> StatusRef {
+    let r = sha256(&[b"holoid/demo/status", id.as_bytes(), &epoch.to_be_bytes()]);
+    StatusRef {
+        list: 1,
+        index: u32::from_be_bytes([r[0], r[1], r[2], r[3]]) % crate::status::LIST_LEN,
+    }
+}
+
 impl DemoIdentity {
+    /// The credential document of device enrolment `epoch` (the identity's own is epoch 1):
+    /// the same holder, the commitment to that enrolment's device key and its own status
+    /// entry, signed by the demo issuer — what the issuer hands a new phone.
+    pub fn enrolment(&self, epoch: u32) -> SignedCredential {
+        let mut c = self.credential.credential.clone();
+        c.device_epoch = epoch;
+        c.device_key_check = Credential::device_key_commitment(&self.master.device_key(&c.id, epoch));
+        c.status = demo_status_entry(&c.id, epoch);
+        c.sign(&self.issuer).expect("demo credential fields are valid")
+    }
+
     /// The demo identity of `seed`; the same seed always gives the same bytes.
     pub fn generate(seed: u64) -> DemoIdentity {
         let r = demo_bytes("holder", seed);
@@ -91,10 +112,7 @@ impl DemoIdentity {
         let credential = Credential {
             device_key_check: Credential::device_key_commitment(&master.device_key(&id, device_epoch)),
             device_epoch,
-            status: StatusRef {
-                list: 1,
-                index: u32::from_be_bytes([r[12], r[13], r[14], r[15]]) % crate::status::LIST_LEN,
-            },
+            status: demo_status_entry(&id, device_epoch),
             id,
             document: DocumentKind::ResidentRegistration,
             issuer: "holoid demo issuer (not a real authority)".to_string(),

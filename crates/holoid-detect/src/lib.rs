@@ -42,7 +42,7 @@ use std::time::Instant;
 use image::{GrayImage, RgbImage};
 
 pub use modules::read_modules;
-pub use verdict::{Decision, FrameReport, Outcome, Reason, ReasonCode, Timings, Verdict};
+pub use verdict::{Decision, FrameReport, Outcome, Reason, ReasonCode, StatusFinding, Timings, Verdict};
 
 use holoid_core::code::{CodeError, Decoded, Locator, TagCheck, decode_levels};
 use holoid_core::credential::{Credential, CredentialError};

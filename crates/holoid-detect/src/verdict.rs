@@ -119,6 +119,14 @@ reason_codes! {
     TextMismatch = "text_mismatch", Fail;
     /// The credential is expired or not yet valid at the capture time.
     CredentialNotValid = "credential_not_valid", Fail;
+    /// The issuer's status says this enrolment is suspended (the phone was reported lost).
+    CredentialSuspended = "credential_suspended", Fail;
+    /// The issuer's status says this enrolment is revoked (or, in an offline list, no longer
+    /// in force).
+    CredentialRevoked = "credential_revoked", Fail;
+    /// The card was drawn with the key of an earlier enrolment: it was moved to another
+    /// phone, and this one (or a copy of its key) is no longer enrolled.
+    DeviceReplaced = "device_replaced", Fail;
     /// The card's corner marks were not found.
     CardNotFound = "card_not_found", Retake;
     /// The code could not be read.
@@ -131,6 +139,9 @@ reason_codes! {
     /// The words on the card are too blurred to compare letter by letter, or disagree while
     /// glare spoils the portrait too (informational: the portrait and the tag still decide).
     TextUnclear = "text_unclear", Retake;
+    /// The credential's status could not be learnt (the status list is stale, unsigned by
+    /// the issuer, or unreadable): never read as genuine, never as revoked.
+    StatusUnknown = "status_unknown", Retake;
 }
 
 impl fmt::Display for ReasonCode {
@@ -217,7 +228,53 @@ pub struct Verdict {
     pub timings: Timings,
 }
 
+/// What the issuer's status says of the enrolment a card was checked against, learnt by the
+/// verifier apart from the photos (its database, or a signed status list). Each carries the
+/// sentence to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatusFinding {
+    /// In force.
+    Valid,
+    /// Suspended: reported lost.
+    Suspended(String),
+    /// Revoked, or no longer in force.
+    Revoked(String),
+    /// Drawn with an earlier enrolment's key: moved to another phone.
+    DeviceReplaced(String),
+    /// Could not be learnt.
+    Unknown(String),
+}
+
 impl Verdict {
+    /// The verdict with the credential's status taken into account: a suspended, revoked or
+    /// replaced enrolment is a forgery whatever the photos show (the reason first); an unknown
+    /// status makes a genuine verdict inconclusive (score below the boundary), never a forgery.
+    pub fn with_status(mut self, finding: &StatusFinding) -> Verdict {
+        let (code, message) = match finding {
+            StatusFinding::Valid => return self,
+            StatusFinding::Suspended(m) => (ReasonCode::CredentialSuspended, m),
+            StatusFinding::Revoked(m) => (ReasonCode::CredentialRevoked, m),
+            StatusFinding::DeviceReplaced(m) => (ReasonCode::DeviceReplaced, m),
+            StatusFinding::Unknown(m) => (ReasonCode::StatusUnknown, m),
+        };
+        self.reasons.insert(
+            0,
+            Reason {
+                code,
+                message: message.clone(),
+                frame: None,
+            },
+        );
+        if code.outcome() == Outcome::Fail {
+            self.decision = Decision::Forgery;
+            self.score = self.score.min(0.49);
+        } else if self.decision == Decision::Genuine {
+            self.decision = Decision::Inconclusive;
+            self.score = self.score.clamp(0.3, 0.49);
+        }
+        self
+    }
+
     /// The verdict as JSON: `decision`, `score`, `reasons` (`code`, `outcome`, `message`,
     /// `frame`), `window` (number and start time, or null), `credential_id`, `frames`,
     /// `timings_us`.
@@ -447,6 +504,57 @@ mod tests {
             assert!(seen.insert(c.as_str()), "{c} twice");
             assert!(c.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
         }
+    }
+
+    fn genuine() -> Verdict {
+        Verdict {
+            decision: Decision::Genuine,
+            score: 0.9,
+            reasons: vec![Reason {
+                code: ReasonCode::TagValid,
+                message: "tag".into(),
+                frame: Some(0),
+            }],
+            window: Some(Window(1)),
+            credential_id: "KR-RRC-00000001".into(),
+            frames: Vec::new(),
+            timings: Timings::default(),
+        }
+    }
+
+    #[test]
+    fn the_status_overrules_the_photos_and_unknown_is_never_genuine_nor_revoked() {
+        assert_eq!(genuine().with_status(&StatusFinding::Valid), genuine());
+        for (finding, code) in [
+            (
+                StatusFinding::Suspended("lost".into()),
+                ReasonCode::CredentialSuspended,
+            ),
+            (
+                StatusFinding::Revoked("gone".into()),
+                ReasonCode::CredentialRevoked,
+            ),
+            (
+                StatusFinding::DeviceReplaced("moved".into()),
+                ReasonCode::DeviceReplaced,
+            ),
+        ] {
+            let v = genuine().with_status(&finding);
+            assert_eq!(v.decision, Decision::Forgery, "{code}");
+            assert!(v.score < 0.5);
+            assert_eq!(v.reasons[0].code, code);
+            assert_eq!(v.reasons.len(), 2);
+        }
+        let v = genuine().with_status(&StatusFinding::Unknown("stale list".into()));
+        assert_eq!(v.decision, Decision::Inconclusive);
+        assert!((0.3..0.5).contains(&v.score));
+        assert_eq!(v.reasons[0].code, ReasonCode::StatusUnknown);
+        // An unknown status leaves a forgery a forgery.
+        let mut forged = genuine();
+        forged.decision = Decision::Forgery;
+        forged.score = 0.1;
+        let v = forged.with_status(&StatusFinding::Unknown("stale list".into()));
+        assert_eq!((v.decision, v.score), (Decision::Forgery, 0.1));
     }
 
     #[test]

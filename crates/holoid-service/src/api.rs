@@ -22,17 +22,18 @@ use super::auth::{self, Principal, Role};
 use super::copy::{self, COPY_SIZE, CopyRecord};
 use super::responses::{
     AuditEntryJson, AuditPage, AuditVerification, CheckResult, Copy, CopyList, CopyRecordJson,
-    CredentialCreated, ErrorBody, ErrorDetail, Health, Me, StoredCheck,
+    CredentialCreated, CredentialStatus, ErrorBody, ErrorDetail, Health, Me, StatusEvent, StoredCheck,
 };
-use super::store::{CheckRow, CopyRow, CredentialRow, StoreError, TokenRow, now_ms};
+use super::store::{CheckRow, CopyRow, CredentialRow, StatusChange, StoreError, TokenRow, now_ms};
 use holoid_core::code::Locator;
 use holoid_core::credential::SignedCredential;
 use holoid_core::encoding::{from_hex, to_hex};
 use holoid_core::mac::sha256;
+use holoid_core::status::{self, Status, StatusList};
 use holoid_core::time::UnixMillis;
 use holoid_detect::input::decode_photo;
 use holoid_detect::rectify::{read_locator, rectify};
-use holoid_detect::{Capture, Decision, Detector, Trust};
+use holoid_detect::{Capture, Decision, Detector, ReasonCode, StatusFinding, Trust};
 
 /// An answer other than success.
 #[derive(Debug)]
@@ -82,6 +83,7 @@ impl From<StoreError> for ApiError {
         eprintln!("holoid serve: {e}");
         match e {
             StoreError::Open(_) => ApiError::busy("the database cannot be reached: try again shortly"),
+            StoreError::Conflict(why) => ApiError::new(StatusCode::CONFLICT, "conflict", why),
             _ => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "database",
@@ -183,6 +185,11 @@ fn routes() -> Vec<Route> {
         Route("delete", "/v1/copies/{id}", delete(delete_copy)),
         Route("get", "/v1/copies/{id}/image.png", get(get_copy_image)),
         Route("get", "/v1/audit", get(audit_log)),
+        Route("get", "/v1/credentials/{id}/status", get(get_credential_status)),
+        Route("post", "/v1/credentials/{id}/suspend", post(suspend_credential)),
+        Route("post", "/v1/credentials/{id}/resume", post(resume_credential)),
+        Route("post", "/v1/credentials/{id}/revoke", post(revoke_credential)),
+        Route("get", "/v1/status-lists/{id}", get(get_status_list)),
     ]
 }
 
@@ -519,6 +526,7 @@ async fn create_check(
         }
     };
     let detector = detector_for(&state, &row)?;
+    let (finding, earlier) = enrolment_status(&state, &row).await?;
     let times = req.times;
     let (verdict, card) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -527,7 +535,28 @@ async fn create_check(
             .zip(&times)
             .map(|(image, &time)| Capture { image, time })
             .collect();
-        let verdict = detector.check(&captures);
+        let verdict = detector.check(&captures).map(|v| {
+            // A tag that is not the current enrolment's may be an earlier one's: the card was
+            // moved to another phone and this is the old one (or a copy of its key).
+            let replaced = (finding == StatusFinding::Valid
+                && v.reasons.iter().any(|r| r.code == ReasonCode::InvalidTag))
+            .then(|| {
+                earlier.iter().find_map(|(epoch, ended_ms, d)| {
+                    d.check(&captures)
+                        .ok()
+                        .filter(|old| old.window.is_some())
+                        .map(|_| {
+                            StatusFinding::DeviceReplaced(format!(
+                                "this card was moved to another phone {}: the phone shown holds \
+                             device enrolment {epoch}, which is no longer enrolled — do not accept",
+                                when(*ended_ms)
+                            ))
+                        })
+                })
+            })
+            .flatten();
+            v.with_status(replaced.as_ref().unwrap_or(&finding))
+        });
         let card = match &verdict {
             Ok(v) if v.decision == Decision::Genuine => best_card(&photos, v),
             _ => None,
@@ -591,6 +620,69 @@ async fn get_check(
         created_at: UnixMillis(check.created_ms.max(0) as u64).to_rfc3339(),
         card_image_kept: check.card_png.is_some(),
     }))
+}
+
+/// "at 14:02 UTC on 27 Nov 2026".
+fn when(ms: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let t = UnixMillis(ms.max(0) as u64);
+    let d = t.date();
+    let minutes = t.millis_of_day() / 60_000;
+    format!(
+        "at {:02}:{:02} UTC on {} {} {}",
+        minutes / 60,
+        minutes % 60,
+        d.day(),
+        MONTHS[usize::from(d.month().clamp(1, 12)) - 1],
+        d.year()
+    )
+}
+
+/// What the service's records say of the enrolment `row` (the credential's current
+/// document) holds, read from the database on every check so a suspension made through any
+/// server counts at once; and detectors for the credential's earlier enrolments, newest
+/// first, with when each ended.
+async fn enrolment_status(
+    state: &AppState,
+    row: &CredentialRow,
+) -> ApiResult<(StatusFinding, Vec<(i64, i64, Arc<Detector>)>)> {
+    let signed =
+        SignedCredential::from_json(&row.json).map_err(|e| bad_record(format!("stored credential: {e}")))?;
+    let epoch = i64::from(signed.credential.device_epoch);
+    let enrolments = state.store().enrolments(&row.id).await?;
+    let Some(current) = enrolments.iter().find(|e| e.epoch == epoch) else {
+        return Ok((
+            StatusFinding::Unknown(
+                "the service holds no status for this enrolment: register the credential again".into(),
+            ),
+            Vec::new(),
+        ));
+    };
+    let since = when(current.changed_ms);
+    let finding = match current.status.as_str() {
+        "valid" => StatusFinding::Valid,
+        "suspended" => StatusFinding::Suspended(format!(
+            "reported lost {since} ({}): do not accept",
+            current.reason
+        )),
+        "revoked" => StatusFinding::Revoked(format!("revoked {since} ({}): do not accept", current.reason)),
+        _ => StatusFinding::DeviceReplaced(format!(
+            "this enrolment ended {since} ({}): do not accept",
+            current.reason
+        )),
+    };
+    let mut earlier = Vec::new();
+    for old in enrolments.iter().filter(|e| e.epoch < epoch) {
+        let old_row = CredentialRow {
+            id: row.id.clone(),
+            json: old.credential_json.clone(),
+            portrait: row.portrait.clone(),
+        };
+        earlier.push((old.epoch, old.changed_ms, detector_for(state, &old_row)?));
+    }
+    Ok((finding, earlier))
 }
 
 /// A stored row the service cannot read back (written by another version, or edited).
@@ -674,6 +766,7 @@ async fn register_credential(
         .store()
         .register_credential(
             &row,
+            (i64::from(c.device_epoch), c.status),
             &locator,
             event(&p, "credential_register", &c.id),
             &state.keys().copy_key,
@@ -953,6 +1046,202 @@ async fn audit_log(
         entries,
         verification,
     }))
+}
+
+/// `POST /v1/credentials/{id}/suspend|resume|revoke` body.
+#[derive(Deserialize)]
+struct StatusBody {
+    reason: String,
+}
+
+async fn change_status(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    change: StatusChange,
+    body: Option<Json<StatusBody>>,
+) -> ApiResult<Json<CredentialStatus>> {
+    let roles: &[Role] = match change {
+        StatusChange::Revoke => &[Role::Admin],
+        _ => &[Role::Officer, Role::Admin],
+    };
+    require(p, roles)?;
+    let Some(Json(body)) = body else {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            "send JSON {\"reason\": \"…\"} with Content-Type: application/json",
+        ));
+    };
+    let reason = body.reason.trim().to_string();
+    if reason.is_empty() || reason.chars().count() > 200 || reason.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "bad_reason",
+            "state the reason in 1 to 200 characters",
+        ));
+    }
+    state
+        .store()
+        .change_status(
+            id,
+            change,
+            &reason,
+            event(p, change.action(), id),
+            &state.keys().copy_key,
+        )
+        .await?
+        .ok_or_else(|| ApiError::not_found("credential"))?;
+    credential_status(state, id).await.map(Json)
+}
+
+async fn suspend_credential(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    body: Option<Json<StatusBody>>,
+) -> ApiResult<Json<CredentialStatus>> {
+    change_status(&state, &p, &id, StatusChange::Suspend, body).await
+}
+
+async fn resume_credential(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    body: Option<Json<StatusBody>>,
+) -> ApiResult<Json<CredentialStatus>> {
+    change_status(&state, &p, &id, StatusChange::Resume, body).await
+}
+
+async fn revoke_credential(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    body: Option<Json<StatusBody>>,
+) -> ApiResult<Json<CredentialStatus>> {
+    change_status(&state, &p, &id, StatusChange::Revoke, body).await
+}
+
+/// A credential's current enrolment, its status and their history.
+async fn credential_status(state: &AppState, id: &str) -> ApiResult<CredentialStatus> {
+    let enrolments = state.store().enrolments(id).await?;
+    let current = enrolments
+        .first()
+        .ok_or_else(|| ApiError::not_found("credential"))?;
+    let history = state
+        .store()
+        .status_events(id)
+        .await?
+        .into_iter()
+        .map(|e| StatusEvent {
+            epoch: e.epoch,
+            status: e.status,
+            reason: e.reason,
+            at: rfc3339(e.at_ms),
+            actor: e.actor,
+            office: e.office,
+        })
+        .collect();
+    Ok(CredentialStatus {
+        credential_id: id.to_string(),
+        device_epoch: current.epoch,
+        status: current.status.clone(),
+        reason: current.reason.clone(),
+        changed_at: rfc3339(current.changed_ms),
+        status_list: current.status_list,
+        status_index: current.status_index,
+        history,
+    })
+}
+
+fn rfc3339(ms: i64) -> String {
+    UnixMillis(ms.max(0) as u64).to_rfc3339()
+}
+
+async fn get_credential_status(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CredentialStatus>> {
+    require(&p, &[Role::Officer, Role::Admin])?;
+    let status = credential_status(&state, &id).await?;
+    state
+        .store()
+        .audit(event(&p, "credential_status_read", &id), &state.keys().copy_key)
+        .await?;
+    Ok(Json(status))
+}
+
+/// `GET /v1/status-lists/{n}`: the signed status list, for verifiers offline (no token: it
+/// holds no personal data, and its indices were drawn at random).
+async fn get_status_list(State(state): State<AppState>, Path(n): Path<String>) -> ApiResult<Response> {
+    if state.keys().issuer_secret.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_status_lists",
+            "this service does not publish status lists: it runs without the issuer's key (--issuer-key)",
+        ));
+    }
+    let list: u32 = n
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| ApiError::not_found("status list"))?;
+    let version = state.store().status_version().await?;
+    let now_s = (now_ms() / 1000) as u64;
+    if let Some(token) = state.cached_status_list(list, version, now_s) {
+        return Ok(status_list_response(token));
+    }
+    let entries = state.store().status_entries(i64::from(list)).await?;
+    if entries.is_empty() {
+        return Err(ApiError::not_found("status list"));
+    }
+    let signer = state.clone();
+    let token = tokio::task::spawn_blocking(move || {
+        let issuer = signer.keys().issuer_secret.as_ref().expect("checked above");
+        let mut l = StatusList::new(status::LIST_LEN as usize);
+        for (index, s) in entries {
+            let value = match s.as_str() {
+                "valid" => Status::Valid,
+                "suspended" => Status::Suspended,
+                _ => Status::Invalid,
+            };
+            l.set(index as usize, value);
+        }
+        status::sign(
+            &l,
+            &status::subject(list),
+            now_s,
+            STATUS_LIST_TTL_S,
+            now_s + STATUS_LIST_LIFE_S,
+            issuer,
+        )
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "signing the list failed",
+        )
+    })?;
+    state.cache_status_list(list, version, now_s, token.clone());
+    Ok(status_list_response(token))
+}
+
+/// How long a verifier may keep a status list before fetching it again, seconds.
+pub const STATUS_LIST_TTL_S: u64 = 300;
+/// How long a status list says anything at all (`exp - iat`), seconds: a verifier offline
+/// for longer gets "status unknown".
+pub const STATUS_LIST_LIFE_S: u64 = 24 * 3600;
+
+fn status_list_response(token: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/statuslist+jwt"),
+            (header::CACHE_CONTROL, "max-age=300"),
+        ],
+        token,
+    )
+        .into_response()
 }
 
 /// Makes a token for a person and stores its hash; returns the token (shown once).

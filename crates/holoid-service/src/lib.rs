@@ -88,6 +88,16 @@ pub struct ServiceKeys {
     pub issuer: IssuerPublic,
     /// The service's own key: signs copies and audit heads.
     pub copy_key: IssuerSecret,
+    /// The issuer's signing key, when this service issues (`holoid serve --issuer-key`): it
+    /// signs the status lists. Without it no lists are published.
+    pub issuer_secret: Option<IssuerSecret>,
+}
+
+/// A signed status list kept until the statuses change or half its ttl has passed.
+struct CachedList {
+    version: i64,
+    issued_s: u64,
+    token: String,
 }
 
 /// Everything a request handler needs; cheap to clone.
@@ -105,6 +115,8 @@ struct Inner {
     in_flight: Arc<tokio::sync::Semaphore>,
     /// Detectors by a hash of the credential record (derived data: any server can rebuild it).
     detectors: Mutex<HashMap<String, Arc<holoid_detect::Detector>>>,
+    /// Signed status lists by number (derived data, keyed by the store's status version).
+    status_lists: Mutex<HashMap<u32, CachedList>>,
 }
 
 impl AppState {
@@ -118,6 +130,7 @@ impl AppState {
                 checks: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_checks.max(1))),
                 in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
                 detectors: Mutex::default(),
+                status_lists: Mutex::default(),
                 config,
             }),
         }
@@ -141,6 +154,29 @@ impl AppState {
     /// The keys.
     pub fn keys(&self) -> &ServiceKeys {
         &self.inner.keys
+    }
+
+    /// The signed status list `list`, if one was made at `version` of the statuses less than
+    /// half its ttl before `now_s`.
+    pub(crate) fn cached_status_list(&self, list: u32, version: i64, now_s: u64) -> Option<String> {
+        let cache = self.inner.status_lists.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(&list)
+            .filter(|c| c.version == version && now_s < c.issued_s + api::STATUS_LIST_TTL_S / 2)
+            .map(|c| c.token.clone())
+    }
+
+    /// Keeps a signed status list.
+    pub(crate) fn cache_status_list(&self, list: u32, version: i64, issued_s: u64, token: String) {
+        let mut cache = self.inner.status_lists.lock().unwrap_or_else(|p| p.into_inner());
+        cache.insert(
+            list,
+            CachedList {
+                version,
+                issued_s,
+                token,
+            },
+        );
     }
 
     /// Deletes expired copies and old checks' card images now; returns how many copies.

@@ -176,3 +176,42 @@ pub struct AuditPage {
     /// The whole log's check.
     pub verification: AuditVerification,
 }
+
+/// `GET /v1/credentials/{id}/status` and the answer to a suspension, resumption or
+/// revocation: the current enrolment's status and the whole history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialStatus {
+    /// The credential.
+    pub credential_id: String,
+    /// Its current device enrolment.
+    pub device_epoch: i64,
+    /// `valid`, `suspended` or `revoked` (`replaced` only for earlier enrolments).
+    pub status: String,
+    /// Why, as stated when it changed.
+    pub reason: String,
+    /// When it last changed, RFC 3339.
+    pub changed_at: String,
+    /// The status list that publishes it.
+    pub status_list: i64,
+    /// Its index in that list.
+    pub status_index: i64,
+    /// Every change, oldest first.
+    pub history: Vec<StatusEvent>,
+}
+
+/// One change of an enrolment's status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusEvent {
+    /// The enrolment it changed.
+    pub epoch: i64,
+    /// The new status.
+    pub status: String,
+    /// Why.
+    pub reason: String,
+    /// When, RFC 3339.
+    pub at: String,
+    /// The token id that changed it.
+    pub actor: String,
+    /// Its office.
+    pub office: String,
+}

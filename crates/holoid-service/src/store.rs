@@ -19,6 +19,7 @@ use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use super::audit::{self, AuditEntry, AuditEvent, SignedHead};
 use holoid_core::encoding::{from_hex, to_hex};
 use holoid_core::keys::IssuerSecret;
+use holoid_core::status::StatusRef;
 
 /// Why the store failed.
 #[derive(Debug)]
@@ -32,6 +33,9 @@ pub enum StoreError {
     Query(String),
     /// A stored value is not what the schema promises (a hand-edited row).
     Corrupt(String),
+    /// The change does not apply to what is stored (a suspended card suspended again, an
+    /// older enrolment registered after a newer one); the sentence says why.
+    Conflict(String),
 }
 
 impl fmt::Display for StoreError {
@@ -44,6 +48,7 @@ impl fmt::Display for StoreError {
             StoreError::Open(e) => write!(f, "cannot open the database: {e}"),
             StoreError::Query(e) => write!(f, "database error: {e}"),
             StoreError::Corrupt(e) => write!(f, "the database holds a damaged row: {e}"),
+            StoreError::Conflict(e) => f.write_str(e),
         }
     }
 }
@@ -129,10 +134,94 @@ pub struct CopyRow {
     pub signature: String,
 }
 
-/// The numbered schema steps. `{blob}` is the binary column type of the backend.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE tokens (hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+/// The columns of `enrolments`, in [`EnrolmentRow`]'s order.
+const ENROLMENT_COLUMNS: &str =
+    "credential_id, epoch, status_list, status_index, credential_json, status, reason, changed_ms";
+
+/// One device enrolment of a credential, with its status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnrolmentRow {
+    /// The credential.
+    pub credential_id: String,
+    /// Its device epoch (1, 2, …).
+    pub epoch: i64,
+    /// Its status list and index.
+    pub status_list: i64,
+    /// Its index in the list.
+    pub status_index: i64,
+    /// The enrolment's signed credential document.
+    pub credential_json: String,
+    /// `valid`, `suspended`, `revoked` or `replaced`.
+    pub status: String,
+    /// Why, as the officer said it (or "moved to a new phone").
+    pub reason: String,
+    /// When the status last changed, Unix ms.
+    pub changed_ms: i64,
+}
+
+/// One change of an enrolment's status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusEventRow {
+    /// The epoch it changed.
+    pub epoch: i64,
+    /// The new status.
+    pub status: String,
+    /// Why.
+    pub reason: String,
+    /// When, Unix ms.
+    pub at_ms: i64,
+    /// The token id that changed it.
+    pub actor: String,
+    /// Its office.
+    pub office: String,
+}
+
+/// A status change asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusChange {
+    /// Reported lost: valid → suspended.
+    Suspend,
+    /// Found: suspended → valid.
+    Resume,
+    /// For good: valid or suspended → revoked.
+    Revoke,
+}
+
+impl StatusChange {
+    /// The status it leads to.
+    pub fn target(self) -> &'static str {
+        match self {
+            StatusChange::Suspend => "suspended",
+            StatusChange::Resume => "valid",
+            StatusChange::Revoke => "revoked",
+        }
+    }
+
+    /// The statuses it may start from.
+    fn from(self) -> &'static [&'static str] {
+        match self {
+            StatusChange::Suspend => &["valid"],
+            StatusChange::Resume => &["suspended"],
+            StatusChange::Revoke => &["valid", "suspended"],
+        }
+    }
+
+    /// The audit action.
+    pub fn action(self) -> &'static str {
+        match self {
+            StatusChange::Suspend => "credential_suspend",
+            StatusChange::Resume => "credential_resume",
+            StatusChange::Revoke => "credential_revoke",
+        }
+    }
+}
+
+/// The numbered schema steps. `{blob}` is the binary column type of the backend, `{serial}`
+/// an auto-numbered primary key.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE tokens (hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
         office TEXT NOT NULL, name TEXT NOT NULL, created_ms BIGINT NOT NULL);
      CREATE TABLE credentials (id TEXT PRIMARY KEY, locator TEXT NOT NULL,
         credential_json TEXT NOT NULL, portrait {blob} NOT NULL, registered_ms BIGINT NOT NULL);
@@ -152,7 +241,20 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         signature TEXT NOT NULL);
      INSERT INTO audit_head (id, seq, hash, signature) VALUES
         (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', '')",
-)];
+    ),
+    (
+        2,
+        "CREATE TABLE enrolments (credential_id TEXT NOT NULL, epoch BIGINT NOT NULL,
+        status_list BIGINT NOT NULL, status_index BIGINT NOT NULL, credential_json TEXT NOT NULL,
+        status TEXT NOT NULL, reason TEXT NOT NULL, changed_ms BIGINT NOT NULL,
+        PRIMARY KEY (credential_id, epoch));
+     CREATE UNIQUE INDEX enrolments_status_entry ON enrolments (status_list, status_index);
+     CREATE TABLE status_events (seq {serial}, credential_id TEXT NOT NULL,
+        epoch BIGINT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, at_ms BIGINT NOT NULL,
+        actor TEXT NOT NULL, office TEXT NOT NULL);
+     CREATE INDEX status_events_credential ON status_events (credential_id)",
+    ),
+];
 
 /// The store: a connection pool and what it needs to write the audit chain.
 #[derive(Clone)]
@@ -232,13 +334,13 @@ impl Store {
             .iter()
             .map(|r| r.try_get::<i64, _>("version"))
             .collect::<Result<_, _>>()?;
-        let blob = match self.backend {
-            Backend::Sqlite => "BLOB",
-            Backend::Postgres => "BYTEA",
+        let (blob, serial) = match self.backend {
+            Backend::Sqlite => ("BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+            Backend::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY"),
         };
         let mut version = applied.iter().copied().max().unwrap_or(0);
         for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
-            for statement in sql.replace("{blob}", blob).split(';') {
+            for statement in sql.replace("{blob}", blob).replace("{serial}", serial).split(';') {
                 tx.execute(statement).await?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)")
@@ -346,15 +448,101 @@ impl Store {
         .transpose()
     }
 
-    /// Registers (or replaces) a credential's public record, audited.
+    /// Registers one enrolment's credential document (`c`, with `epoch` and its status entry
+    /// `status`): the credential's current document from now on. A later epoch ends every
+    /// earlier enrolment at once (`replaced`); the same epoch again replaces its document and
+    /// keeps its status; an earlier one, a revoked credential, or a status entry another
+    /// credential holds is a [`StoreError::Conflict`].
     pub async fn register_credential(
         &self,
         c: &CredentialRow,
+        enrolment: (i64, StatusRef),
         locator_hex: &str,
         event: AuditEvent,
         key: &IssuerSecret,
     ) -> Result<(), StoreError> {
+        let (epoch, status) = enrolment;
+        let (list, index) = (i64::from(status.list), i64::from(status.index));
         let (_w, mut tx) = self.begin_write().await?;
+        let lock = self.for_update();
+        let existing = sqlx::query(&format!(
+            "SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE credential_id = $1 ORDER BY epoch DESC{lock}"
+        ))
+        .bind(c.id.clone())
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(Self::enrolment_row)
+        .collect::<Result<Vec<_>, _>>()?;
+        if existing.iter().any(|e| e.status == "revoked") {
+            return Err(StoreError::Conflict(format!(
+                "credential {} is revoked: it cannot be enrolled again",
+                c.id
+            )));
+        }
+        if let Some(newest) = existing.first().filter(|e| e.epoch > epoch) {
+            return Err(StoreError::Conflict(format!(
+                "a newer enrolment of {} (device epoch {}) is registered",
+                c.id, newest.epoch
+            )));
+        }
+        let holder = sqlx::query(
+            "SELECT credential_id FROM enrolments WHERE status_list = $1 AND status_index = $2 \
+             AND NOT (credential_id = $3 AND epoch = $4)",
+        )
+        .bind(list)
+        .bind(index)
+        .bind(c.id.clone())
+        .bind(epoch)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if holder.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "status list {list} entry {index} belongs to another enrolment: the issuer must draw another"
+            )));
+        }
+        let now = now_ms();
+        let same = existing.first().is_some_and(|e| e.epoch == epoch);
+        if same {
+            sqlx::query(
+                "UPDATE enrolments SET credential_json = $1, status_list = $2, status_index = $3 \
+                 WHERE credential_id = $4 AND epoch = $5",
+            )
+            .bind(c.json.clone())
+            .bind(list)
+            .bind(index)
+            .bind(c.id.clone())
+            .bind(epoch)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            let moved = format!("moved to a new phone (device epoch {epoch})");
+            for old in existing.iter().filter(|e| e.status != "replaced") {
+                self.set_enrolment_status(&mut tx, old, "replaced", &moved, now, &event)
+                    .await?;
+            }
+            sqlx::query(&format!(
+                "INSERT INTO enrolments ({ENROLMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, 'valid', 'enrolled', $6)"
+            ))
+            .bind(c.id.clone())
+            .bind(epoch)
+            .bind(list)
+            .bind(index)
+            .bind(c.json.clone())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        self.status_event(
+            &mut tx,
+            &c.id,
+            epoch,
+            "valid",
+            if same { "re-registered" } else { "enrolled" },
+            now,
+            &event,
+        )
+        .await?;
         sqlx::query("DELETE FROM credentials WHERE id = $1")
             .bind(c.id.clone())
             .execute(&mut *tx)
@@ -367,11 +555,186 @@ impl Store {
         .bind(locator_hex.to_string())
         .bind(c.json.clone())
         .bind(c.portrait.clone())
-        .bind(now_ms())
+        .bind(now)
         .execute(&mut *tx)
         .await?;
         self.append_audit(&mut tx, event, key).await?;
         tx.commit().await.map_err(StoreError::from)
+    }
+
+    /// ` FOR UPDATE` on PostgreSQL (SQLite's writer lock already serialises writers).
+    fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Sets one enrolment's status and records the change.
+    async fn set_enrolment_status(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        e: &EnrolmentRow,
+        status: &str,
+        reason: &str,
+        now: i64,
+        by: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE enrolments SET status = $1, reason = $2, changed_ms = $3 \
+             WHERE credential_id = $4 AND epoch = $5",
+        )
+        .bind(status.to_string())
+        .bind(reason.to_string())
+        .bind(now)
+        .bind(e.credential_id.clone())
+        .bind(e.epoch)
+        .execute(&mut **tx)
+        .await?;
+        self.status_event(tx, &e.credential_id, e.epoch, status, reason, now, by)
+            .await
+    }
+
+    /// Records a status change in the history.
+    #[allow(clippy::too_many_arguments)]
+    async fn status_event(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        credential_id: &str,
+        epoch: i64,
+        status: &str,
+        reason: &str,
+        now: i64,
+        by: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO status_events (credential_id, epoch, status, reason, at_ms, actor, office) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(credential_id.to_string())
+        .bind(epoch)
+        .bind(status.to_string())
+        .bind(reason.to_string())
+        .bind(now)
+        .bind(by.actor.clone())
+        .bind(by.office.clone())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    fn enrolment_row(r: &AnyRow) -> Result<EnrolmentRow, StoreError> {
+        Ok(EnrolmentRow {
+            credential_id: r.try_get("credential_id")?,
+            epoch: r.try_get("epoch")?,
+            status_list: r.try_get("status_list")?,
+            status_index: r.try_get("status_index")?,
+            credential_json: r.try_get("credential_json")?,
+            status: r.try_get("status")?,
+            reason: r.try_get("reason")?,
+            changed_ms: r.try_get("changed_ms")?,
+        })
+    }
+
+    /// Every enrolment of a credential, newest first (read from the database each time, so
+    /// a change made through another server is seen at once).
+    pub async fn enrolments(&self, credential_id: &str) -> Result<Vec<EnrolmentRow>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE credential_id = $1 ORDER BY epoch DESC"
+        ))
+        .bind(credential_id.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(Self::enrolment_row)
+        .collect()
+    }
+
+    /// A credential's status history, oldest first.
+    pub async fn status_events(&self, credential_id: &str) -> Result<Vec<StatusEventRow>, StoreError> {
+        sqlx::query(
+            "SELECT epoch, status, reason, at_ms, actor, office FROM status_events \
+             WHERE credential_id = $1 ORDER BY seq",
+        )
+        .bind(credential_id.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StatusEventRow {
+                epoch: r.try_get("epoch")?,
+                status: r.try_get("status")?,
+                reason: r.try_get("reason")?,
+                at_ms: r.try_get("at_ms")?,
+                actor: r.try_get("actor")?,
+                office: r.try_get("office")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Changes the status of a credential's current enrolment, audited; `None` when there is
+    /// no such credential, [`StoreError::Conflict`] when the change does not apply.
+    pub async fn change_status(
+        &self,
+        credential_id: &str,
+        change: StatusChange,
+        reason: &str,
+        event: AuditEvent,
+        key: &IssuerSecret,
+    ) -> Result<Option<EnrolmentRow>, StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        let lock = self.for_update();
+        let Some(current) = sqlx::query(&format!(
+            "SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE credential_id = $1 \
+             ORDER BY epoch DESC LIMIT 1{lock}"
+        ))
+        .bind(credential_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(Self::enrolment_row)
+        .transpose()?
+        else {
+            return Ok(None);
+        };
+        if !change.from().contains(&current.status.as_str()) {
+            return Err(StoreError::Conflict(format!(
+                "the card is {}: it cannot become {}",
+                current.status,
+                change.target()
+            )));
+        }
+        let now = now_ms();
+        self.set_enrolment_status(&mut tx, &current, change.target(), reason, now, &event)
+            .await?;
+        self.append_audit(&mut tx, event, key).await?;
+        tx.commit().await?;
+        Ok(Some(EnrolmentRow {
+            status: change.target().to_string(),
+            reason: reason.to_string(),
+            changed_ms: now,
+            ..current
+        }))
+    }
+
+    /// The entries of status list `list`: (index, status) of every enrolment in it.
+    pub async fn status_entries(&self, list: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        sqlx::query("SELECT status_index, status FROM enrolments WHERE status_list = $1")
+            .bind(list)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("status_index")?, r.try_get("status")?)))
+            .collect()
+    }
+
+    /// A number that grows with every status change anywhere (for caching signed lists).
+    pub async fn status_version(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM status_events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
     }
 
     fn credential_row(r: &AnyRow) -> Result<CredentialRow, StoreError> {

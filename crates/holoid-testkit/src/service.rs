@@ -5,6 +5,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
+use holoid_core::credential::SignedCredential;
 use holoid_core::demo::DemoIdentity;
 use holoid_core::keys::IssuerSecret;
 use holoid_service::api::create_token;
@@ -25,6 +26,7 @@ pub fn keys(demo: &DemoIdentity) -> ServiceKeys {
         master: holoid_core::keys::MasterKey::from_bytes(*demo.master.as_bytes()),
         issuer: demo.issuer.public(),
         copy_key: copy_key(),
+        issuer_secret: Some(IssuerSecret::from_text(&demo.issuer.to_text()).expect("a key's own text")),
     }
 }
 
@@ -263,9 +265,9 @@ pub fn register_over_http(addr: std::net::SocketAddr, admin: &str, demo: &DemoId
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 }
 
-/// Registers the demo credential (as the admin).
-pub async fn register(w: &World) {
-    let c = w.demo.credential.to_json();
+/// Registers a credential document with the demo portrait (as the admin): status and body.
+pub async fn register_document(w: &World, doc: &SignedCredential) -> (StatusCode, Vec<u8>) {
+    let c = doc.to_json();
     let body = multipart(&[("credential", c.as_bytes()), ("portrait", &w.demo.portrait_png)]);
     let (s, _, b) = call(
         &w.app,
@@ -275,6 +277,12 @@ pub async fn register(w: &World) {
         Some(body),
     )
     .await;
+    (s, b)
+}
+
+/// Registers the demo credential (as the admin).
+pub async fn register(w: &World) {
+    let (s, b) = register_document(w, &w.demo.credential).await;
     assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
 }
 

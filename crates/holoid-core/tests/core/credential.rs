@@ -51,6 +51,13 @@ fn the_signature_covers_the_device_epoch_and_the_status_reference() {
     assert_ne!(k1.as_bytes(), k2.as_bytes());
     assert!(c.check_device_key(&k1).is_ok());
     assert_eq!(c.check_device_key(&k2), Err(CredentialError::WrongDeviceKey));
+    // The issuer's document for a second phone: its own epoch, key and status entry.
+    assert_eq!(d.enrolment(1), d.credential);
+    let moved = d.enrolment(2);
+    let m = moved.verify(&issuer).unwrap();
+    assert_eq!(m.device_epoch, 2);
+    assert!(m.check_device_key(&k2).is_ok());
+    assert_ne!(m.status, c.status);
 }
 
 #[test]
