@@ -169,22 +169,31 @@ fn offline_status(
     at: UnixMillis,
 ) -> Result<StatusFinding, Failure> {
     let bytes = read_limited(path, "status list", MAX_STATUS_LIST_BYTES).map_err(usage)?;
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        return Ok(StatusFinding::Unknown(
-            "status unknown: the status list file is not text".into(),
-        ));
-    };
+    Ok(match std::str::from_utf8(&bytes) {
+        Ok(text) => status_from_list(text, issuer, credential, at),
+        Err(_) => StatusFinding::Unknown("status unknown: the status list file is not text".into()),
+    })
+}
+
+/// What a signed status list (`statuslist+jwt` text) says of `credential`'s enrolment at
+/// `at`: a list that cannot be trusted there gives an unknown status.
+pub(crate) fn status_from_list(
+    token: &str,
+    issuer: &IssuerPublic,
+    credential: &Credential,
+    at: UnixMillis,
+) -> StatusFinding {
     let list = match status::verify(
-        text,
+        token,
         issuer,
         &status::subject(credential.status.list),
         at.0 / 1000,
     ) {
         Ok(list) => list,
-        Err(e) => return Ok(StatusFinding::Unknown(format!("status unknown: {e}"))),
+        Err(e) => return StatusFinding::Unknown(format!("status unknown: {e}")),
     };
     let issued = UnixMillis(list.claims.iat * 1000).to_rfc3339();
-    Ok(match list.status(credential.status.index) {
+    match list.status(credential.status.index) {
         Ok(Status::Valid) => StatusFinding::Valid,
         Ok(Status::Suspended) => StatusFinding::Suspended(format!(
             "the issuer's status list of {issued} marks this card suspended (reported lost): do not accept"
@@ -197,7 +206,7 @@ fn offline_status(
             "status unknown: the issuer's status list of {issued} holds a value holoid does not use"
         )),
         Err(e) => StatusFinding::Unknown(format!("status unknown: {e}")),
-    })
+    }
 }
 
 pub fn run(a: &CheckCli) -> Outcome {

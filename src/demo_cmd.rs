@@ -13,9 +13,10 @@ use holoid_core::demo::edited;
 use holoid_core::keys::DeviceKey;
 use holoid_core::mac::sha256;
 use holoid_core::motion::Tilt;
+use holoid_core::status::{self, Status, StatusList};
 use holoid_core::time::UnixMillis;
 use holoid_detect::input::{DEFAULT_MAX_PIXELS, decode_photo};
-use holoid_detect::{Capture, Decision, Detector, Trust, Verdict};
+use holoid_detect::{Capture, Decision, Detector, StatusFinding, Trust, Verdict};
 use holoid_render::{
     CaptureState, CardRenderer, FrameParams, GpuContext, Modulation, RendererOptions, output,
 };
@@ -27,14 +28,15 @@ use image::RgbaImage;
 use crate::eval_cmd::{evaluate, summarise};
 use crate::render_cmd::Size;
 use crate::simulate_cmd::SimulateCli;
-use crate::{Failure, Outcome, demo_report, usage};
+use crate::{Failure, Outcome, check_cmd, demo_report, usage};
 use holoid_sim::eval::Summary;
 
 /// Runs the end-to-end demo and writes DIR/report.html.
 ///
 /// A demo identity, the card drawn on the GPU (live, animated with a tilt sweep and a shake,
 /// capture-blocked, modulated), one verifier's photo of every attack species and of the live
-/// card, the detector's verdict on each, and a small ISO/IEC 30107-3 evaluation.
+/// card, the detector's verdict on each, the card's life (lost, found, moved to a new phone)
+/// checked with signed status lists, and a small ISO/IEC 30107-3 evaluation.
 ///
 /// Every file it writes goes into DIR (created): report.html (self-contained, images
 /// inlined), identity/, card.png, card-animation.png, card-blocked.png, card-copy-0.png,
@@ -80,6 +82,7 @@ pub(crate) struct DemoRun {
     pub pictures: CardPictures,
     pub checks: Vec<CheckedCapture>,
     pub eval: Option<(Summary, u32)>,
+    pub life: Vec<LifeEvent>,
 }
 
 /// One verifier capture and its verdict.
@@ -93,7 +96,171 @@ pub(crate) struct CheckedCapture {
 
 /// The file a finished demo leaves, by which a later run recognises its own directory.
 const REPORT: &str = "report.html";
-const STEPS: usize = 6;
+const STEPS: usize = 7;
+
+/// One moment of the card's life and what a verifier's check of the phone shown says then.
+pub(crate) struct LifeEvent {
+    /// What happened.
+    pub what: &'static str,
+    /// Which phone the verifier photographed.
+    pub phone: &'static str,
+    /// What the issuer's signed status list says of that phone's enrolment.
+    pub listed: &'static str,
+    /// The verdict, with the status taken into account.
+    pub verdict: Verdict,
+    /// The decision it should be.
+    pub want: Decision,
+}
+
+/// The card's life, checked offline as a verifier with the issuer's signed status lists
+/// would: issued to a first phone, reported lost (suspended), found (resumed), moved to a
+/// new phone (the first enrolment ends: its card is a forgery, the new phone's genuine).
+fn card_life(
+    gpu: &GpuContext,
+    demo: &DemoIdentity,
+    a: &DemoCli,
+    at: UnixMillis,
+    live: &CheckedCapture,
+) -> Result<Vec<LifeEvent>, Failure> {
+    let issuer = demo.issuer.public();
+    let first = demo.credential.credential.clone();
+    let moved_doc = demo.enrolment(2);
+    let second = moved_doc.credential.clone();
+    let list = |entries: &[(&Credential, Status)]| {
+        let mut l = StatusList::new(status::LIST_LEN as usize);
+        for (c, s) in entries {
+            l.set(c.status.index as usize, *s);
+        }
+        let iat = at.0 / 1000 - 60;
+        status::sign(&l, &status::subject(1), iat, 300, iat + 86_400, &demo.issuer)
+    };
+    let detector = |c: &Credential| -> Result<Detector, Failure> {
+        let trust = Trust::new(c, demo.master.device_key_for(c), &demo.portrait_png).map_err(usage)?;
+        Detector::builder(trust).build().map_err(usage)
+    };
+    let (old_phone, new_phone) = (detector(&first)?, detector(&second)?);
+    let decoded = |jpegs: &[Vec<u8>]| -> Result<Vec<image::RgbImage>, Failure> {
+        jpegs
+            .iter()
+            .map(|j| decode_photo(j, DEFAULT_MAX_PIXELS).map_err(usage))
+            .collect()
+    };
+    let photos = decoded(&live.jpegs)?;
+    let captures: Vec<Capture<'_>> = photos
+        .iter()
+        .zip(&live.capture_times)
+        .map(|(image, &time)| Capture { image, time })
+        .collect();
+    let shown = old_phone.check(&captures).map_err(usage)?;
+    let mut events = Vec::new();
+    for (what, entry, want) in [
+        (
+            "issued to the first phone (device enrolment 1)",
+            Status::Valid,
+            Decision::Genuine,
+        ),
+        (
+            "the phone is reported lost: suspended",
+            Status::Suspended,
+            Decision::Forgery,
+        ),
+        ("the phone is found: resumed", Status::Valid, Decision::Genuine),
+    ] {
+        let finding = check_cmd::status_from_list(&list(&[(&first, entry)]), &issuer, &first, at);
+        events.push(LifeEvent {
+            what,
+            phone: "first phone",
+            listed: entry.as_str(),
+            verdict: shown.clone().with_status(&finding),
+            want,
+        });
+    }
+    // Moved: the issuer's document for enrolment 2; the list ends enrolment 1.
+    let moved_list = list(&[(&first, Status::Invalid), (&second, Status::Valid)]);
+    let against_new = new_phone.check(&captures).map_err(usage)?;
+    let finding = match Detector::earlier_enrolment(&against_new, &captures, &[(1u32, &old_phone)]) {
+        Some(epoch) => StatusFinding::DeviceReplaced(format!(
+            "this card was moved to another phone: the phone shown holds device enrolment {epoch}, \
+             which is no longer enrolled — do not accept"
+        )),
+        None => check_cmd::status_from_list(&moved_list, &issuer, &second, at),
+    };
+    events.push(LifeEvent {
+        what: "moved to a new phone (device enrolment 2): the old phone shown",
+        phone: "first phone",
+        listed: Status::Invalid.as_str(),
+        verdict: against_new.with_status(&finding),
+        want: Decision::Forgery,
+    });
+    let mut moved = DemoIdentity::generate(a.seed);
+    moved.credential = moved_doc;
+    let other = DemoIdentity::generate(a.seed.wrapping_add(1_000_003));
+    let fake_key = DeviceKey::from_bytes(sha256(&[b"holoid/demo/fake-app", &a.seed.to_be_bytes()]));
+    let mut cast = Cast::new(
+        gpu,
+        &moved,
+        &fake_key,
+        vec![other.portrait_png.clone()],
+        vec![edited(&second, &other.credential.credential, 0)],
+        RendererOptions::default(),
+    )
+    .map_err(usage)?;
+    let capture = generate(
+        Species::BonaFide,
+        a.level,
+        at,
+        a.burst as usize,
+        (720, 1280),
+        cast.renderers(0, 0).map_err(usage)?,
+        &mut Rng::new(a.seed).derive("demo/new-phone", 0),
+    )
+    .map_err(usage)?;
+    let jpegs: Vec<Vec<u8>> = capture
+        .frames
+        .iter()
+        .zip(&capture.cameras)
+        .map(|(f, cam)| encode_jpeg(f, cam.jpeg_quality))
+        .collect();
+    let photos = decoded(&jpegs)?;
+    let captures: Vec<Capture<'_>> = photos
+        .iter()
+        .zip(&capture.capture_times)
+        .map(|(image, &time)| Capture { image, time })
+        .collect();
+    let finding = check_cmd::status_from_list(&moved_list, &issuer, &second, at);
+    events.push(LifeEvent {
+        what: "the new phone shown",
+        phone: "new phone",
+        listed: Status::Valid.as_str(),
+        verdict: new_phone.check(&captures).map_err(usage)?.with_status(&finding),
+        want: Decision::Genuine,
+    });
+    Ok(events)
+}
+
+/// The life table: what happened, the list's entry, the decision and its first reason.
+fn print_life(events: &[LifeEvent]) {
+    for e in events {
+        let first = e
+            .verdict
+            .reasons
+            .first()
+            .map(|r| r.code.as_str())
+            .unwrap_or_default();
+        println!(
+            "      {:<62} list: {:<9} {:<12} {first}{}",
+            e.what,
+            e.listed,
+            e.verdict.decision.as_str(),
+            if e.verdict.decision == e.want {
+                ""
+            } else {
+                "  (not as expected)"
+            }
+        );
+    }
+    println!();
+}
 
 fn step(n: usize, what: &str) {
     println!("[{n}/{STEPS}] {what}");
@@ -368,6 +535,7 @@ pub fn run(a: &DemoCli, now: UnixMillis) -> Outcome {
         pictures: draw_card(&gpu, &identity, at, &a.out)?,
         checks: Vec::new(),
         eval: None,
+        life: Vec::new(),
     };
 
     step(
@@ -401,9 +569,21 @@ pub fn run(a: &DemoCli, now: UnixMillis) -> Outcome {
     let text = serde_json::to_string_pretty(&verdicts).map_err(usage)?;
     write(&a.out, "verdicts.json", text.as_bytes())?;
 
+    step(
+        5,
+        "the card's life, checked offline with the issuer's signed status lists",
+    );
+    let live = run
+        .checks
+        .iter()
+        .find(|c| c.species == Species::BonaFide)
+        .ok_or_else(|| usage("no capture of the live card"))?;
+    run.life = card_life(&gpu, &identity, a, at, live)?;
+    print_life(&run.life);
+
     if a.eval_count > 0 {
         step(
-            5,
+            6,
             &format!(
                 "a small ISO/IEC 30107-3 evaluation: {} capture(s) per species and level",
                 a.eval_count
@@ -429,10 +609,10 @@ pub fn run(a: &DemoCli, now: UnixMillis) -> Outcome {
         println!();
         run.eval = Some((summary, a.eval_count));
     } else {
-        step(5, "the evaluation is skipped (--eval-count 0)");
+        step(6, "the evaluation is skipped (--eval-count 0)");
     }
 
-    step(6, "writing the report");
+    step(7, "writing the report");
     let html = demo_report::html(&run);
     let report = a.out.join(REPORT);
     write_atomic(&report, html.as_bytes(), false).map_err(usage)?;

@@ -113,6 +113,7 @@ pub(crate) fn html(run: &DemoRun) -> String {
     );
     card_section(&mut out, run);
     captures_section(&mut out, run);
+    life_section(&mut out, run);
     eval_section(&mut out, run);
     let _ = writeln!(
         out,
@@ -231,6 +232,41 @@ fn captures_section(out: &mut String, run: &DemoRun) {
     out.push_str("</div>");
 }
 
+fn life_section(out: &mut String, run: &DemoRun) {
+    let _ = write!(
+        out,
+        "<h2>3. The card's life</h2><p class=\"note\">The live capture above, checked again as \
+         the card's status changes, as a verifier offline would with the issuer's signed status \
+         list (IETF Token Status List: an EdDSA <code>statuslist+jwt</code>, 2 bits per card): \
+         reported lost, found, then moved to a new phone — the old phone's card (drawn with \
+         device enrolment 1's key) is then a forgery, the new phone's (enrolment 2) genuine.</p>\
+         <table class=\"life\"><tr><th>moment</th><th>phone photographed</th><th>status list \
+         says</th><th>decision</th><th>first reason</th></tr>"
+    );
+    for e in &run.life {
+        let v = &e.verdict;
+        let reason = v
+            .reasons
+            .first()
+            .map(|r| format!("<code>{}</code> {}", r.code.as_str(), esc(&r.message)))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<tr data-decision=\"{d}\"><td>{}</td><td>{}</td><td>{}</td><td><span class=\"verdict {d}\">{d}</span>{}</td><td>{reason}</td></tr>",
+            esc(e.what),
+            e.phone,
+            e.listed,
+            if v.decision == e.want {
+                ""
+            } else {
+                " <span class=\"bad\">not as expected</span>"
+            },
+            d = v.decision.as_str(),
+        );
+    }
+    out.push_str("</table>");
+}
+
 fn eval_row(out: &mut String, class: &str, species: Species, level: &str, g: &Group) {
     let [error, genuine, forgery, inconclusive, decoded] = g.percentages(species);
     let _ = write!(
@@ -245,7 +281,7 @@ fn eval_row(out: &mut String, class: &str, species: Species, level: &str, g: &Gr
 }
 
 fn eval_section(out: &mut String, run: &DemoRun) {
-    out.push_str("<h2>3. A small ISO/IEC 30107-3 evaluation</h2>");
+    out.push_str("<h2>4. A small ISO/IEC 30107-3 evaluation</h2>");
     let Some((summary, count)) = &run.eval else {
         out.push_str("<p class=\"note\">Skipped (<code>--eval-count 0</code>).</p>");
         return;

@@ -117,9 +117,9 @@ fn demo_report_shows_every_verdict_in_a_browser() {
     ]);
     let stdout = text(&o.stdout);
     assert!(o.status.success(), "{stdout}\n{}", text(&o.stderr));
-    for n in 1..=6 {
+    for n in 1..=7 {
         assert!(
-            stdout.contains(&format!("[{n}/6]")),
+            stdout.contains(&format!("[{n}/7]")),
             "step {n} missing:\n{stdout}"
         );
     }
@@ -132,6 +132,24 @@ fn demo_report_shows_every_verdict_in_a_browser() {
             .find(|l| l.split_whitespace().next() == Some(sp) && !l.contains("photographed"))
             .unwrap_or_else(|| panic!("no table line for {sp}:\n{stdout}"));
         assert_eq!(line.split_whitespace().nth(1), Some(want), "{line}");
+    }
+    // The card's life: lost, found, moved; each moment's decision and first reason.
+    for (moment, decision, reason) in [
+        ("issued to the first phone", "genuine", ""),
+        ("reported lost: suspended", "forgery", "credential_suspended"),
+        ("found: resumed", "genuine", ""),
+        ("the old phone shown", "forgery", "device_replaced"),
+        ("the new phone shown", "genuine", ""),
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(moment))
+            .unwrap_or_else(|| panic!("no life line for {moment}:\n{stdout}"));
+        assert!(line.contains(&format!(" {decision} ")), "{line}");
+        assert!(
+            line.contains(reason) && !line.contains("not as expected"),
+            "{line}"
+        );
     }
     let report = out.join("report.html");
     assert!(stdout.contains(&format!("report: {}", report.canonicalize().unwrap().display())));
@@ -191,6 +209,16 @@ fn demo_report_shows_every_verdict_in_a_browser() {
         SPECIES.len() - 1
     );
     assert!(dom.contains("A small ISO/IEC 30107-3 evaluation") && dom.contains("<td>harsh</td>"));
+    let life: Vec<&str> = dom
+        .split("<tr data-decision=\"")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap())
+        .collect();
+    assert_eq!(
+        life,
+        ["genuine", "forgery", "genuine", "forgery", "genuine"],
+        "the life table"
+    );
 
     // And it paints: a screenshot that is not one flat colour.
     let shot = dir.join("report.png");

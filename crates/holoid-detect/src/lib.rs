@@ -345,6 +345,27 @@ impl Detector {
         &self.config
     }
 
+    /// Whether a capture whose verdict found no authentic tag (`invalid_tag`) shows an
+    /// earlier enrolment's card instead: the first of `earlier` (detectors of the credential's
+    /// earlier enrolments, newest first) under whose key any frame's tag is authentic. A card
+    /// moved to a new phone leaves the old phone — or a copy of its key — drawing such tags.
+    pub fn earlier_enrolment<'d, T, D: std::borrow::Borrow<Detector>>(
+        verdict: &Verdict,
+        captures: &[Capture<'_>],
+        earlier: &'d [(T, D)],
+    ) -> Option<&'d T> {
+        if !verdict.reasons.iter().any(|r| r.code == ReasonCode::InvalidTag) {
+            return None;
+        }
+        earlier.iter().find_map(|(which, d)| {
+            d.borrow()
+                .check(captures)
+                .ok()
+                .filter(|old| old.window.is_some())
+                .map(|_| which)
+        })
+    }
+
     /// Checks a capture: one photo, or a burst of photos in the order taken.
     pub fn check(&self, captures: &[Capture<'_>]) -> Result<Verdict, DetectError> {
         let start = Instant::now();

@@ -33,7 +33,7 @@ use holoid_core::status::{self, Status, StatusList};
 use holoid_core::time::UnixMillis;
 use holoid_detect::input::decode_photo;
 use holoid_detect::rectify::{read_locator, rectify};
-use holoid_detect::{Capture, Decision, Detector, ReasonCode, StatusFinding, Trust};
+use holoid_detect::{Capture, Decision, Detector, StatusFinding, Trust};
 
 /// An answer other than success.
 #[derive(Debug)]
@@ -538,23 +538,16 @@ async fn create_check(
         let verdict = detector.check(&captures).map(|v| {
             // A tag that is not the current enrolment's may be an earlier one's: the card was
             // moved to another phone and this is the old one (or a copy of its key).
-            let replaced = (finding == StatusFinding::Valid
-                && v.reasons.iter().any(|r| r.code == ReasonCode::InvalidTag))
-            .then(|| {
-                earlier.iter().find_map(|(epoch, ended_ms, d)| {
-                    d.check(&captures)
-                        .ok()
-                        .filter(|old| old.window.is_some())
-                        .map(|_| {
-                            StatusFinding::DeviceReplaced(format!(
-                                "this card was moved to another phone {}: the phone shown holds \
-                             device enrolment {epoch}, which is no longer enrolled — do not accept",
-                                when(*ended_ms)
-                            ))
-                        })
-                })
-            })
-            .flatten();
+            let replaced = (finding == StatusFinding::Valid)
+                .then(|| Detector::earlier_enrolment(&v, &captures, &earlier))
+                .flatten()
+                .map(|(epoch, ended_ms)| {
+                    StatusFinding::DeviceReplaced(format!(
+                        "this card was moved to another phone {}: the phone shown holds device \
+                         enrolment {epoch}, which is no longer enrolled — do not accept",
+                        when(*ended_ms)
+                    ))
+                });
             v.with_status(replaced.as_ref().unwrap_or(&finding))
         });
         let card = match &verdict {
@@ -647,7 +640,7 @@ fn when(ms: i64) -> String {
 async fn enrolment_status(
     state: &AppState,
     row: &CredentialRow,
-) -> ApiResult<(StatusFinding, Vec<(i64, i64, Arc<Detector>)>)> {
+) -> ApiResult<(StatusFinding, Vec<((i64, i64), Arc<Detector>)>)> {
     let signed =
         SignedCredential::from_json(&row.json).map_err(|e| bad_record(format!("stored credential: {e}")))?;
     let epoch = i64::from(signed.credential.device_epoch);
@@ -680,7 +673,7 @@ async fn enrolment_status(
             json: old.credential_json.clone(),
             portrait: row.portrait.clone(),
         };
-        earlier.push((old.epoch, old.changed_ms, detector_for(state, &old_row)?));
+        earlier.push(((old.epoch, old.changed_ms), detector_for(state, &old_row)?));
     }
     Ok((finding, earlier))
 }
