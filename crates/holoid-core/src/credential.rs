@@ -23,7 +23,7 @@ use crate::time::{Date, UnixMillis};
 /// status reference).
 pub const CREDENTIAL_FORMAT: &str = "holoid-credential-v2";
 const CANONICAL_LABEL: &[u8] = b"holoid/v2/credential\0";
-const DEVICE_CHECK_LABEL: &[u8] = b"holoid/v1/device-check";
+const DEVICE_CHECK_LABEL: &[u8] = b"holoid/v2/device-check";
 
 /// Why a credential was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,7 +180,8 @@ pub struct Credential {
     pub holder: Holder,
     /// Portrait reference.
     pub portrait: PortraitRef,
-    /// Commitment to the wallet's device key: `SHA-256("holoid/v1/device-check" || K_dev)[..16]`,
+    /// Commitment to the wallet's device key: `HMAC-SHA256(K_dev, "holoid/v2/device-check")[..16]`
+    /// (an HMAC, so a wallet whose key stays in a keystore that only computes HMACs can check it),
     /// so a wallet (or renderer) can tell that it holds the right key for this credential.
     pub device_key_check: [u8; 16],
     /// The device enrolment this document is for, from 1; enrolling a new phone issues a new
@@ -343,7 +344,7 @@ impl Credential {
 
     /// The commitment to `device_key` that [`device_key_check`](Self::device_key_check) holds.
     pub fn device_key_commitment(device_key: &DeviceKey) -> [u8; 16] {
-        let h = sha256(&[DEVICE_CHECK_LABEL, device_key.as_bytes()]);
+        let h = crate::mac::hmac_sha256(device_key.as_bytes(), &[DEVICE_CHECK_LABEL]);
         let mut c = [0u8; 16];
         c.copy_from_slice(&h[..16]);
         c

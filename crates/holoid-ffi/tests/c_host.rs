@@ -28,7 +28,9 @@ fn skip() -> bool {
     holoid_testkit::gpu::skip_gpu("the C host tests")
 }
 
-/// The directory holding libholoid.so of this build (beside the test binary).
+/// The directory holding libholoid.so of this build (beside the test binary). The hosts run
+/// with LD_LIBRARY_PATH set to it alone: cargo's own search path puts `target/release` first,
+/// where an older `cargo build -p holoid-ffi` may have left a stale library.
 fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let deps = exe.parent().unwrap().to_path_buf();
@@ -118,6 +120,7 @@ fn c_host_renders_offscreen_and_gets_every_error_code() {
     compile("tests/c/host.c", &host, &["-lm"]);
     let p = |name: &str| dir.join(name).display().to_string();
     let o = Command::new(&host)
+        .env("LD_LIBRARY_PATH", lib_dir())
         .args([
             p("credential.json"),
             p("portrait.png"),
@@ -208,6 +211,7 @@ fn c_host_draws_into_an_x11_window() {
     compile("tests/c/host_x11.c", &host, &["-lX11"]);
     let p = |name: &str| dir.join(name).display().to_string();
     let o = Command::new("xvfb-run")
+        .env("LD_LIBRARY_PATH", lib_dir())
         .args(["-a", "-s", "-screen 0 800x1200x24"])
         .arg(&host)
         .args([

@@ -1,4 +1,5 @@
 use holoid_core::code::{Codeword, Locator, Payload};
+use holoid_core::credential::Credential;
 use holoid_core::encoding::to_hex;
 use holoid_core::mac::hmac_sha256;
 use holoid_core::timekey::{WindowPeriod, WindowSeed};
@@ -41,6 +42,7 @@ fn holoid_v2_derivations() {
             "device_key_epoch_2" => {
                 to_hex(fixture::master().device_key(fixture::CREDENTIAL_ID, 2).as_bytes())
             }
+            "device_key_check" => to_hex(&Credential::device_key_commitment(&k_dev)),
             "window_seed" => to_hex(seed.as_bytes()),
             "payload" => to_hex(&payload.to_bytes()),
             "codeword" => to_hex(&codeword.0),
@@ -49,5 +51,5 @@ fn holoid_v2_derivations() {
         assert_eq!(got, f[1], "vector {}", f[0]);
         checked += 1;
     }
-    assert_eq!(checked, 5);
+    assert_eq!(checked, 6);
 }
