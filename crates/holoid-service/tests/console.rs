@@ -282,6 +282,73 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
         0
     );
 
+    // The loss desk: the phone is reported lost; the card's checks are forgeries until it is
+    // found again. (This officer works at another office: loss is reported anywhere.)
+    let id = &w.demo.credential.credential.id;
+    let status_is = |want: &str| {
+        browser
+            .wait_for(
+                &format!("the status {want}"),
+                &format!(
+                    "const s = document.getElementById('status-now'); \
+                     return s.dataset.status === '{want}' ? s.textContent : null"
+                ),
+            )
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    browser.goto(&format!("{base}/#status"));
+    browser.wait_for(
+        "the loss desk",
+        "return !document.getElementById('view-status').hidden",
+    );
+    browser.type_into("#status-id", id);
+    browser.click("#status-find button");
+    assert!(status_is("valid").contains(id.as_str()));
+    assert_eq!(
+        browser.eval("return document.getElementById('status-revoke').hidden"),
+        true,
+        "only an admin revokes"
+    );
+    browser.type_into("#status-reason", "phone reported lost at the counter");
+    browser.click("#status-suspend");
+    assert!(status_is("suspended").contains("SUSPENDED"));
+    assert_eq!(
+        browser.eval("return document.getElementById('status-history').rows.length"),
+        2,
+        "enrolled, then suspended"
+    );
+    if std::env::var("HOLOID_UPDATE_DOCS").as_deref() == Ok("1") {
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/console-loss.png"),
+            browser.screenshot(),
+        )
+        .unwrap();
+    }
+    browser.goto(&format!("{base}/#check"));
+    browser.wait_for(
+        "the check view",
+        "return !document.getElementById('view-check').hidden",
+    );
+    upload(&browser, &live);
+    assert_eq!(decision(&browser), "forgery|FORGERY");
+    let first = browser.eval("return document.querySelector('#reasons li').dataset.code + '|' + document.querySelector('#reasons li').textContent");
+    assert!(
+        first
+            .as_str()
+            .unwrap()
+            .starts_with("credential_suspended|reported lost at"),
+        "{first}"
+    );
+    browser.goto(&format!("{base}/#status/{id}"));
+    status_is("suspended");
+    browser.type_into("#status-reason", "phone found");
+    browser.click("#status-resume");
+    status_is("valid");
+    let api_status = rt.block_on(w.state.store().enrolments(id)).unwrap();
+    assert_eq!(api_status[0].status, "valid");
+
     // The auditor sees the log verified.
     browser.click("#signout");
     sign_in(&browser, &base, &w.tokens.auditor);

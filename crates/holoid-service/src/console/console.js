@@ -32,6 +32,12 @@ const TEXT = {
     f_credential: '신분증', f_copy: '사본 번호', f_expires: '보관 기한', f_signature: '서명',
     audit_ok: (n) => `무결성 확인: ${n}건, 변조 없음`, audit_broken: (p) => `무결성 오류: ${p}`,
     no_copies: '저장된 사본이 없습니다.',
+    nav_status: '분실 신고', status_title: '분실 신고 · 효력 정지', credential_id: '신분증 번호',
+    find: '조회', reason: '사유', suspend: '효력 정지 (분실)', resume: '정지 해제 (찾음)',
+    revoke: '폐기', col_epoch: '등록 기기', col_status: '상태', col_reason: '사유',
+    st_valid: '유효', st_suspended: '효력 정지', st_revoked: '폐기됨', st_replaced: '다른 기기로 이전',
+    status_now: (id, s, e, at) => `${id}: ${s} — ${e}번째 등록 기기, ${at} 변경`,
+    need_reason: '사유를 적어 주세요.',
   },
   en: {
     title: 'ID check', nav_check: 'Check', nav_copies: 'Copies', nav_audit: 'Audit log',
@@ -61,6 +67,12 @@ const TEXT = {
     f_credential: 'Credential', f_copy: 'Copy', f_expires: 'Kept until', f_signature: 'Signature',
     audit_ok: (n) => `Integrity verified: ${n} entries, none altered`, audit_broken: (p) => `Integrity broken: ${p}`,
     no_copies: 'No copies stored.',
+    nav_status: 'Lost phones', status_title: 'Lost phones · suspension', credential_id: 'Credential id',
+    find: 'Find', reason: 'Reason', suspend: 'Suspend (reported lost)', resume: 'Resume (found)',
+    revoke: 'Revoke', col_epoch: 'Phone', col_status: 'Status', col_reason: 'Reason',
+    st_valid: 'valid', st_suspended: 'SUSPENDED', st_revoked: 'REVOKED', st_replaced: 'moved to another phone',
+    status_now: (id, s, e, at) => `${id}: ${s} — device enrolment ${e}, changed ${at}`,
+    need_reason: 'State the reason.',
   },
 };
 
@@ -138,6 +150,7 @@ async function signIn(token) {
   $('nav').hidden = false;
   $('signout').hidden = false;
   $('nav-audit').hidden = me.role !== 'auditor';
+  $('nav-status').hidden = me.role === 'auditor';
   say('');
 }
 
@@ -321,6 +334,40 @@ async function showAudit() {
   for (const e of log.entries) row(body, [e.seq, e.at, e.action, e.office, e.subject]);
 }
 
+/// The loss desk: a credential's status and history, and the changes this role may make.
+async function showStatus(id) {
+  const s = await (await api(`/v1/credentials/${encodeURIComponent(id)}/status`)).json();
+  const now = $('status-now');
+  now.textContent = t('status_now', s.credential_id, t(`st_${s.status}`), s.device_epoch, s.changed_at);
+  now.className = s.status === 'valid' ? 'status ok' : 'status broken';
+  now.dataset.status = s.status;
+  $('status-suspend').disabled = s.status !== 'valid';
+  $('status-resume').disabled = s.status !== 'suspended';
+  $('status-revoke').hidden = me.role !== 'admin';
+  $('status-revoke').disabled = s.status === 'revoked';
+  const body = $('status-history');
+  body.textContent = '';
+  for (const e of s.history.slice().reverse()) {
+    row(body, [e.at, e.epoch, t(`st_${e.status}`), e.reason, e.office]);
+  }
+  $('status-card').hidden = false;
+  $('status-card').dataset.credential = s.credential_id;
+}
+
+async function changeStatus(verb) {
+  const id = $('status-card').dataset.credential;
+  const reason = $('status-reason').value.trim();
+  if (!reason) { say(t('need_reason')); return; }
+  await api(`/v1/credentials/${encodeURIComponent(id)}/${verb}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ reason }),
+  });
+  $('status-reason').value = '';
+  say('');
+  await showStatus(id);
+}
+
 async function route() {
   const hash = location.hash.replace(/^#/, '');
   if (!me) {
@@ -335,6 +382,9 @@ async function route() {
     } else if (view === 'copies') {
       show('copies');
       await showCopies();
+    } else if (view === 'status') {
+      show('status');
+      if (id) await showStatus(decodeURIComponent(id));
     } else if (view === 'audit') {
       show('audit');
       await showAudit();
@@ -375,6 +425,13 @@ window.addEventListener('DOMContentLoaded', async () => {
     storeCopy($('purpose').value.trim());
   });
   $('print').addEventListener('click', () => window.print());
+  $('status-find').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    location.hash = `#status/${encodeURIComponent($('status-id').value.trim())}`;
+  });
+  for (const verb of ['suspend', 'resume', 'revoke']) {
+    $(`status-${verb}`).addEventListener('click', () => changeStatus(verb).catch(fail));
+  }
   $('older').addEventListener('click', () => showCopies(olderBefore).catch(fail));
   window.addEventListener('hashchange', route);
   const saved = sessionStorage.getItem('holoid-token');
