@@ -731,7 +731,8 @@ impl Store {
 
     /// A number that grows with every status change anywhere (for caching signed lists).
     pub async fn status_version(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM status_events")
+        // The newest change's number (an index lookup, not a count of every change).
+        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM status_events")
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("n")?)
