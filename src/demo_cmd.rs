@@ -112,6 +112,74 @@ pub(crate) struct LifeEvent {
     pub want: Decision,
 }
 
+/// The cast the demo photographs: `demo`'s card and every attack on it (a fake app, another
+/// person's portrait, an edited text), all from the seed.
+fn demo_cast(gpu: &GpuContext, demo: &DemoIdentity, seed: u64) -> Result<Cast, Failure> {
+    let fake_key = DeviceKey::from_bytes(sha256(&[b"holoid/demo/fake-app", &seed.to_be_bytes()]));
+    let other = DemoIdentity::generate(seed.wrapping_add(1_000_003));
+    Cast::new(
+        gpu,
+        demo,
+        &fake_key,
+        vec![other.portrait_png.clone()],
+        vec![edited(
+            &demo.credential.credential,
+            &other.credential.credential,
+            0,
+        )],
+        RendererOptions::default(),
+    )
+    .map_err(usage)
+}
+
+/// A verifier's burst of `species` at `at`: the camera's JPEGs and their capture times.
+fn shoot(
+    cast: &mut Cast,
+    species: Species,
+    a: &DemoCli,
+    at: UnixMillis,
+    rng: &mut Rng,
+) -> Result<(Vec<Vec<u8>>, Vec<UnixMillis>), Failure> {
+    let capture = generate(
+        species,
+        a.level,
+        at,
+        a.burst as usize,
+        (720, 1280),
+        cast.renderers(0, 0).map_err(usage)?,
+        rng,
+    )
+    .map_err(usage)?;
+    let jpegs = capture
+        .frames
+        .iter()
+        .zip(&capture.cameras)
+        .map(|(f, cam)| encode_jpeg(f, cam.jpeg_quality))
+        .collect();
+    Ok((jpegs, capture.capture_times))
+}
+
+/// The detector's verdict on a burst as a verifier's app sees it: the camera's JPEGs, decoded.
+fn check_jpegs(detector: &Detector, jpegs: &[Vec<u8>], times: &[UnixMillis]) -> Result<Verdict, Failure> {
+    let photos = jpegs
+        .iter()
+        .map(|j| decode_photo(j, DEFAULT_MAX_PIXELS))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(usage)?;
+    let captures: Vec<Capture<'_>> = photos
+        .iter()
+        .zip(times)
+        .map(|(image, &time)| Capture { image, time })
+        .collect();
+    detector.check(&captures).map_err(usage)
+}
+
+/// The detector for one enrolment document of `demo`'s credential.
+fn demo_detector(demo: &DemoIdentity, c: &Credential) -> Result<Detector, Failure> {
+    let trust = Trust::new(c, demo.master.device_key_for(c), &demo.portrait_png).map_err(usage)?;
+    Detector::builder(trust).build().map_err(usage)
+}
+
 /// The card's life, checked offline as a verifier with the issuer's signed status lists
 /// would: issued to a first phone, reported lost (suspended), found (resumed), moved to a
 /// new phone (the first enrolment ends: its card is a forgery, the new phone's genuine).
@@ -134,24 +202,19 @@ fn card_life(
         let iat = at.0 / 1000 - 60;
         status::sign(&l, &status::subject(1), iat, 300, iat + 86_400, &demo.issuer)
     };
-    let detector = |c: &Credential| -> Result<Detector, Failure> {
-        let trust = Trust::new(c, demo.master.device_key_for(c), &demo.portrait_png).map_err(usage)?;
-        Detector::builder(trust).build().map_err(usage)
-    };
-    let (old_phone, new_phone) = (detector(&first)?, detector(&second)?);
-    let decoded = |jpegs: &[Vec<u8>]| -> Result<Vec<image::RgbImage>, Failure> {
-        jpegs
-            .iter()
-            .map(|j| decode_photo(j, DEFAULT_MAX_PIXELS).map_err(usage))
-            .collect()
-    };
-    let photos = decoded(&live.jpegs)?;
+    let (old_phone, new_phone) = (demo_detector(demo, &first)?, demo_detector(demo, &second)?);
+    // The earlier-enrolment search needs the decoded frames themselves.
+    let photos = live
+        .jpegs
+        .iter()
+        .map(|j| decode_photo(j, DEFAULT_MAX_PIXELS))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(usage)?;
     let captures: Vec<Capture<'_>> = photos
         .iter()
         .zip(&live.capture_times)
         .map(|(image, &time)| Capture { image, time })
         .collect();
-    let shown = old_phone.check(&captures).map_err(usage)?;
     let mut events = Vec::new();
     for (what, entry, want) in [
         (
@@ -171,7 +234,8 @@ fn card_life(
             what,
             phone: "first phone",
             listed: entry.as_str(),
-            verdict: shown.clone().with_status(&finding),
+            // The live capture's verdict from step 3, with the status of the moment.
+            verdict: live.verdict.clone().with_status(&finding),
             want,
         });
     }
@@ -194,45 +258,20 @@ fn card_life(
     });
     let mut moved = DemoIdentity::generate(a.seed);
     moved.credential = moved_doc;
-    let other = DemoIdentity::generate(a.seed.wrapping_add(1_000_003));
-    let fake_key = DeviceKey::from_bytes(sha256(&[b"holoid/demo/fake-app", &a.seed.to_be_bytes()]));
-    let mut cast = Cast::new(
-        gpu,
-        &moved,
-        &fake_key,
-        vec![other.portrait_png.clone()],
-        vec![edited(&second, &other.credential.credential, 0)],
-        RendererOptions::default(),
-    )
-    .map_err(usage)?;
-    let capture = generate(
+    let mut cast = demo_cast(gpu, &moved, a.seed)?;
+    let (jpegs, times) = shoot(
+        &mut cast,
         Species::BonaFide,
-        a.level,
+        a,
         at,
-        a.burst as usize,
-        (720, 1280),
-        cast.renderers(0, 0).map_err(usage)?,
         &mut Rng::new(a.seed).derive("demo/new-phone", 0),
-    )
-    .map_err(usage)?;
-    let jpegs: Vec<Vec<u8>> = capture
-        .frames
-        .iter()
-        .zip(&capture.cameras)
-        .map(|(f, cam)| encode_jpeg(f, cam.jpeg_quality))
-        .collect();
-    let photos = decoded(&jpegs)?;
-    let captures: Vec<Capture<'_>> = photos
-        .iter()
-        .zip(&capture.capture_times)
-        .map(|(image, &time)| Capture { image, time })
-        .collect();
+    )?;
     let finding = check_cmd::status_from_list(&moved_list, &issuer, &second, at);
     events.push(LifeEvent {
         what: "the new phone shown",
         phone: "new phone",
         listed: Status::Valid.as_str(),
-        verdict: new_phone.check(&captures).map_err(usage)?.with_status(&finding),
+        verdict: check_jpegs(&new_phone, &jpegs, &times)?.with_status(&finding),
         want: Decision::Genuine,
     });
     Ok(events)
@@ -414,53 +453,20 @@ fn photograph_and_check(
     a: &DemoCli,
     at: UnixMillis,
 ) -> Result<Vec<CheckedCapture>, Failure> {
-    let c = &demo.credential.credential;
-    let device_key = demo.master.device_key_for(c);
-    let fake_key = DeviceKey::from_bytes(sha256(&[b"holoid/demo/fake-app", &a.seed.to_be_bytes()]));
-    let other = DemoIdentity::generate(a.seed.wrapping_add(1_000_003));
-    let mut cast = Cast::new(
-        gpu,
-        demo,
-        &fake_key,
-        vec![other.portrait_png.clone()],
-        vec![edited(c, &other.credential.credential, 0)],
-        RendererOptions::default(),
-    )
-    .map_err(usage)?;
-    let trust = Trust::new(c, device_key, &demo.portrait_png).map_err(usage)?;
-    let detector = Detector::builder(trust).build().map_err(usage)?;
+    let mut cast = demo_cast(gpu, demo, a.seed)?;
+    let detector = demo_detector(demo, &demo.credential.credential)?;
     let root = Rng::new(a.seed);
     let mut checks = Vec::with_capacity(Species::ALL.len());
     for (i, &sp) in Species::ALL.iter().enumerate() {
         let started = Instant::now();
-        let capture = generate(
+        let (jpegs, capture_times) = shoot(
+            &mut cast,
             sp,
-            a.level,
+            a,
             at,
-            a.burst as usize,
-            (720, 1280),
-            cast.renderers(0, 0).map_err(usage)?,
             &mut root.derive(&format!("demo/{}", sp.name()), 0),
-        )
-        .map_err(usage)?;
-        let jpegs: Vec<Vec<u8>> = capture
-            .frames
-            .iter()
-            .zip(&capture.cameras)
-            .map(|(f, cam)| encode_jpeg(f, cam.jpeg_quality))
-            .collect();
-        // The detector sees what a verifier's app would: the camera's JPEGs, decoded.
-        let photos = jpegs
-            .iter()
-            .map(|j| decode_photo(j, DEFAULT_MAX_PIXELS))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(usage)?;
-        let captures: Vec<Capture<'_>> = photos
-            .iter()
-            .zip(&capture.capture_times)
-            .map(|(image, &time)| Capture { image, time })
-            .collect();
-        let verdict = detector.check(&captures).map_err(usage)?;
+        )?;
+        let verdict = check_jpegs(&detector, &jpegs, &capture_times)?;
         println!(
             "      {}/{} {:<19} photographed and checked in {:.1} s",
             i + 1,
@@ -471,7 +477,7 @@ fn photograph_and_check(
         checks.push(CheckedCapture {
             species: sp,
             jpegs,
-            capture_times: capture.capture_times,
+            capture_times,
             verdict,
         });
     }

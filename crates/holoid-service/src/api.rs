@@ -610,7 +610,7 @@ async fn get_check(
     Ok(Json(StoredCheck {
         result,
         office: check.office,
-        created_at: UnixMillis(check.created_ms.max(0) as u64).to_rfc3339(),
+        created_at: rfc3339(check.created_ms),
         card_image_kept: check.card_png.is_some(),
     }))
 }
@@ -793,7 +793,7 @@ fn copy_json(state: &AppState, c: &CopyRow) -> ApiResult<Copy> {
         signature_valid: signed_ok,
         public_key: to_hex(&state.keys().copy_key.public().to_bytes()),
         image_url: format!("/v1/copies/{}/image.png", c.id),
-        expires_at: UnixMillis(c.expires_ms.max(0) as u64).to_rfc3339(),
+        expires_at: rfc3339(c.expires_ms),
     })
 }
 
@@ -1015,7 +1015,7 @@ async fn audit_log(
         .take(limit as usize)
         .map(|e| AuditEntryJson {
             seq: e.seq,
-            at: UnixMillis(e.event.at_ms.max(0) as u64).to_rfc3339(),
+            at: rfc3339(e.event.at_ms),
             actor: e.event.actor.clone(),
             office: e.event.office.clone(),
             action: e.event.action.clone(),
@@ -1145,6 +1145,7 @@ async fn credential_status(state: &AppState, id: &str) -> ApiResult<CredentialSt
     })
 }
 
+/// A stored time (Unix ms) as RFC 3339.
 fn rfc3339(ms: i64) -> String {
     UnixMillis(ms.max(0) as u64).to_rfc3339()
 }
