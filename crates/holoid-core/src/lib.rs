@@ -27,6 +27,7 @@ pub mod colour;
 pub mod credential;
 pub mod demo;
 pub mod encoding;
+pub mod enrol;
 pub mod filter;
 pub mod homography;
 pub mod keys;

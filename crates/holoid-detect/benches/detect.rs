@@ -35,23 +35,6 @@ use holoid_testkit::counting_alloc;
 
 const T0: UnixMillis = UnixMillis(1_795_603_792_250);
 
-/// rxing's QR reader with its `TryHarder` hint (a verifier would set it).
-fn rxing_read(grey: &image::GrayImage) -> Option<String> {
-    let mut hints = rxing::DecodeHints {
-        TryHarder: Some(true),
-        ..Default::default()
-    };
-    rxing::helpers::detect_in_luma_slice_with_hints(
-        grey.as_raw(),
-        grey.width(),
-        grey.height(),
-        Some(BarcodeFormat::QR_CODE),
-        &mut hints,
-    )
-    .ok()
-    .map(|r| r.getText().to_string())
-}
-
 /// A white 1080x2340 screen with a QR code of `text`, `size` px wide, where the card's code is.
 fn qr_screen(text: &str, size: u32) -> RgbaImage {
     let bits = MultiFormatWriter
@@ -105,8 +88,8 @@ fn main() {
         .ok()
         .and_then(|l| decode(&read_modules(&card_grey, &l.to_image)).ok())
         .is_some_and(|d| d.payload == payload);
-    let peer_ok = rxing_read(&qr_grey).as_deref() == Some(text.as_str());
-    let clean = rxing_read(&holoid_detect::sample::grey(
+    let peer_ok = holoid_testkit::qr::read(&qr_grey).as_deref() == Some(text.as_str());
+    let clean = holoid_testkit::qr::read(&holoid_detect::sample::grey(
         &image::DynamicImage::ImageRgba8(qr.clone()).to_rgb8(),
     ));
     assert_eq!(
@@ -134,7 +117,7 @@ fn main() {
             }
             let q =
                 holoid_detect::sample::grey(&photograph_screen(&qr, level, (720, 1280), &mut Rng::new(seed)));
-            if rxing_read(&q).as_deref() == Some(text.as_str()) {
+            if holoid_testkit::qr::read(&q).as_deref() == Some(text.as_str()) {
                 peer += 1;
             }
         }
@@ -156,7 +139,7 @@ fn main() {
         let grey = holoid_detect::sample::grey(black_box(&card_photo));
         holoid_detect::find_code(&grey, &mut Default::default()).1.ok()
     };
-    let peer = || rxing_read(&holoid_detect::sample::grey(black_box(&qr_photo)));
+    let peer = || holoid_testkit::qr::read(&holoid_detect::sample::grey(black_box(&qr_photo)));
     let full = || {
         detector
             .check(&[Capture {

@@ -22,14 +22,16 @@ use super::auth::{self, Principal, Role};
 use super::copy::{self, COPY_SIZE, CopyRecord};
 use super::responses::{
     AuditEntryJson, AuditPage, AuditVerification, CheckResult, Copy, CopyList, CopyRecordJson,
-    CredentialCreated, CredentialStatus, ErrorBody, ErrorDetail, Health, Me, StatusEvent, StoredCheck,
+    CredentialCreated, CredentialStatus, EnrolmentOffer, ErrorBody, ErrorDetail, Health, Me, StatusEvent,
+    StoredCheck,
 };
-use super::store::{CheckRow, CopyRow, CredentialRow, StatusChange, StoreError, TokenRow, now_ms};
+use super::store::{CheckRow, CopyRow, CredentialRow, OfferRow, StatusChange, StoreError, TokenRow, now_ms};
 use holoid_core::code::Locator;
-use holoid_core::credential::SignedCredential;
+use holoid_core::credential::{Credential, SignedCredential};
 use holoid_core::encoding::{from_hex, to_hex};
+use holoid_core::enrol::{self, EnrolRequest, Enrolment, Offer};
 use holoid_core::mac::sha256;
-use holoid_core::status::{self, Status, StatusList};
+use holoid_core::status::{self, Status, StatusList, StatusRef};
 use holoid_core::time::UnixMillis;
 use holoid_detect::input::decode_photo;
 use holoid_detect::rectify::{read_locator, rectify};
@@ -190,6 +192,10 @@ fn routes() -> Vec<Route> {
         Route("post", "/v1/credentials/{id}/resume", post(resume_credential)),
         Route("post", "/v1/credentials/{id}/revoke", post(revoke_credential)),
         Route("get", "/v1/status-lists/{id}", get(get_status_list)),
+        Route("post", "/v1/credentials/{id}/offers", post(create_offer)),
+        Route("get", "/v1/offers/{id}", get(get_offer)),
+        Route("get", "/v1/offers/{id}/qr.png", get(get_offer_qr)),
+        Route("post", "/v1/enrol", post(enrol)),
     ]
 }
 
@@ -1236,6 +1242,318 @@ fn status_list_response(token: String) -> Response {
         token,
     )
         .into_response()
+}
+
+/// The issuer's signing key, or the answer that this service does not issue.
+fn issuer_key(state: &AppState) -> ApiResult<&holoid_core::keys::IssuerSecret> {
+    state.keys().issuer_secret.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_issuing",
+            "this service does not issue credentials: it runs without the issuer's key (--issuer-key)",
+        )
+    })
+}
+
+/// `n` fresh random bytes from the operating system.
+fn random<const N: usize>() -> ApiResult<[u8; N]> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the system's random numbers are not available",
+        )
+    })?;
+    Ok(b)
+}
+
+/// An offer as the officer sees it; the text and QR code only while it can be used.
+fn offer_json(state: &AppState, o: &OfferRow) -> ApiResult<EnrolmentOffer> {
+    let now = now_ms();
+    let state_name = match (o.used_ms, now < o.expires_ms) {
+        (Some(_), _) => "enrolled",
+        (None, true) => "pending",
+        (None, false) => "expired",
+    };
+    let pending = state_name == "pending";
+    let text = if pending {
+        let id = from_hex::<16>(&o.id).map_err(|_| bad_record(format!("stored offer id `{}`", o.id)))?;
+        Some(Offer::issued(&state.keys().master, id).to_text())
+    } else {
+        None
+    };
+    Ok(EnrolmentOffer {
+        offer_id: o.id.clone(),
+        credential_id: o.credential_id.clone(),
+        state: state_name.to_string(),
+        offer: text,
+        qr_url: pending.then(|| format!("/v1/offers/{}/qr.png", o.id)),
+        created_at: rfc3339(o.created_ms),
+        expires_at: rfc3339(o.expires_ms),
+        expires_in_s: ((o.expires_ms - now).max(0) + 999) / 1000,
+        device_epoch: o.epoch,
+        enrolled_at: o.used_ms.map(rfc3339),
+    })
+}
+
+/// `POST /v1/credentials/{id}/offers`: a one-time offer to enrol the credential on a phone,
+/// usable for [`enrol::OFFER_LIFE_S`] seconds.
+async fn create_offer(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    require(&p, &[Role::Officer, Role::Admin])?;
+    issuer_key(&state)?;
+    let current = state.store().enrolments(&id).await?;
+    let newest = current.first().ok_or_else(|| ApiError::not_found("credential"))?;
+    if newest.status == "revoked" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("credential {id} is revoked: it cannot be enrolled again"),
+        ));
+    }
+    let offer_id = to_hex(&random::<16>()?);
+    let created_ms = now_ms();
+    let row = OfferRow {
+        id: offer_id.clone(),
+        credential_id: id.clone(),
+        created_ms,
+        expires_ms: created_ms + enrol::OFFER_LIFE_S as i64 * 1000,
+        actor: p.token_id.clone(),
+        office: p.office.clone(),
+        used_ms: None,
+        epoch: None,
+    };
+    state
+        .store()
+        .insert_offer(
+            &row,
+            event(&p, "offer_create", &format!("{id} offer {offer_id}")),
+            &state.keys().copy_key,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(offer_json(&state, &row)?)).into_response())
+}
+
+/// An offer the principal may see (officers: their office's).
+async fn visible_offer(state: &AppState, p: &Principal, id: &str) -> ApiResult<OfferRow> {
+    require(p, &[Role::Officer, Role::Admin])?;
+    let found = if from_hex::<16>(id).is_ok() {
+        state.store().offer(id).await?
+    } else {
+        None
+    };
+    of_my_office(p, found, "offer", |o| &o.office)
+}
+
+/// `GET /v1/offers/{id}`: whether the phone has taken it (the console's issuance desk asks).
+async fn get_offer(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EnrolmentOffer>> {
+    let o = visible_offer(&state, &p, &id).await?;
+    Ok(Json(offer_json(&state, &o)?))
+}
+
+/// `GET /v1/offers/{id}/qr.png`: the QR code the phone scans, while the offer can be used.
+async fn get_offer_qr(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let o = visible_offer(&state, &p, &id).await?;
+    let Some(text) = offer_json(&state, &o)?.offer else {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "offer_closed",
+            "this offer was used or has expired: make a new one",
+        ));
+    };
+    let png = qr_png(&text).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("drawing the QR code failed: {e}"),
+        )
+    })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        png,
+    )
+        .into_response())
+}
+
+/// Pixels per QR module in the PNG.
+const QR_MODULE_PX: u32 = 8;
+/// The quiet zone around a QR code, modules (ISO/IEC 18004 asks for 4).
+const QR_QUIET_MODULES: u32 = 4;
+
+/// `text` as a QR code (error correction M), black on white, in a PNG.
+pub fn qr_png(text: &str) -> Result<Vec<u8>, String> {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| e.to_string())?;
+    let n = code.width() as u32;
+    let colors = code.to_colors();
+    let side = (n + 2 * QR_QUIET_MODULES) * QR_MODULE_PX;
+    let img = image::GrayImage::from_fn(side, side, |x, y| {
+        let (mx, my) = (x / QR_MODULE_PX, y / QR_MODULE_PX);
+        let inside = (QR_QUIET_MODULES..QR_QUIET_MODULES + n).contains(&mx)
+            && (QR_QUIET_MODULES..QR_QUIET_MODULES + n).contains(&my);
+        let dark = inside
+            && colors[((my - QR_QUIET_MODULES) * n + (mx - QR_QUIET_MODULES)) as usize]
+                == qrcode::Color::Dark;
+        image::Luma([if dark { 0 } else { 255 }])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| e.to_string())?;
+    Ok(out.into_inner())
+}
+
+/// Why an enrolment was refused, audited against the offer (no secret in it).
+async fn refuse_enrolment(state: &AppState, o: &OfferRow, e: ApiError) -> ApiError {
+    let audit = AuditEvent {
+        at_ms: now_ms(),
+        actor: format!("offer:{}", o.id),
+        office: o.office.clone(),
+        action: "enrol_refused".to_string(),
+        subject: format!("{} ({})", o.credential_id, e.code),
+    };
+    if let Err(store) = state.store().audit(audit, &state.keys().copy_key).await {
+        return store.into();
+    }
+    e
+}
+
+/// `POST /v1/enrol` (no token: the offer's secret is the credential): the phone's signed
+/// credential document and its device key sealed to the phone's public key.
+async fn enrol(
+    State(state): State<AppState>,
+    body: Result<Json<EnrolRequest>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Response> {
+    let issuer = issuer_key(&state)?;
+    let Json(req) = body.map_err(|e| {
+        ApiError::bad_request(
+            "bad_request",
+            format!(
+                "send JSON {{\"offer\": \"HOLOID:OFFER1:…\", \"device_public_key\": \"…\"}}: {}",
+                e.body_text()
+            ),
+        )
+    })?;
+    let offer = Offer::parse(&req.offer).map_err(|e| ApiError::bad_request("bad_offer", e.to_string()))?;
+    enrol::check_public_key(&req.device_public_key)
+        .map_err(|e| ApiError::bad_request("bad_device_key", e.to_string()))?;
+    let unknown = || ApiError::not_found("offer: ask the officer for a new QR code");
+    let o = state.store().offer(&offer.id_hex()).await?.ok_or_else(unknown)?;
+    if !offer.is_issued_by(&state.keys().master) {
+        return Err(refuse_enrolment(&state, &o, unknown()).await);
+    }
+    if o.used_ms.is_some() {
+        let e = ApiError::new(
+            StatusCode::CONFLICT,
+            "offer_used",
+            "this offer was already used: ask the officer for a new QR code",
+        );
+        return Err(refuse_enrolment(&state, &o, e).await);
+    }
+    if now_ms() >= o.expires_ms {
+        let e = ApiError::new(
+            StatusCode::GONE,
+            "offer_expired",
+            "this offer has expired: ask the officer for a new QR code",
+        );
+        return Err(refuse_enrolment(&state, &o, e).await);
+    }
+    let row = state
+        .store()
+        .credential(&o.credential_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("credential"))?;
+    let stored =
+        SignedCredential::from_json(&row.json).map_err(|e| bad_record(format!("stored credential: {e}")))?;
+    let stored = stored
+        .verify(&state.keys().issuer)
+        .map_err(|e| bad_record(format!("stored credential: {e}")))?;
+    let epoch = state
+        .store()
+        .enrolments(&o.credential_id)
+        .await?
+        .first()
+        .map_or(1, |e| e.epoch + 1);
+    let epoch = u32::try_from(epoch).map_err(bad_record)?;
+    let status = fresh_status_entry(&state).await?;
+    let device_key = state.keys().master.device_key(&o.credential_id, epoch);
+    let c = Credential {
+        device_epoch: epoch,
+        device_key_check: Credential::device_key_commitment(&device_key),
+        status,
+        ..stored.clone()
+    };
+    let doc = c
+        .sign(issuer)
+        .map_err(|e| bad_record(format!("the enrolment's document: {e}")))?
+        .to_json();
+    let sealed = enrol::seal_device_key(&req.device_public_key, &device_key, &doc)
+        .map_err(|e| ApiError::bad_request("bad_device_key", e.to_string()))?;
+    let new_row = CredentialRow {
+        id: o.credential_id.clone(),
+        json: doc.clone(),
+        portrait: row.portrait,
+    };
+    let audit = AuditEvent {
+        at_ms: now_ms(),
+        actor: format!("offer:{}", o.id),
+        office: o.office.clone(),
+        action: "credential_enrol".to_string(),
+        subject: format!("{} epoch {epoch}", o.credential_id),
+    };
+    let locator = to_hex(&Locator::of(&o.credential_id).0);
+    state
+        .store()
+        .enrol_with_offer(
+            &o.id,
+            &new_row,
+            (i64::from(epoch), status),
+            &locator,
+            audit,
+            &state.keys().copy_key,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Enrolment {
+            credential_id: o.credential_id.clone(),
+            device_epoch: epoch,
+            credential: doc,
+            portrait_png: enrol::portrait_text(&new_row.portrait),
+            sealed_device_key: sealed,
+        }),
+    )
+        .into_response())
+}
+
+/// A status entry no enrolment holds, drawn at random (herd privacy: neighbours in the list
+/// say nothing about each other). List 1 holds 2^20 entries.
+async fn fresh_status_entry(state: &AppState) -> ApiResult<StatusRef> {
+    for _ in 0..16 {
+        let r = u32::from_be_bytes(random::<4>()?) % status::LIST_LEN;
+        if !state.store().status_entry_taken(1, i64::from(r)).await? {
+            return Ok(StatusRef { list: 1, index: r });
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "status_list_full",
+        "no free status entry was found: the status list is nearly full",
+    ))
 }
 
 /// Makes a token for a person and stores its hash; returns the token (shown once).

@@ -215,3 +215,31 @@ pub struct StatusEvent {
     /// Its office.
     pub office: String,
 }
+
+/// `POST /v1/credentials/{id}/offers` and `GET /v1/offers/{id}`: a one-time enrolment offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolmentOffer {
+    /// The offer's id.
+    pub offer_id: String,
+    /// The credential it enrols on a phone.
+    pub credential_id: String,
+    /// `pending` (waiting for the phone), `enrolled` (a phone took it) or `expired`.
+    pub state: String,
+    /// While pending: the text the QR code holds (the phone sends it to `POST /v1/enrol`).
+    pub offer: Option<String>,
+    /// While pending: the QR code, a PNG.
+    pub qr_url: Option<String>,
+    /// When it was made.
+    pub created_at: String,
+    /// When it stops being usable.
+    pub expires_at: String,
+    /// Seconds until then (0 once passed).
+    pub expires_in_s: i64,
+    /// Once enrolled: the phone's device epoch.
+    pub device_epoch: Option<i64>,
+    /// Once enrolled: when.
+    pub enrolled_at: Option<String>,
+}
+
+/// `POST /v1/enrol`'s body and answer (the wallet's side is in `holoid_core::enrol`).
+pub use holoid_core::enrol::{EnrolRequest, Enrolment, SealedKey};

@@ -176,6 +176,27 @@ pub struct StatusEventRow {
     pub office: String,
 }
 
+/// A one-time enrolment offer (its secret is derived from the master key, never stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfferRow {
+    /// The offer's id, hex.
+    pub id: String,
+    /// The credential it enrols.
+    pub credential_id: String,
+    /// When it was made, Unix ms.
+    pub created_ms: i64,
+    /// When it stops being usable, Unix ms.
+    pub expires_ms: i64,
+    /// The token id that made it.
+    pub actor: String,
+    /// Its office.
+    pub office: String,
+    /// When a phone used it, Unix ms.
+    pub used_ms: Option<i64>,
+    /// The device epoch it enrolled.
+    pub epoch: Option<i64>,
+}
+
 /// A status change asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StatusChange {
@@ -253,6 +274,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         epoch BIGINT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL, at_ms BIGINT NOT NULL,
         actor TEXT NOT NULL, office TEXT NOT NULL);
      CREATE INDEX status_events_credential ON status_events (credential_id)",
+    ),
+    (
+        3,
+        "CREATE TABLE offers (id TEXT PRIMARY KEY, credential_id TEXT NOT NULL,
+        created_ms BIGINT NOT NULL, expires_ms BIGINT NOT NULL, actor TEXT NOT NULL,
+        office TEXT NOT NULL, used_ms BIGINT, epoch BIGINT);
+     CREATE INDEX offers_credential ON offers (credential_id)",
     ),
 ];
 
@@ -461,15 +489,30 @@ impl Store {
         event: AuditEvent,
         key: &IssuerSecret,
     ) -> Result<(), StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        self.register_in(&mut tx, c, enrolment, locator_hex, &event)
+            .await?;
+        self.append_audit(&mut tx, event, key).await?;
+        tx.commit().await.map_err(StoreError::from)
+    }
+
+    /// [`Store::register_credential`]'s work inside `tx`, without the audit entry.
+    async fn register_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        c: &CredentialRow,
+        enrolment: (i64, StatusRef),
+        locator_hex: &str,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let (epoch, status) = enrolment;
         let (list, index) = (i64::from(status.list), i64::from(status.index));
-        let (_w, mut tx) = self.begin_write().await?;
         let lock = self.for_update();
         let existing = sqlx::query(&format!(
             "SELECT {ENROLMENT_COLUMNS} FROM enrolments WHERE credential_id = $1 ORDER BY epoch DESC{lock}"
         ))
         .bind(c.id.clone())
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?
         .iter()
         .map(Self::enrolment_row)
@@ -494,7 +537,7 @@ impl Store {
         .bind(index)
         .bind(c.id.clone())
         .bind(epoch)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         if holder.is_some() {
             return Err(StoreError::Conflict(format!(
@@ -513,12 +556,12 @@ impl Store {
             .bind(index)
             .bind(c.id.clone())
             .bind(epoch)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         } else {
             let moved = format!("moved to a new phone (device epoch {epoch})");
             for old in existing.iter().filter(|e| e.status != "replaced") {
-                self.set_enrolment_status(&mut tx, old, "replaced", &moved, now, &event)
+                self.set_enrolment_status(tx, old, "replaced", &moved, now, event)
                     .await?;
             }
             sqlx::query(&format!(
@@ -530,22 +573,22 @@ impl Store {
             .bind(index)
             .bind(c.json.clone())
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         self.status_event(
-            &mut tx,
+            tx,
             &c.id,
             epoch,
             "valid",
             if same { "re-registered" } else { "enrolled" },
             now,
-            &event,
+            event,
         )
         .await?;
         sqlx::query("DELETE FROM credentials WHERE id = $1")
             .bind(c.id.clone())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query(
             "INSERT INTO credentials (id, locator, credential_json, portrait, registered_ms) \
@@ -556,8 +599,103 @@ impl Store {
         .bind(c.json.clone())
         .bind(c.portrait.clone())
         .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Makes a one-time offer, audited.
+    pub async fn insert_offer(
+        &self,
+        o: &OfferRow,
+        event: AuditEvent,
+        key: &IssuerSecret,
+    ) -> Result<(), StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO offers (id, credential_id, created_ms, expires_ms, actor, office) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(o.id.clone())
+        .bind(o.credential_id.clone())
+        .bind(o.created_ms)
+        .bind(o.expires_ms)
+        .bind(o.actor.clone())
+        .bind(o.office.clone())
         .execute(&mut *tx)
         .await?;
+        self.append_audit(&mut tx, event, key).await?;
+        tx.commit().await.map_err(StoreError::from)
+    }
+
+    /// The offer `id`, if there is one.
+    pub async fn offer(&self, id: &str) -> Result<Option<OfferRow>, StoreError> {
+        sqlx::query(
+            "SELECT id, credential_id, created_ms, expires_ms, actor, office, used_ms, epoch \
+             FROM offers WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| {
+            Ok(OfferRow {
+                id: r.try_get("id")?,
+                credential_id: r.try_get("credential_id")?,
+                created_ms: r.try_get("created_ms")?,
+                expires_ms: r.try_get("expires_ms")?,
+                actor: r.try_get("actor")?,
+                office: r.try_get("office")?,
+                used_ms: r.try_get("used_ms")?,
+                epoch: r.try_get("epoch")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Whether an enrolment holds entry `index` of status list `list`.
+    pub async fn status_entry_taken(&self, list: i64, index: i64) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query("SELECT 1 AS one FROM enrolments WHERE status_list = $1 AND status_index = $2")
+                .bind(list)
+                .bind(index)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// Uses offer `offer_id` (once, before `now`'s expiry) to register the enrolment `c` of a
+    /// new phone, as [`Store::register_credential`] does, all in one transaction: a second
+    /// use, an expired offer or a newer enrolment made meanwhile is a [`StoreError::Conflict`]
+    /// and nothing is written.
+    pub async fn enrol_with_offer(
+        &self,
+        offer_id: &str,
+        c: &CredentialRow,
+        enrolment: (i64, StatusRef),
+        locator_hex: &str,
+        event: AuditEvent,
+        key: &IssuerSecret,
+    ) -> Result<(), StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        let now = now_ms();
+        let claimed = sqlx::query(
+            "UPDATE offers SET used_ms = $1, epoch = $2 \
+             WHERE id = $3 AND used_ms IS NULL AND expires_ms > $4",
+        )
+        .bind(now)
+        .bind(enrolment.0)
+        .bind(offer_id.to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            return Err(StoreError::Conflict(
+                "this offer was used or has expired meanwhile: ask the officer for a new QR code".into(),
+            ));
+        }
+        self.register_in(&mut tx, c, enrolment, locator_hex, &event)
+            .await?;
         self.append_audit(&mut tx, event, key).await?;
         tx.commit().await.map_err(StoreError::from)
     }

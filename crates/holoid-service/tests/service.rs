@@ -207,7 +207,38 @@ fn full_examples() -> Vec<(&'static str, serde_json::Value)> {
             office: "o".into(),
         }],
     };
+    let offer = EnrolmentOffer {
+        offer_id: "0f".into(),
+        credential_id: "KR-RRC-00000001".into(),
+        state: "pending".into(),
+        offer: Some("HOLOID:OFFER1:0F:00".into()),
+        qr_url: Some("/v1/offers/0f/qr.png".into()),
+        created_at: "t".into(),
+        expires_at: "t".into(),
+        expires_in_s: 300,
+        device_epoch: Some(2),
+        enrolled_at: Some("t".into()),
+    };
+    let sealed = SealedKey {
+        enc: "e".into(),
+        ciphertext: "c".into(),
+    };
+    let enrolment = Enrolment {
+        credential_id: "KR-RRC-00000001".into(),
+        device_epoch: 2,
+        credential: "{}".into(),
+        portrait_png: "iVBO".into(),
+        sealed_device_key: sealed.clone(),
+    };
+    let request = EnrolRequest {
+        offer: "HOLOID:OFFER1:0F:00".into(),
+        device_public_key: "k".into(),
+    };
     vec![
+        ("EnrolmentOffer", v(&offer)),
+        ("SealedKey", v(&sealed)),
+        ("Enrolment", v(&enrolment)),
+        ("EnrolRequest", v(&request)),
         ("CredentialStatus", v(&status)),
         (
             "Error",

@@ -7,6 +7,7 @@
 //! - [`captures`]: the demo world photographed by the simulated camera;
 //! - [`service`]: a verifier service on a scratch database, and its HTTP clients ([`http`]);
 //! - [`webdriver`]: headless Chromium through chromedriver;
+//! - [`qr`]: an independent QR reader (rxing);
 //! - [`counting_alloc`], [`estimates`], [`engine`]: what the benchmarks measure with.
 
 pub mod captures;
@@ -16,5 +17,6 @@ pub mod estimates;
 pub mod gpu;
 pub mod http;
 pub mod openapi;
+pub mod qr;
 pub mod service;
 pub mod webdriver;
