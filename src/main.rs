@@ -16,6 +16,7 @@ mod render_cmd;
 mod serve_cmd;
 mod simulate_cmd;
 mod view_cmd;
+mod wallet_cmd;
 
 use crate::files::{read_limited, read_text, write_atomic};
 use holoid_core::code::{Codeword, Locator, Payload};
@@ -98,6 +99,9 @@ enum Command {
     Simulate(simulate_cmd::SimulateCli),
     Check(check_cmd::CheckCli),
     Eval(eval_cmd::EvalCli),
+    /// Plays the holder's phone: enrols with a one-time offer from the office's QR code.
+    #[command(subcommand)]
+    Wallet(wallet_cmd::WalletCmd),
     /// Shows the time window, pattern and code a card displays at a given time.
     ///
     /// Derives K_dev from the master key and the credential id, then the window seed, the
@@ -350,6 +354,7 @@ fn main() -> ExitCode {
         Command::View(args) => view_cmd::run(args),
         Command::Simulate(args) => simulate_cmd::run(args),
         Command::Check(args) => check_cmd::run(args),
+        Command::Wallet(cmd) => wallet_cmd::run(cmd),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Window {
             credential,

@@ -38,7 +38,9 @@ pub struct ServeCli {
     #[arg(long, value_name = "FILE")]
     copy_key: Option<PathBuf>,
     /// The issuer's signing key file (or HOLOID_ISSUER_KEY), for a service that issues: it
-    /// signs the status lists at /v1/status-lists/N. Without it none are published.
+    /// signs the documents of phones enrolled by QR offer (POST /v1/credentials/ID/offers,
+    /// POST /v1/enrol) and the status lists at /v1/status-lists/N. Without it the service
+    /// neither issues nor publishes lists.
     #[arg(long, value_name = "FILE")]
     issuer_key: Option<PathBuf>,
     /// Days a digital copy is kept.

@@ -474,6 +474,105 @@ fn a_lost_phone_is_a_forgery_until_found_and_a_moved_card_only_on_the_new_phone(
     server.shutdown().unwrap();
 }
 
+/// `holoid wallet enrol` against `addr`: exit status, stdout, stderr.
+fn wallet_enrol(
+    addr: SocketAddr,
+    offer: &str,
+    out: &std::path::Path,
+    issuer_pub: &std::path::Path,
+) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_holoid"))
+        .args(["wallet", "enrol", "--offer", offer, "--server"])
+        .arg(format!("http://{addr}"))
+        .arg("--issuer-pub")
+        .arg(issuer_pub)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_phone_enrols_over_http_with_the_wallet_command_once() {
+    let server = start(&sqlite_url("e2e-enrol"), ServiceConfig::default());
+    let (addr, t) = (server.addr, &server.tokens);
+    let demo = holoid_core::demo::DemoIdentity::generate(1);
+    register_over_http(addr, &t.admin, &demo);
+    let id = demo.credential.credential.id.clone();
+    let dir = scratch("wallet-enrol");
+    let issuer_pub = dir.join("issuer.pub");
+    std::fs::write(&issuer_pub, demo.issuer.public().to_text()).unwrap();
+
+    let (offer, offer_id) = support::offer_over_http(addr, &t.officer, &id);
+    let phone = dir.join("phone");
+    let started = Instant::now();
+    let (code, out, err) = wallet_enrol(addr, &offer, &phone, &issuer_pub);
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("device epoch 2") && out.contains("issuer's signature checked"),
+        "{out}"
+    );
+    eprintln!("holoid wallet enrol, process start to exit: {took:?}\n{out}");
+    // What the phone keeps: the document (epoch 2, signed), its key and the portrait.
+    let doc = holoid_core::credential::SignedCredential::from_json(
+        &std::fs::read_to_string(phone.join("credential.json")).unwrap(),
+    )
+    .unwrap();
+    let c = doc.verify(&demo.issuer.public()).unwrap();
+    assert_eq!(c.device_epoch, 2);
+    let key =
+        holoid_core::keys::DeviceKey::from_text(&std::fs::read_to_string(phone.join("device.key")).unwrap())
+            .unwrap();
+    assert_eq!(key.as_bytes(), demo.master.device_key(&id, 2).as_bytes());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(phone.join("device.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the device key is private");
+    }
+    assert_eq!(
+        std::fs::read(phone.join(&c.portrait.file)).unwrap(),
+        demo.portrait_png
+    );
+
+    // The offer works once; a second phone is refused and writes nothing.
+    let other = dir.join("other");
+    let (code, out, err) = wallet_enrol(addr, &offer, &other, &issuer_pub);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("already used") && err.contains("offer_used"),
+        "{err}"
+    );
+    assert!(!other.join("credential.json").exists());
+
+    // An existing wallet is refused before anything is sent: the new offer stays unused.
+    let (offer2, offer2_id) = support::offer_over_http(addr, &t.officer, &id);
+    let (code, _, err) = wallet_enrol(addr, &offer2, &phone, &issuer_pub);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("still unused"),
+        "{err}"
+    );
+    for (oid, want) in [(&offer2_id, "pending"), (&offer_id, "enrolled")] {
+        let r = http::request(addr, "GET", &format!("/v1/offers/{oid}"), Some(&t.officer), None).unwrap();
+        assert_eq!(r.json()["state"], want);
+    }
+    // Bad input is named without reaching the server.
+    let (code, _, err) = wallet_enrol(addr, "HOLOID:OFFER1:nope", &other, &issuer_pub);
+    assert_eq!(code, 2);
+    assert!(err.contains("not an enrolment offer"), "{err}");
+    server.shutdown().unwrap();
+}
+
 #[test]
 fn kill_9_during_copy_creation_loses_no_acknowledged_copy() {
     let dir = scratch("crash");

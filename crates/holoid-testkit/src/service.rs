@@ -265,6 +265,25 @@ pub fn register_over_http(addr: std::net::SocketAddr, admin: &str, demo: &DemoId
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 }
 
+/// An officer's one-time enrolment offer for credential `id`, made over TCP: its text and id.
+pub fn offer_over_http(addr: std::net::SocketAddr, token: &str, id: &str) -> (String, String) {
+    let path = format!("/v1/credentials/{id}/offers");
+    let r = crate::http::request(addr, "POST", &path, Some(token), None).expect("the server answers");
+    assert_documented(
+        "POST",
+        &path,
+        r.status,
+        r.header("content-type").unwrap_or(""),
+        &r.body,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let o = r.json();
+    (
+        o["offer"].as_str().expect("a pending offer's text").to_string(),
+        o["offer_id"].as_str().expect("its id").to_string(),
+    )
+}
+
 /// Registers a credential document with the demo portrait (as the admin): status and body.
 pub async fn register_document(w: &World, doc: &SignedCredential) -> (StatusCode, Vec<u8>) {
     let c = doc.to_json();
