@@ -352,15 +352,24 @@ impl Credential {
 
     /// Checks that `device_key` is the key this credential was issued for.
     pub fn check_device_key(&self, device_key: &DeviceKey) -> Result<(), CredentialError> {
+        self.check_device_mac(device_key)
+            .unwrap_or(Err(CredentialError::WrongDeviceKey))
+    }
+
+    /// Checks that the key behind `mac` (a keystore's, or a key) is the one this credential was
+    /// issued for; the outer error is the keystore's own failure.
+    pub fn check_device_mac(
+        &self,
+        mac: &dyn crate::keys::DeviceMac,
+    ) -> Result<Result<(), CredentialError>, crate::keys::KeystoreError> {
         use subtle::ConstantTimeEq;
-        let ok: bool = Self::device_key_commitment(device_key)
-            .ct_eq(&self.device_key_check)
-            .into();
-        if ok {
+        let h = mac.device_hmac(DEVICE_CHECK_LABEL)?;
+        let ok: bool = h[..16].ct_eq(&self.device_key_check).into();
+        Ok(if ok {
             Ok(())
         } else {
             Err(CredentialError::WrongDeviceKey)
-        }
+        })
     }
 
     /// Checks that the credential is valid at `at`: from the first millisecond of `issued`

@@ -223,6 +223,36 @@ impl MasterKey {
     }
 }
 
+/// What a wallet draws with: something that computes HMAC-SHA256 under the device key
+/// `K_dev`. The key itself ([`DeviceKey`]) is one; a platform keystore that holds the key and
+/// only computes HMACs with it (Android Keystore / StrongBox, the iOS keychain through the
+/// host app) is another, so the key need never enter holoid's memory. holoid asks for two
+/// kinds of message: the window seed's (`"holoid/v1/window" ‖ be64(window)`, once per time
+/// window) and the commitment's (`"holoid/v2/device-check"`, once when a card is opened).
+pub trait DeviceMac: Send + Sync {
+    /// `HMAC-SHA256(K_dev, message)`, or why the keystore could not compute it.
+    fn device_hmac(&self, message: &[u8]) -> Result<[u8; 32], KeystoreError>;
+}
+
+/// A keystore that could not compute an HMAC (locked, key removed, hardware error): what it
+/// said, never key material.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeystoreError(pub String);
+
+impl fmt::Display for KeystoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the device key's keystore failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for KeystoreError {}
+
+impl DeviceMac for DeviceKey {
+    fn device_hmac(&self, message: &[u8]) -> Result<[u8; 32], KeystoreError> {
+        Ok(hmac_sha256(&self.0, &[message]))
+    }
+}
+
 /// An Ed25519 signing key: the issuer's (signs credentials) or the verifier service's
 /// copy-signing key (signs digital copies and audit heads); the same type, told apart by the
 /// kind in their key files. Zeroed on drop; `Debug` shows only the public half.

@@ -12,7 +12,7 @@ use std::ops::RangeInclusive;
 
 use zeroize::Zeroize;
 
-use crate::keys::DeviceKey;
+use crate::keys::{DeviceKey, DeviceMac, KeystoreError};
 use crate::mac::hmac_sha256;
 use crate::time::UnixMillis;
 
@@ -157,6 +157,14 @@ impl WindowSeed {
         ))
     }
 
+    /// The same seed, computed by whatever holds the device key (a keystore, or the key).
+    pub fn derive_with(mac: &dyn DeviceMac, w: Window) -> Result<Self, KeystoreError> {
+        let mut message = [0u8; WINDOW_SEED_LABEL.len() + 8];
+        message[..WINDOW_SEED_LABEL.len()].copy_from_slice(WINDOW_SEED_LABEL);
+        message[WINDOW_SEED_LABEL.len()..].copy_from_slice(&w.0.to_be_bytes());
+        mac.device_hmac(&message).map(WindowSeed)
+    }
+
     /// The seed bytes. Keep them out of logs.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
@@ -178,6 +186,40 @@ impl fmt::Debug for WindowSeed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A keystore that computes HMACs under a key it keeps (what a host's callback does).
+    struct Keystore([u8; 32], bool);
+
+    impl DeviceMac for Keystore {
+        fn device_hmac(&self, message: &[u8]) -> Result<[u8; 32], KeystoreError> {
+            if self.1 {
+                Ok(crate::mac::hmac_sha256(&self.0, &[message]))
+            } else {
+                Err(KeystoreError("locked".into()))
+            }
+        }
+    }
+
+    #[test]
+    fn a_keystore_derives_the_same_seed_as_the_key() {
+        let key = DeviceKey::from_bytes([7; 32]);
+        for w in [Window(0), Window(359_120_758), Window(u64::MAX)] {
+            let by_key = WindowSeed::derive(&key, w);
+            let by_store = WindowSeed::derive_with(&Keystore([7; 32], true), w).unwrap();
+            let by_trait = WindowSeed::derive_with(&key, w).unwrap();
+            assert_eq!(by_key.as_bytes(), by_store.as_bytes());
+            assert_eq!(by_key.as_bytes(), by_trait.as_bytes());
+        }
+        let e = WindowSeed::derive_with(&Keystore([7; 32], false), Window(1)).unwrap_err();
+        assert_eq!(e.to_string(), "the device key's keystore failed: locked");
+        // The commitment check through the keystore: right key, wrong key, failing store.
+        let demo = crate::demo::DemoIdentity::generate(1);
+        let c = &demo.credential.credential;
+        let k = demo.master.device_key_for(c);
+        assert_eq!(c.check_device_mac(&Keystore(*k.as_bytes(), true)), Ok(Ok(())));
+        assert!(matches!(c.check_device_mac(&Keystore([1; 32], true)), Ok(Err(_))));
+        assert!(c.check_device_mac(&Keystore(*k.as_bytes(), false)).is_err());
+    }
 
     #[test]
     fn period_bounds() {

@@ -132,13 +132,28 @@ typedef enum HoloidStatus {
   /**
    * `holoid_engine_render` was called with no surface attached.
    */
-  HOLOID_STATUS_NO_SURFACE = 13
+  HOLOID_STATUS_NO_SURFACE = 13,
+  /**
+   * The host's key provider callback failed (keystore locked, key removed). A frame drawn
+   * meanwhile is blank: no pattern, no code.
+   */
+  HOLOID_STATUS_KEYSTORE = 14,
+  /**
+   * The enrolment answer cannot be opened: its device key was sealed to another key pair,
+   * or the answer was changed on the way.
+   */
+  HOLOID_STATUS_UNOPENABLE = 15
 } HoloidStatus;
 
 /**
  * An engine. Opaque: made by `holoid_engine_new`, ended by `holoid_engine_free`.
  */
 typedef struct HoloidEngine HoloidEngine;
+
+/**
+ * An enrolment in progress: made by `holoid_enrol_new`, ended by `holoid_enrol_free`.
+ */
+typedef struct HoloidEnrolment HoloidEnrolment;
 
 /**
  * Options fixed when an engine is made. Start from `holoid_options_default()`.
@@ -169,6 +184,19 @@ typedef struct HoloidOptions {
    */
   uint32_t modulation;
 } HoloidOptions;
+
+/**
+ * The host's key provider: computes `HMAC-SHA256(K_dev, message)` with the device key kept in
+ * the platform's keystore (Android Keystore / StrongBox HMAC key, iOS keychain) and writes the
+ * 32-byte result to `out`. Returns 0 on success, anything else on failure (holoid then draws
+ * the card blank and reports `HOLOID_STATUS_KEYSTORE`). Called with the context it was given,
+ * on the thread that makes the engine or draws its frames: once when the engine is made (the
+ * credential's commitment), then once per time window.
+ */
+typedef int32_t (*HoloidKeyProvider)(void *context,
+                                     const uint8_t *message,
+                                     size_t message_len,
+                                     uint8_t *out);
 
 /**
  * The engine's clock: returns the current Unix time in milliseconds. Called on the thread
@@ -267,6 +295,25 @@ enum HoloidStatus holoid_engine_new(const uint8_t *credential,
                                     struct HoloidEngine **engine);
 
 /**
+ * As `holoid_engine_new`, but the device key stays in the host's keystore: `provider`
+ * computes HMAC-SHA256 under it (see `HoloidKeyProvider`) and is called with `context`. The
+ * key is checked against the credential through the provider before the engine is made
+ * (`HOLOID_STATUS_KEY_MISMATCH`, or `HOLOID_STATUS_KEYSTORE` when the provider fails).
+ *
+ * # Safety
+ * As `holoid_engine_new`; `provider` must be callable with `context` from any thread that
+ * uses the engine, until the engine is freed.
+ */
+enum HoloidStatus holoid_engine_new_with_key_provider(const uint8_t *credential,
+                                                      size_t credential_len,
+                                                      const uint8_t *portrait,
+                                                      size_t portrait_len,
+                                                      HoloidKeyProvider provider,
+                                                      void *context,
+                                                      const struct HoloidOptions *options,
+                                                      struct HoloidEngine **engine);
+
+/**
  * Ends an engine: drops its surface and GPU resources. NULL is accepted and does nothing.
  * The handle is invalid afterwards (using it returns `HOLOID_STATUS_INVALID_HANDLE`).
  */
@@ -353,6 +400,86 @@ enum HoloidStatus holoid_engine_render_rgba(struct HoloidEngine *engine,
  * `out` must be NULL or point to a writable `HoloidMemory`.
  */
 enum HoloidStatus holoid_engine_memory(struct HoloidEngine *engine, struct HoloidMemory *out);
+
+/**
+ * Begins enrolling this phone with an offer (the text of the office's QR code,
+ * `HOLOID:OFFER1:…`): makes a fresh X25519 key pair for it. On failure `*enrolment` is NULL.
+ *
+ * # Safety
+ * `offer` must be NULL or point to `offer_len` readable bytes; `enrolment` to writable
+ * storage for a handle.
+ */
+enum HoloidStatus holoid_enrol_new(const uint8_t *offer,
+                                   size_t offer_len,
+                                   struct HoloidEnrolment **enrolment);
+
+/**
+ * The body to POST to the service's `/v1/enrol` (JSON: the offer and this phone's public
+ * key), copied into `out` (see `holoid_enrol_credential` for the buffer rules).
+ *
+ * # Safety
+ * `out` must be NULL or point to `out_cap` writable bytes; `len` to a writable `size_t`.
+ */
+enum HoloidStatus holoid_enrol_request(struct HoloidEnrolment *enrolment,
+                                       uint8_t *out,
+                                       size_t out_cap,
+                                       size_t *len);
+
+/**
+ * Opens the service's answer (the body of a 201 from `/v1/enrol`): the device key must open
+ * with this enrolment's key pair and this exact document, match the document's commitment,
+ * and the portrait its hash; with `issuer_public` (32 raw bytes of the issuer's Ed25519 key,
+ * or NULL to skip) the issuer's signature is checked too. Then read the results with
+ * `holoid_enrol_credential`, `holoid_enrol_portrait` and `holoid_enrol_take_device_key`.
+ *
+ * # Safety
+ * `answer` must be NULL or point to `answer_len` readable bytes; `issuer_public` NULL or 32
+ * readable bytes.
+ */
+enum HoloidStatus holoid_enrol_finish(struct HoloidEnrolment *enrolment,
+                                      const uint8_t *answer,
+                                      size_t answer_len,
+                                      const uint8_t *issuer_public);
+
+/**
+ * The enrolled credential document (the file `credential.json`, exactly as signed), after
+ * `holoid_enrol_finish`. With `out` NULL or `out_cap` too small, `*len` gets the size needed
+ * and the answer is `HOLOID_STATUS_BUFFER_SIZE`.
+ *
+ * # Safety
+ * `out` must be NULL or point to `out_cap` writable bytes; `len` to a writable `size_t`.
+ */
+enum HoloidStatus holoid_enrol_credential(struct HoloidEnrolment *enrolment,
+                                          uint8_t *out,
+                                          size_t out_cap,
+                                          size_t *len);
+
+/**
+ * The enrolled portrait (PNG), after `holoid_enrol_finish`; buffer rules as for
+ * `holoid_enrol_credential`.
+ *
+ * # Safety
+ * As `holoid_enrol_credential`.
+ */
+enum HoloidStatus holoid_enrol_portrait(struct HoloidEnrolment *enrolment,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *len);
+
+/**
+ * Hands the 32 raw bytes of the device key to the host, once, for it to import into its
+ * keystore (then wipe its buffer and draw through `holoid_engine_new_with_key_provider`).
+ * holoid wipes its own copy; a second call answers `HOLOID_STATUS_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `out` must be NULL or point to 32 writable bytes.
+ */
+enum HoloidStatus holoid_enrol_take_device_key(struct HoloidEnrolment *enrolment, uint8_t *out);
+
+/**
+ * Ends an enrolment and wipes its key pair and any key not taken. NULL does nothing.
+ */
+enum HoloidStatus holoid_enrol_free(struct HoloidEnrolment *enrolment);
 
 #ifdef __cplusplus
 } /* extern "C" */

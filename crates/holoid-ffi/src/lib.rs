@@ -30,13 +30,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, TryLockError};
 
 use holoid_core::credential::{Credential, SignedCredential};
-use holoid_core::keys::DeviceKey;
+use holoid_core::enrol::{EnrolError, Enrolled, Enrolment, Offer, WalletKeyPair};
+use holoid_core::keys::{DeviceKey, DeviceMac, IssuerPublic, KeystoreError};
 use holoid_core::motion::{MotionConfig, Sample};
 use holoid_core::session::WalletSession;
 use holoid_core::time::UnixMillis;
 use holoid_core::timekey::WindowPeriod;
 use holoid_render::surface::{Drawn, SurfaceCard};
 use holoid_render::{CaptureState, CardRenderer, FrameParams, GpuContext, RenderKit, RendererOptions};
+use zeroize::Zeroize;
 
 /// What a call did. `HOLOID_STATUS_OK` is 0; every other value is a failure, described by
 /// `holoid_last_error()` on the same thread.
@@ -75,6 +77,12 @@ pub enum HoloidStatus {
     Panic = 12,
     /// `holoid_engine_render` was called with no surface attached.
     NoSurface = 13,
+    /// The host's key provider callback failed (keystore locked, key removed). A frame drawn
+    /// meanwhile is blank: no pattern, no code.
+    Keystore = 14,
+    /// The enrolment answer cannot be opened: its device key was sealed to another key pair,
+    /// or the answer was changed on the way.
+    Unopenable = 15,
 }
 
 /// Capture state: nothing is capturing the screen.
@@ -156,6 +164,21 @@ pub struct HoloidMemory {
 /// that draws, once per frame drawn with `HOLOID_TIME_NOW`.
 pub type HoloidClock = Option<unsafe extern "C" fn(context: *mut c_void) -> u64>;
 
+/// The host's key provider: computes `HMAC-SHA256(K_dev, message)` with the device key kept in
+/// the platform's keystore (Android Keystore / StrongBox HMAC key, iOS keychain) and writes the
+/// 32-byte result to `out`. Returns 0 on success, anything else on failure (holoid then draws
+/// the card blank and reports `HOLOID_STATUS_KEYSTORE`). Called with the context it was given,
+/// on the thread that makes the engine or draws its frames: once when the engine is made (the
+/// credential's commitment), then once per time window.
+pub type HoloidKeyProvider = Option<
+    unsafe extern "C" fn(context: *mut c_void, message: *const u8, message_len: usize, out: *mut u8) -> i32,
+>;
+
+/// An enrolment in progress: made by `holoid_enrol_new`, ended by `holoid_enrol_free`.
+pub struct HoloidEnrolment {
+    _private: [u8; 0],
+}
+
 /// An engine. Opaque: made by `holoid_engine_new`, ended by `holoid_engine_free`.
 pub struct HoloidEngine {
     _private: [u8; 0],
@@ -216,11 +239,40 @@ struct Clock {
 // may be called from whichever thread draws the engine's frames.
 unsafe impl Send for Clock {}
 
+/// The host's key provider and its context.
+struct Provider {
+    f: unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8) -> i32,
+    context: *mut c_void,
+}
+
+// SAFETY: the header's contract for `holoid_engine_new_with_key_provider`: the callback and its
+// context may be called from whichever thread makes the engine or draws its frames, one call
+// at a time per engine (calls on one engine never overlap).
+unsafe impl Send for Provider {}
+// SAFETY: as above; holoid never calls one engine's provider from two threads at once.
+unsafe impl Sync for Provider {}
+
+impl DeviceMac for Provider {
+    fn device_hmac(&self, message: &[u8]) -> Result<[u8; 32], KeystoreError> {
+        let mut out = [0u8; 32];
+        // SAFETY: the caller promised the callback may be called with its context while the
+        // engine lives; `message` and `out` are valid for the lengths given.
+        let rc = unsafe { (self.f)(self.context, message.as_ptr(), message.len(), out.as_mut_ptr()) };
+        if rc == 0 {
+            Ok(out)
+        } else {
+            out.zeroize();
+            Err(KeystoreError(format!("the key provider callback returned {rc}")))
+        }
+    }
+}
+
 struct Engine {
     instance: wgpu::Instance,
     gpu: GpuContext,
     credential: Credential,
-    device_key: DeviceKey,
+    /// The device key, or the host's provider of HMACs under it.
+    key: Arc<dyn DeviceMac>,
     portrait: Vec<u8>,
     options: RendererOptions,
     offscreen: Option<CardRenderer>,
@@ -259,10 +311,13 @@ impl Engine {
         kit: Option<&RenderKit>,
         options: RendererOptions,
     ) -> Result<CardRenderer, holoid_render::RenderError> {
-        let (c, key, portrait) = (&self.credential, &self.device_key, &self.portrait);
+        let (c, portrait) = (&self.credential, &self.portrait);
         match kit {
-            Some(kit) => CardRenderer::with_kit(kit, c, key, portrait, options),
-            None => CardRenderer::new(&self.gpu, c, key, portrait, options),
+            Some(kit) => CardRenderer::with_kit_mac(kit, c, self.key.clone(), portrait, options),
+            None => {
+                let kit = RenderKit::new(&self.gpu, options.format)?;
+                CardRenderer::with_kit_mac(&kit, c, self.key.clone(), portrait, options)
+            }
         }
     }
 
@@ -279,15 +334,84 @@ impl Engine {
     }
 }
 
-/// Live engines by handle number. Numbers are never reused, so a stale handle never reaches
-/// another engine.
-static ENGINES: Mutex<BTreeMap<usize, Arc<Mutex<Engine>>>> = Mutex::new(BTreeMap::new());
+/// Live objects of one kind by handle number. Numbers come from one counter and are never
+/// reused, so a stale handle never reaches another object, of this kind or another.
+type Handles<T> = Mutex<BTreeMap<usize, Arc<Mutex<T>>>>;
+
+static ENGINES: Handles<Engine> = Mutex::new(BTreeMap::new());
 static NEXT_HANDLE: AtomicUsize = AtomicUsize::new(1);
 
-fn engines() -> std::sync::MutexGuard<'static, BTreeMap<usize, Arc<Mutex<Engine>>>> {
+fn table<T>(handles: &'static Handles<T>) -> std::sync::MutexGuard<'static, BTreeMap<usize, Arc<Mutex<T>>>> {
     // The map is only inserted into and removed from; a panic elsewhere cannot leave it
     // half-changed, so a poisoned lock is still a good map.
-    ENGINES.lock().unwrap_or_else(|p| p.into_inner())
+    handles.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Adds `object` to `handles`; its new handle number.
+fn insert<T>(handles: &'static Handles<T>, object: T) -> usize {
+    let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
+    table(handles).insert(id, Arc::new(Mutex::new(object)));
+    id
+}
+
+/// Runs `f` on the `kind` (made by `maker`) behind `handle`.
+fn with_handle<T, H>(
+    handles: &'static Handles<T>,
+    handle: *mut H,
+    kind: &str,
+    maker: &str,
+    f: impl FnOnce(&mut T) -> Result<(), Failure>,
+) -> HoloidStatus {
+    guard(|| {
+        if handle.is_null() {
+            return Err(fail(
+                HoloidStatus::NullPointer,
+                format!("the {kind} handle is NULL"),
+            ));
+        }
+        let object = table(handles).get(&handle.addr()).cloned().ok_or_else(|| {
+            fail(
+                HoloidStatus::InvalidHandle,
+                format!("not a live {kind}: it was freed, or was never made by {maker}"),
+            )
+        })?;
+        let mut locked = match object.try_lock() {
+            Ok(e) => e,
+            Err(TryLockError::WouldBlock) => {
+                return Err(fail(
+                    HoloidStatus::Busy,
+                    format!(
+                        "another call on this {kind} is running on another thread: calls on one {kind} must not overlap"
+                    ),
+                ));
+            }
+            Err(TryLockError::Poisoned(_)) => {
+                return Err(fail(
+                    HoloidStatus::Panic,
+                    format!(
+                        "an earlier internal error left this {kind} unusable: free it and make a new one"
+                    ),
+                ));
+            }
+        };
+        f(&mut locked)
+    })
+}
+
+/// Removes the `kind` behind `handle` (NULL does nothing).
+fn free_handle<T, H>(handles: &'static Handles<T>, handle: *mut H, kind: &str, maker: &str) -> HoloidStatus {
+    guard(|| {
+        if handle.is_null() {
+            return Ok(());
+        }
+        match table(handles).remove(&handle.addr()) {
+            Some(_) => Ok(()),
+            None => Err(fail(
+                HoloidStatus::InvalidHandle,
+                format!("not a live {kind}: it was already freed, or was never made by {maker}"),
+            )),
+        }
+    })
 }
 
 /// Runs `f` on the engine behind `handle`.
@@ -295,33 +419,7 @@ fn with_engine(
     handle: *mut HoloidEngine,
     f: impl FnOnce(&mut Engine) -> Result<(), Failure>,
 ) -> HoloidStatus {
-    guard(|| {
-        if handle.is_null() {
-            return Err(fail(HoloidStatus::NullPointer, "the engine handle is NULL"));
-        }
-        let engine = engines().get(&handle.addr()).cloned().ok_or_else(|| {
-            fail(
-                HoloidStatus::InvalidHandle,
-                "not a live engine: it was freed, or was never made by holoid_engine_new",
-            )
-        })?;
-        let mut locked = match engine.try_lock() {
-            Ok(e) => e,
-            Err(TryLockError::WouldBlock) => {
-                return Err(fail(
-                    HoloidStatus::Busy,
-                    "another call on this engine is running on another thread: calls on one engine must not overlap",
-                ));
-            }
-            Err(TryLockError::Poisoned(_)) => {
-                return Err(fail(
-                    HoloidStatus::Panic,
-                    "an earlier internal error left this engine unusable: free it and make a new one",
-                ));
-            }
-        };
-        f(&mut locked)
-    })
+    with_handle(&ENGINES, handle, "engine", "holoid_engine_new", f)
 }
 
 /// `len` bytes at `ptr`, or a failure naming `what`.
@@ -398,6 +496,8 @@ pub extern "C" fn holoid_status_name(status: i32) -> *const c_char {
         HoloidStatus::Busy => "HOLOID_STATUS_BUSY\0",
         HoloidStatus::Panic => "HOLOID_STATUS_PANIC\0",
         HoloidStatus::NoSurface => "HOLOID_STATUS_NO_SURFACE\0",
+        HoloidStatus::Keystore => "HOLOID_STATUS_KEYSTORE\0",
+        HoloidStatus::Unopenable => "HOLOID_STATUS_UNOPENABLE\0",
     };
     name.as_ptr().cast()
 }
@@ -510,71 +610,114 @@ pub unsafe extern "C" fn holoid_engine_new(
                 bytes(device_key, device_key_len, "device key", MAX_KEY)?,
             )
         };
-        // SAFETY: NULL, or a HoloidOptions by the caller's promise.
-        let options = unsafe { options.as_ref() }
-            .copied()
-            .unwrap_or_else(|| holoid_options_default());
-        let (options, modulate) = renderer_options(&options)?;
-        let mut session = WalletSession::new(MotionConfig::default());
-        session.set_modulation(modulate);
-        let text = std::str::from_utf8(credential)
-            .map_err(|_| fail(HoloidStatus::BadCredential, "the credential is not UTF-8 text"))?;
-        let credential = SignedCredential::from_json(text)
-            .map_err(|e| fail(HoloidStatus::BadCredential, format!("the credential: {e}")))?
-            .credential;
-        let device_key = parse_key(key)?;
-        credential
-            .check_device_key(&device_key)
-            .map_err(|e| fail(HoloidStatus::KeyMismatch, e.to_string()))?;
-        credential
-            .portrait
-            .check(portrait)
-            .map_err(|e| fail(HoloidStatus::BadPortrait, e.to_string()))?;
-        image::load_from_memory(portrait).map_err(|e| {
-            fail(
-                HoloidStatus::BadPortrait,
-                format!("the portrait cannot be decoded: {e}"),
-            )
-        })?;
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-        let gpu =
-            GpuContext::from_instance(&instance, None).map_err(|e| fail(HoloidStatus::Gpu, e.to_string()))?;
-        let e = Engine {
-            instance,
-            gpu,
-            credential,
-            device_key,
-            portrait: portrait.to_vec(),
-            options,
-            offscreen: None,
-            surface: None,
-            session,
-            clock: None,
-        };
-        let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
-        engines().insert(id, Arc::new(Mutex::new(e)));
-        // SAFETY: checked non-null above.
-        unsafe { engine.write(std::ptr::without_provenance_mut(id)) };
-        Ok(())
+        let key: Arc<dyn DeviceMac> = Arc::new(parse_key(key)?);
+        // SAFETY: the caller's promise about `options` and `engine`.
+        unsafe { make_engine(credential, portrait, key, options, engine) }
     })
+}
+
+/// As `holoid_engine_new`, but the device key stays in the host's keystore: `provider`
+/// computes HMAC-SHA256 under it (see `HoloidKeyProvider`) and is called with `context`. The
+/// key is checked against the credential through the provider before the engine is made
+/// (`HOLOID_STATUS_KEY_MISMATCH`, or `HOLOID_STATUS_KEYSTORE` when the provider fails).
+///
+/// # Safety
+/// As `holoid_engine_new`; `provider` must be callable with `context` from any thread that
+/// uses the engine, until the engine is freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn holoid_engine_new_with_key_provider(
+    credential: *const u8,
+    credential_len: usize,
+    portrait: *const u8,
+    portrait_len: usize,
+    provider: HoloidKeyProvider,
+    context: *mut c_void,
+    options: *const HoloidOptions,
+    engine: *mut *mut HoloidEngine,
+) -> HoloidStatus {
+    guard(|| {
+        if engine.is_null() {
+            return Err(fail(HoloidStatus::NullPointer, "the engine out-pointer is NULL"));
+        }
+        // SAFETY: non-null, and the caller promises writable storage for a handle.
+        unsafe { engine.write(std::ptr::null_mut()) };
+        let f = provider.ok_or_else(|| fail(HoloidStatus::NullPointer, "the key provider is NULL"))?;
+        // SAFETY: the caller's promise about each pointer and length.
+        let (credential, portrait) = unsafe {
+            (
+                bytes(credential, credential_len, "credential", MAX_CREDENTIAL)?,
+                bytes(portrait, portrait_len, "portrait", MAX_PORTRAIT)?,
+            )
+        };
+        let key: Arc<dyn DeviceMac> = Arc::new(Provider { f, context });
+        // SAFETY: the caller's promise about `options` and `engine`.
+        unsafe { make_engine(credential, portrait, key, options, engine) }
+    })
+}
+
+/// What both engine constructors share, after their inputs are read.
+///
+/// # Safety
+/// `options` must be NULL or point to a `HoloidOptions`; `engine` is non-NULL and writable.
+unsafe fn make_engine(
+    credential: &[u8],
+    portrait: &[u8],
+    key: Arc<dyn DeviceMac>,
+    options: *const HoloidOptions,
+    engine: *mut *mut HoloidEngine,
+) -> Result<(), Failure> {
+    // SAFETY: NULL, or a HoloidOptions by the caller's promise.
+    let options = unsafe { options.as_ref() }
+        .copied()
+        .unwrap_or_else(|| holoid_options_default());
+    let (options, modulate) = renderer_options(&options)?;
+    let mut session = WalletSession::new(MotionConfig::default());
+    session.set_modulation(modulate);
+    let text = std::str::from_utf8(credential)
+        .map_err(|_| fail(HoloidStatus::BadCredential, "the credential is not UTF-8 text"))?;
+    let credential = SignedCredential::from_json(text)
+        .map_err(|e| fail(HoloidStatus::BadCredential, format!("the credential: {e}")))?
+        .credential;
+    credential
+        .check_device_mac(&*key)
+        .map_err(|e| fail(HoloidStatus::Keystore, e.to_string()))?
+        .map_err(|e| fail(HoloidStatus::KeyMismatch, e.to_string()))?;
+    credential
+        .portrait
+        .check(portrait)
+        .map_err(|e| fail(HoloidStatus::BadPortrait, e.to_string()))?;
+    image::load_from_memory(portrait).map_err(|e| {
+        fail(
+            HoloidStatus::BadPortrait,
+            format!("the portrait cannot be decoded: {e}"),
+        )
+    })?;
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let gpu =
+        GpuContext::from_instance(&instance, None).map_err(|e| fail(HoloidStatus::Gpu, e.to_string()))?;
+    let e = Engine {
+        instance,
+        gpu,
+        credential,
+        key,
+        portrait: portrait.to_vec(),
+        options,
+        offscreen: None,
+        surface: None,
+        session,
+        clock: None,
+    };
+    let id = insert(&ENGINES, e);
+    // SAFETY: non-null and writable by the caller's promise.
+    unsafe { engine.write(std::ptr::without_provenance_mut(id)) };
+    Ok(())
 }
 
 /// Ends an engine: drops its surface and GPU resources. NULL is accepted and does nothing.
 /// The handle is invalid afterwards (using it returns `HOLOID_STATUS_INVALID_HANDLE`).
 #[unsafe(no_mangle)]
 pub extern "C" fn holoid_engine_free(engine: *mut HoloidEngine) -> HoloidStatus {
-    guard(|| {
-        if engine.is_null() {
-            return Ok(());
-        }
-        match engines().remove(&engine.addr()) {
-            Some(_) => Ok(()),
-            None => Err(fail(
-                HoloidStatus::InvalidHandle,
-                "not a live engine: it was already freed, or was never made by holoid_engine_new",
-            )),
-        }
-    })
+    free_handle(&ENGINES, engine, "engine", "holoid_engine_new")
 }
 
 /// Feeds one accelerometer reading: `t` in Unix seconds (the clock frame times use; on
@@ -773,6 +916,17 @@ pub extern "C" fn holoid_engine_detach_surface(engine: *mut HoloidEngine) -> Hol
     })
 }
 
+/// `HOLOID_STATUS_KEYSTORE` when the frame just drawn is blank because the key provider failed.
+fn keystore_failure(error: Option<&KeystoreError>) -> Result<(), Failure> {
+    match error {
+        Some(k) => Err(fail(
+            HoloidStatus::Keystore,
+            format!("{k}: the frame was drawn blank (no pattern, no code)"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Draws one frame into the attached surface and presents it. `unix_ms` is the frame's time
 /// (Unix milliseconds), or `HOLOID_TIME_NOW` for the engine's clock.
 #[unsafe(no_mangle)]
@@ -788,7 +942,9 @@ pub extern "C" fn holoid_engine_render(engine: *mut HoloidEngine, unix_ms: u64) 
         let (gpu, card) = (&e.gpu, e.surface.as_mut().expect("checked above"));
         for _ in 0..2 {
             match card.draw(gpu, &frame, || {}) {
-                Ok(Drawn::Presented | Drawn::Skipped) => return Ok(()),
+                Ok(Drawn::Presented | Drawn::Skipped) => {
+                    return keystore_failure(card.renderer().and_then(CardRenderer::key_error));
+                }
                 Ok(Drawn::Reconfigured) => {}
                 Err(err) => return Err(fail(HoloidStatus::Surface, err.to_string())),
             }
@@ -836,11 +992,10 @@ pub unsafe extern "C" fn holoid_engine_render_rgba(
             e.offscreen = Some(r);
         }
         let frame = e.next_frame(unix_ms);
-        e.offscreen
-            .as_mut()
-            .expect("made above")
-            .render_into(&frame, out)
-            .map_err(|err| fail(HoloidStatus::Gpu, err.to_string()))
+        let r = e.offscreen.as_mut().expect("made above");
+        r.render_into(&frame, out)
+            .map_err(|err| fail(HoloidStatus::Gpu, err.to_string()))?;
+        keystore_failure(r.key_error())
     })
 }
 
@@ -869,6 +1024,254 @@ pub unsafe extern "C" fn holoid_engine_memory(
         unsafe { out.write(HoloidMemory { gpu_bytes }) };
         Ok(())
     })
+}
+
+/// An enrolment: the phone's key pair for one offer, then what the service answered, opened.
+struct Enrol {
+    keys: WalletKeyPair,
+    offer: Offer,
+    done: Option<Enrolled>,
+}
+
+static ENROLMENTS: Handles<Enrol> = Mutex::new(BTreeMap::new());
+
+/// Runs `f` on the enrolment behind `handle`.
+fn with_enrolment(
+    handle: *mut HoloidEnrolment,
+    f: impl FnOnce(&mut Enrol) -> Result<(), Failure>,
+) -> HoloidStatus {
+    with_handle(&ENROLMENTS, handle, "enrolment", "holoid_enrol_new", f)
+}
+
+/// Copies `data` into the caller's buffer and its length into `*len`. With `out` NULL or
+/// `out_cap` too small, only `*len` is set and the answer is `HOLOID_STATUS_BUFFER_SIZE`.
+///
+/// # Safety
+/// `len` must be NULL or writable; `out` NULL or `out_cap` writable bytes.
+unsafe fn copy_out(
+    data: &[u8],
+    out: *mut u8,
+    out_cap: usize,
+    len: *mut usize,
+    what: &str,
+) -> Result<(), Failure> {
+    if len.is_null() {
+        return Err(fail(HoloidStatus::NullPointer, "the length pointer is NULL"));
+    }
+    // SAFETY: non-null and writable by the caller's promise.
+    unsafe { len.write(data.len()) };
+    if out.is_null() || out_cap < data.len() {
+        return Err(fail(
+            HoloidStatus::BufferSize,
+            format!(
+                "the {what} is {} bytes: give a buffer that large (its length is in *len)",
+                data.len()
+            ),
+        ));
+    }
+    // SAFETY: `out` holds `out_cap >= data.len()` writable bytes by the caller's promise.
+    unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), out, data.len()) };
+    Ok(())
+}
+
+/// Begins enrolling this phone with an offer (the text of the office's QR code,
+/// `HOLOID:OFFER1:…`): makes a fresh X25519 key pair for it. On failure `*enrolment` is NULL.
+///
+/// # Safety
+/// `offer` must be NULL or point to `offer_len` readable bytes; `enrolment` to writable
+/// storage for a handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn holoid_enrol_new(
+    offer: *const u8,
+    offer_len: usize,
+    enrolment: *mut *mut HoloidEnrolment,
+) -> HoloidStatus {
+    guard(|| {
+        if enrolment.is_null() {
+            return Err(fail(
+                HoloidStatus::NullPointer,
+                "the enrolment out-pointer is NULL",
+            ));
+        }
+        // SAFETY: non-null, writable by the caller's promise.
+        unsafe { enrolment.write(std::ptr::null_mut()) };
+        // SAFETY: the caller's promise about `offer`.
+        let text = unsafe { bytes(offer, offer_len, "offer", 1024)? };
+        let text = std::str::from_utf8(text)
+            .map_err(|_| fail(HoloidStatus::InvalidArgument, "the offer is not UTF-8 text"))?;
+        let offer = Offer::parse(text).map_err(|e| fail(HoloidStatus::InvalidArgument, e.to_string()))?;
+        let e = Enrol {
+            keys: WalletKeyPair::generate(),
+            offer,
+            done: None,
+        };
+        let id = insert(&ENROLMENTS, e);
+        // SAFETY: checked non-null above.
+        unsafe { enrolment.write(std::ptr::without_provenance_mut(id)) };
+        Ok(())
+    })
+}
+
+/// The body to POST to the service's `/v1/enrol` (JSON: the offer and this phone's public
+/// key), copied into `out` (see `holoid_enrol_credential` for the buffer rules).
+///
+/// # Safety
+/// `out` must be NULL or point to `out_cap` writable bytes; `len` to a writable `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn holoid_enrol_request(
+    enrolment: *mut HoloidEnrolment,
+    out: *mut u8,
+    out_cap: usize,
+    len: *mut usize,
+) -> HoloidStatus {
+    with_enrolment(enrolment, |e| {
+        let body = serde_json::to_vec(&e.keys.request(&e.offer))
+            .map_err(|err| fail(HoloidStatus::Panic, err.to_string()))?;
+        // SAFETY: the caller's promise about `out` and `len`.
+        unsafe { copy_out(&body, out, out_cap, len, "request") }
+    })
+}
+
+/// Opens the service's answer (the body of a 201 from `/v1/enrol`): the device key must open
+/// with this enrolment's key pair and this exact document, match the document's commitment,
+/// and the portrait its hash; with `issuer_public` (32 raw bytes of the issuer's Ed25519 key,
+/// or NULL to skip) the issuer's signature is checked too. Then read the results with
+/// `holoid_enrol_credential`, `holoid_enrol_portrait` and `holoid_enrol_take_device_key`.
+///
+/// # Safety
+/// `answer` must be NULL or point to `answer_len` readable bytes; `issuer_public` NULL or 32
+/// readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn holoid_enrol_finish(
+    enrolment: *mut HoloidEnrolment,
+    answer: *const u8,
+    answer_len: usize,
+    issuer_public: *const u8,
+) -> HoloidStatus {
+    with_enrolment(enrolment, |e| {
+        // SAFETY: the caller's promise about `answer`.
+        let answer = unsafe { bytes(answer, answer_len, "answer", MAX_CREDENTIAL + MAX_PORTRAIT)? };
+        let issuer = if issuer_public.is_null() {
+            None
+        } else {
+            // SAFETY: 32 readable bytes by the caller's promise.
+            let raw = unsafe { std::slice::from_raw_parts(issuer_public, 32) };
+            let raw: [u8; 32] = raw.try_into().expect("32 bytes");
+            Some(IssuerPublic::from_bytes(raw).map_err(|err| {
+                fail(
+                    HoloidStatus::InvalidArgument,
+                    format!("the issuer's public key: {err}"),
+                )
+            })?)
+        };
+        let answer: Enrolment = serde_json::from_slice(answer).map_err(|err| {
+            fail(
+                HoloidStatus::InvalidArgument,
+                format!("the answer is not an enrolment (the body of a 201 from /v1/enrol): {err}"),
+            )
+        })?;
+        let done = answer.finish(&e.keys, issuer.as_ref()).map_err(|err| {
+            let status = match &err {
+                EnrolError::Unopenable | EnrolError::BadSealedKey(_) => HoloidStatus::Unopenable,
+                EnrolError::Credential(holoid_core::credential::CredentialError::WrongDeviceKey) => {
+                    HoloidStatus::KeyMismatch
+                }
+                EnrolError::Credential(holoid_core::credential::CredentialError::PortraitMismatch {
+                    ..
+                })
+                | EnrolError::BadPortrait(_) => HoloidStatus::BadPortrait,
+                EnrolError::Credential(_) => HoloidStatus::BadCredential,
+                EnrolError::BadOffer(_) | EnrolError::BadPublicKey => HoloidStatus::InvalidArgument,
+            };
+            fail(status, err.to_string())
+        })?;
+        e.done = Some(done);
+        Ok(())
+    })
+}
+
+/// The enrolled credential document (the file `credential.json`, exactly as signed), after
+/// `holoid_enrol_finish`. With `out` NULL or `out_cap` too small, `*len` gets the size needed
+/// and the answer is `HOLOID_STATUS_BUFFER_SIZE`.
+///
+/// # Safety
+/// `out` must be NULL or point to `out_cap` writable bytes; `len` to a writable `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn holoid_enrol_credential(
+    enrolment: *mut HoloidEnrolment,
+    out: *mut u8,
+    out_cap: usize,
+    len: *mut usize,
+) -> HoloidStatus {
+    with_enrolment(enrolment, |e| {
+        let done = finished(e)?;
+        // SAFETY: the caller's promise about `out` and `len`.
+        unsafe { copy_out(done.credential_json.as_bytes(), out, out_cap, len, "credential") }
+    })
+}
+
+/// The enrolled portrait (PNG), after `holoid_enrol_finish`; buffer rules as for
+/// `holoid_enrol_credential`.
+///
+/// # Safety
+/// As `holoid_enrol_credential`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn holoid_enrol_portrait(
+    enrolment: *mut HoloidEnrolment,
+    out: *mut u8,
+    out_cap: usize,
+    len: *mut usize,
+) -> HoloidStatus {
+    with_enrolment(enrolment, |e| {
+        let done = finished(e)?;
+        // SAFETY: the caller's promise about `out` and `len`.
+        unsafe { copy_out(&done.portrait_png, out, out_cap, len, "portrait") }
+    })
+}
+
+/// Hands the 32 raw bytes of the device key to the host, once, for it to import into its
+/// keystore (then wipe its buffer and draw through `holoid_engine_new_with_key_provider`).
+/// holoid wipes its own copy; a second call answers `HOLOID_STATUS_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `out` must be NULL or point to 32 writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn holoid_enrol_take_device_key(
+    enrolment: *mut HoloidEnrolment,
+    out: *mut u8,
+) -> HoloidStatus {
+    with_enrolment(enrolment, |e| {
+        if out.is_null() {
+            return Err(fail(HoloidStatus::NullPointer, "the key buffer is NULL"));
+        }
+        let done = finished(e)?;
+        let key = done.device_key.as_bytes();
+        if key.iter().all(|b| *b == 0) {
+            return Err(fail(
+                HoloidStatus::InvalidArgument,
+                "the device key was already taken (holoid keeps no copy)",
+            ));
+        }
+        // SAFETY: 32 writable bytes by the caller's promise.
+        unsafe { std::ptr::copy_nonoverlapping(key.as_ptr(), out, 32) };
+        done.device_key = DeviceKey::from_bytes([0; 32]);
+        Ok(())
+    })
+}
+
+fn finished(e: &mut Enrol) -> Result<&mut Enrolled, Failure> {
+    e.done.as_mut().ok_or_else(|| {
+        fail(
+            HoloidStatus::InvalidArgument,
+            "the enrolment is not finished: call holoid_enrol_finish with the service's answer first",
+        )
+    })
+}
+
+/// Ends an enrolment and wipes its key pair and any key not taken. NULL does nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn holoid_enrol_free(enrolment: *mut HoloidEnrolment) -> HoloidStatus {
+    free_handle(&ENROLMENTS, enrolment, "enrolment", "holoid_enrol_new")
 }
 
 #[cfg(test)]

@@ -231,6 +231,85 @@ fn c_host_draws_into_an_x11_window() {
     assert!(checks_passed(&stdout) > 20, "{stdout}");
 }
 
+/// The verdict on one RGBA frame of the demo credential's enrolment `epoch` at `t`.
+fn verdict(demo: &DemoIdentity, epoch: u32, frame: &RgbaImage, t: u64) -> holoid_detect::Verdict {
+    let c = demo.enrolment(epoch).credential;
+    let trust = Trust::new(&c, demo.master.device_key_for(&c), &demo.portrait_png).unwrap();
+    let detector = Detector::builder(trust).build().unwrap();
+    let rgb = image::DynamicImage::ImageRgba8(frame.clone()).to_rgb8();
+    detector
+        .check(&[Capture {
+            image: &rgb,
+            time: UnixMillis(t),
+        }])
+        .unwrap()
+}
+
+#[test]
+fn c_wallet_enrols_by_qr_offer_and_draws_with_its_keystore() {
+    if skip() {
+        return;
+    }
+    use holoid_testkit::service::{Serving, offer_over_http, register_over_http, sqlite_url, world};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let w = rt.block_on(world(
+        &sqlite_url("c-wallet"),
+        holoid_service::ServiceConfig::default(),
+    ));
+    let server = Serving::start(&rt, w.state.clone());
+    register_over_http(server.addr, &w.tokens.admin, &w.demo);
+    let id = w.demo.credential.credential.id.clone();
+    let (offer, _) = offer_over_http(server.addr, &w.tokens.officer, &id);
+
+    let dir = scratch("c-wallet");
+    let host = dir.join("wallet");
+    compile("tests/c/wallet.c", &host, &["-lcrypto"]);
+    let issuer_hex = holoid_core::encoding::to_hex(&w.demo.issuer.public().to_bytes());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    // Mid-window, so the drawn frame and its check fall in one window.
+    let t = now - now % 5_000 + 2_500;
+    let o = Command::new(&host)
+        .env("LD_LIBRARY_PATH", lib_dir())
+        .args([
+            "127.0.0.1".to_string(),
+            server.addr.port().to_string(),
+            offer,
+            issuer_hex,
+            dir.display().to_string(),
+            t.to_string(),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(checks_passed(&stdout) > 30, "{stdout}");
+    server.stop(&rt).unwrap();
+
+    // The C wallet holds enrolment 2, and what it drew through its keystore is genuine.
+    let doc = holoid_core::credential::SignedCredential::from_json(
+        &fs::read_to_string(dir.join("credential.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc.credential.device_epoch, 2);
+    assert_eq!(fs::read(dir.join("portrait.png")).unwrap(), w.demo.portrait_png);
+    let v = verdict(&w.demo, 2, &read_rgba(&dir.join("frame-keystore.rgba")), t);
+    assert_eq!(v.decision, Decision::Genuine, "{v}");
+    // The locked keystore's frame carries no code.
+    let v = verdict(&w.demo, 2, &read_rgba(&dir.join("frame-locked.rgba")), t + 5_000);
+    assert_ne!(v.decision, Decision::Genuine, "{v}");
+    assert!(v.window.is_none(), "the locked keystore's frame carries a code");
+}
+
 /// The header is plain C89 as well as C11 and C++: a wallet's build may use any of them.
 #[test]
 fn header_compiles_as_c89_pedantic() {

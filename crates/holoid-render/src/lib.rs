@@ -25,12 +25,12 @@ pub mod uniforms;
 pub use gpu::{GpuContext, RenderError};
 use holoid_core::code::{Codeword, Locator, Payload};
 use holoid_core::credential::Credential;
-use holoid_core::keys::DeviceKey;
+use holoid_core::keys::{DeviceKey, DeviceMac, KeystoreError};
 use holoid_core::pattern::Pattern;
 /// The per-frame inputs, made by the wallet session of `holoid-core`.
 pub use holoid_core::session::{CaptureState, FrameParams, Modulation};
 use holoid_core::time::UnixMillis;
-use holoid_core::timekey::{Window, WindowPeriod};
+use holoid_core::timekey::{Window, WindowPeriod, WindowSeed};
 use uniforms::{CardUniforms, FrameState};
 
 /// The default texture format the renderer draws in (values are sRGB-encoded, stored as
@@ -80,7 +80,10 @@ impl Default for RendererOptions {
 pub struct CardRenderer {
     ctx: GpuContext,
     options: RendererOptions,
-    device_key: DeviceKey,
+    /// What computes HMACs under the device key: the key, or the host's keystore.
+    key: Arc<dyn DeviceMac>,
+    /// The keystore's last failure; the card is drawn blank until it answers again.
+    key_error: Option<KeystoreError>,
     locator: Locator,
     kit: RenderKit,
     uniforms: wgpu::Buffer,
@@ -434,6 +437,21 @@ impl CardRenderer {
         portrait_png: &[u8],
         options: RendererOptions,
     ) -> Result<CardRenderer, RenderError> {
+        let key: Arc<dyn DeviceMac> = Arc::new(device_key.clone());
+        CardRenderer::with_kit_mac(kit, credential, key, portrait_png, options)
+    }
+
+    /// As [`with_kit`](Self::with_kit), drawing with whatever holds the device key (a host's
+    /// keystore that computes HMACs; the caller has checked it against the credential). When
+    /// the keystore fails, frames are drawn blank (no pattern, no code) and
+    /// [`key_error`](Self::key_error) says why.
+    pub fn with_kit_mac(
+        kit: &RenderKit,
+        credential: &Credential,
+        key: Arc<dyn DeviceMac>,
+        portrait_png: &[u8],
+        options: RendererOptions,
+    ) -> Result<CardRenderer, RenderError> {
         let ctx = &kit.inner.ctx;
         check_size(ctx, &options)?;
         if options.format != kit.inner.format {
@@ -565,7 +583,8 @@ impl CardRenderer {
         Ok(CardRenderer {
             ctx: ctx.clone(),
             options,
-            device_key: device_key.clone(),
+            key,
+            key_error: None,
             locator: Locator::of(&credential.id),
             kit: kit.clone(),
             uniforms,
@@ -615,26 +634,54 @@ impl CardRenderer {
         self.gpu_bytes + self.readback.as_ref().map_or(0, readback::Readback::buffer_bytes)
     }
 
-    /// The pattern and codeword of the window `time` falls in (derived once per window).
-    fn window_state(&mut self, time: UnixMillis) -> (Window, Pattern, Codeword) {
+    /// The pattern and codeword of the window `time` falls in (derived once per window), or
+    /// `None` when the keystore failed (kept in `key_error`).
+    fn window_state(&mut self, time: UnixMillis) -> Option<(Window, Pattern, Codeword)> {
         let w = self.options.period.window_at(time);
-        match &self.current {
-            Some(c) if c.0 == w => c.clone(),
-            _ => {
-                let pattern = Pattern::for_window(&self.device_key, w);
-                let payload = Payload::issue(&self.device_key, self.locator, self.options.period, w);
+        if let Some(c) = self.current.as_ref().filter(|c| c.0 == w) {
+            return Some(c.clone());
+        }
+        match WindowSeed::derive_with(&*self.key, w) {
+            Ok(seed) => {
+                let pattern = Pattern::derive(&seed, w);
+                let payload = Payload::issue_with_seed(&seed, self.locator, self.options.period, w);
                 let state = (w, pattern, Codeword::encode(&payload));
                 self.current = Some(state.clone());
-                state
+                self.key_error = None;
+                Some(state)
+            }
+            Err(e) => {
+                self.current = None;
+                self.key_error = Some(e);
+                None
             }
         }
+    }
+
+    /// Why the last frame was drawn blank because the keystore failed, if it was.
+    pub fn key_error(&self) -> Option<&KeystoreError> {
+        self.key_error.as_ref()
     }
 
     /// Draws one frame into `view` (a texture of the renderer's size and format,
     /// e.g. a window surface), and submits the work.
     pub fn render_to_view(&mut self, frame: &FrameParams, view: &wgpu::TextureView) {
-        let (w, pattern, codeword) = self.window_state(frame.time);
-        let blocked = frame.capture.blocks();
+        let (w, pattern, codeword, keyed) = match self.window_state(frame.time) {
+            Some((w, p, c)) => (w, p, c, true),
+            None => {
+                // No seed: a stand-in state that is never shown (the frame is drawn blank).
+                let w = self.options.period.window_at(frame.time);
+                let stand_in = DeviceKey::from_bytes([0; 32]);
+                let payload = Payload::issue(&stand_in, self.locator, self.options.period, w);
+                (
+                    w,
+                    Pattern::for_window(&stand_in, w),
+                    Codeword::encode(&payload),
+                    false,
+                )
+            }
+        };
+        let blocked = frame.capture.blocks() || !keyed;
         let modulated = !blocked && frame.modulation != Modulation::Off;
         let state = FrameState {
             time: frame.time,

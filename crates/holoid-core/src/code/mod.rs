@@ -169,13 +169,24 @@ pub enum TagCheck {
 impl Payload {
     /// The payload a wallet shows in `window`, tagged with its device key.
     pub fn issue(device_key: &DeviceKey, locator: Locator, period: WindowPeriod, window: Window) -> Payload {
+        Payload::issue_with_seed(&WindowSeed::derive(device_key, window), locator, period, window)
+    }
+
+    /// The payload a wallet shows in `window`, tagged with that window's seed (derived by
+    /// whatever holds the device key).
+    pub fn issue_with_seed(
+        seed: &WindowSeed,
+        locator: Locator,
+        period: WindowPeriod,
+        window: Window,
+    ) -> Payload {
         let mut p = Payload {
             period,
             window_low: window.low32(),
             locator,
             tag: [0; TAG_LEN],
         };
-        p.tag = p.expected_tag(&WindowSeed::derive(device_key, window));
+        p.tag = p.expected_tag(seed);
         p
     }
 

@@ -31,7 +31,7 @@ static int failures = 0;
   } while (0)
 
 
-static unsigned char *read_file(const char *path, size_t *len) {
+static inline unsigned char *read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     fprintf(stderr, "cannot open %s\n", path);
@@ -49,6 +49,16 @@ static unsigned char *read_file(const char *path, size_t *len) {
   *len = (size_t)n;
   return buf;
 }
+static inline void write_file(const char *dir, const char *name, const unsigned char *buf, size_t len) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+    fprintf(stderr, "cannot write %s\n", path);
+    exit(2);
+  }
+}
+
 #define EXPECT_ERROR_MENTIONS(text)                                                   \
   CHECK(strstr(holoid_last_error(), (text)) != NULL, "last error lacks \"%s\"", (text))
 

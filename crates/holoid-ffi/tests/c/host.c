@@ -9,16 +9,6 @@
 
 #include <math.h>
 
-static void write_file(const char *dir, const char *name, const unsigned char *buf, size_t len) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "wb");
-  if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
-    fprintf(stderr, "cannot write %s\n", path);
-    exit(2);
-  }
-}
-
 enum { WIDTH = 540, HEIGHT = 1170 };
 
 int main(int argc, char **argv) {
