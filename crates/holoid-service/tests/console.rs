@@ -2,13 +2,16 @@
 //! chromedriver): sign-in refused with a bad token; simulated camera JPEGs checked through the
 //! file fallback (genuine, and a stale replay called a forgery with its reason); a copy stored,
 //! listed, opened and printed (one A4 page, the overlay in the picture); another office's
-//! officer refused the copy by URL; the auditor's log verified. Needs a GPU adapter for the
+//! officer refused the copy by URL; the loss desk suspending and resuming the card; the
+//! issuance desk's QR code read off the page and a phone enrolled with it; the auditor's log
+//! verified. Needs a GPU adapter for the
 //! captures unless HOLOID_SKIP_GPU_TESTS=1, and the browser unless HOLOID_SKIP_BROWSER_TESTS=1.
 
 use holoid_testkit::captures;
 use holoid_testkit::service as support;
 use holoid_testkit::webdriver;
 
+use base64::Engine;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -348,6 +351,59 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
     status_is("valid");
     let api_status = rt.block_on(w.state.store().enrolments(id)).unwrap();
     assert_eq!(api_status[0].status, "valid");
+
+    // The issuance desk: the card goes to a new phone by the QR code on the screen. The QR is
+    // read off the page itself (rxing), the phone enrols with it, and the desk says so.
+    browser.click("#issue");
+    let shown = browser.wait_for(
+        "the offer's QR code",
+        "const i = document.getElementById('offer-qr'); if (!i.naturalWidth) return null; \
+         const c = document.createElement('canvas'); c.width = i.naturalWidth; c.height = i.naturalHeight; \
+         c.getContext('2d').drawImage(i, 0, 0); return c.toDataURL('image/png')",
+    );
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(
+            shown
+                .as_str()
+                .unwrap()
+                .trim_start_matches("data:image/png;base64,"),
+        )
+        .unwrap();
+    let offer = holoid_testkit::qr::read(&image::load_from_memory(&png).unwrap().to_luma8())
+        .expect("the QR code on the page reads");
+    assert_eq!(
+        browser.eval("return document.getElementById('offer-text').textContent"),
+        offer.as_str()
+    );
+    let countdown = browser.eval("return document.getElementById('offer-state').textContent");
+    assert!(countdown.as_str().unwrap().contains("left"), "{countdown}");
+    if std::env::var("HOLOID_UPDATE_DOCS").as_deref() == Ok("1") {
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/console-issue.png"),
+            browser.screenshot(),
+        )
+        .unwrap();
+    }
+    let phone = holoid_core::enrol::WalletKeyPair::generate();
+    let body = serde_json::json!({"offer": offer, "device_public_key": phone.public_text()}).to_string();
+    let r = holoid_testkit::http::request(
+        addr,
+        "POST",
+        "/v1/enrol",
+        None,
+        Some(("application/json", body.as_bytes())),
+    )
+    .unwrap();
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let enrolled: holoid_core::enrol::Enrolment = serde_json::from_slice(&r.body).unwrap();
+    enrolled.finish(&phone, Some(&w.demo.issuer.public())).unwrap();
+    let said = browser.wait_for(
+        "the desk to see the phone enrolled",
+        "const s = document.getElementById('offer-state'); \
+         return s.dataset.state === 'enrolled' ? s.textContent : null",
+    );
+    assert!(said.as_str().unwrap().contains("device enrolment 2"), "{said}");
+    assert!(status_is("valid").contains("device enrolment 2"));
 
     // The auditor sees the log verified.
     browser.click("#signout");

@@ -32,7 +32,12 @@ const TEXT = {
     f_credential: '신분증', f_copy: '사본 번호', f_expires: '보관 기한', f_signature: '서명',
     audit_ok: (n) => `무결성 확인: ${n}건, 변조 없음`, audit_broken: (p) => `무결성 오류: ${p}`,
     no_copies: '저장된 사본이 없습니다.',
-    nav_status: '분실 신고', status_title: '분실 신고 · 효력 정지', credential_id: '신분증 번호',
+    nav_status: '발급 · 분실 신고', status_title: '휴대폰 발급 · 분실 신고', credential_id: '신분증 번호',
+    issue: 'QR 코드로 휴대폰에 발급',
+    offer_hint: '휴대폰의 모바일 신분증 앱으로 이 QR 코드를 스캔하게 하세요. 한 번만, 5분 동안 쓸 수 있습니다.',
+    offer_pending: (s) => `휴대폰을 기다리는 중… ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')} 남음`,
+    offer_enrolled: (e) => `휴대폰에 등록되었습니다 (${e}번째 등록 기기). 이전 기기의 신분증은 더 이상 유효하지 않습니다.`,
+    offer_expired: 'QR 코드가 만료되었습니다. 새로 발급하세요.',
     find: '조회', reason: '사유', suspend: '효력 정지 (분실)', resume: '정지 해제 (찾음)',
     revoke: '폐기', col_epoch: '등록 기기', col_status: '상태', col_reason: '사유',
     st_valid: '유효', st_suspended: '효력 정지', st_revoked: '폐기됨', st_replaced: '다른 기기로 이전',
@@ -67,7 +72,12 @@ const TEXT = {
     f_credential: 'Credential', f_copy: 'Copy', f_expires: 'Kept until', f_signature: 'Signature',
     audit_ok: (n) => `Integrity verified: ${n} entries, none altered`, audit_broken: (p) => `Integrity broken: ${p}`,
     no_copies: 'No copies stored.',
-    nav_status: 'Lost phones', status_title: 'Lost phones · suspension', credential_id: 'Credential id',
+    nav_status: 'Issue · lost phones', status_title: 'Issue to a phone · lost phones', credential_id: 'Credential id',
+    issue: 'Issue to a phone by QR code',
+    offer_hint: 'Have the holder scan this QR code with the mobile ID app. It works once, for 5 minutes.',
+    offer_pending: (s) => `Waiting for the phone… ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')} left`,
+    offer_enrolled: (e) => `Enrolled on the phone (device enrolment ${e}). The card on any earlier phone no longer verifies.`,
+    offer_expired: 'The QR code expired. Issue a new one.',
     find: 'Find', reason: 'Reason', suspend: 'Suspend (reported lost)', resume: 'Resume (found)',
     revoke: 'Revoke', col_epoch: 'Phone', col_status: 'Status', col_reason: 'Reason',
     st_valid: 'valid', st_suspended: 'SUSPENDED', st_revoked: 'REVOKED', st_replaced: 'moved to another phone',
@@ -337,6 +347,11 @@ async function showAudit() {
 /// The loss desk: a credential's status and history, and the changes this role may make.
 async function showStatus(id) {
   const s = await (await api(`/v1/credentials/${encodeURIComponent(id)}/status`)).json();
+  if ($('status-card').dataset.credential !== s.credential_id) {
+    stopOffer();
+    $('offer').hidden = true;
+  }
+  $('issue').disabled = s.status === 'revoked';
   const now = $('status-now');
   now.textContent = t('status_now', s.credential_id, t(`st_${s.status}`), s.device_epoch, s.changed_at);
   now.className = s.status === 'valid' ? 'status ok' : 'status broken';
@@ -368,6 +383,65 @@ async function changeStatus(verb) {
   await showStatus(id);
 }
 
+/// The issuance desk: a one-time offer shown as a big QR code, its countdown, and the moment
+/// the phone has taken it.
+let offerTimer = null;
+let offerUrl = null;
+
+function stopOffer() {
+  if (offerTimer) clearInterval(offerTimer);
+  offerTimer = null;
+  if (offerUrl) URL.revokeObjectURL(offerUrl);
+  offerUrl = null;
+}
+
+async function issueOffer() {
+  stopOffer();
+  const id = $('status-card').dataset.credential;
+  const o = await (await api(`/v1/credentials/${encodeURIComponent(id)}/offers`, { method: 'POST' })).json();
+  offerUrl = URL.createObjectURL(await (await api(o.qr_url)).blob());
+  $('offer-qr').src = offerUrl;
+  $('offer-qr').alt = o.offer;
+  $('offer-qr').className = '';
+  $('offer-text').textContent = o.offer;
+  $('offer').hidden = false;
+  const deadline = Date.now() + o.expires_in_s * 1000;
+  const show = (state, text) => {
+    const s = $('offer-state');
+    s.dataset.state = state;
+    s.textContent = text;
+    s.className = state === 'enrolled' ? 'status ok' : state === 'expired' ? 'status broken' : 'status';
+  };
+  show('pending', t('offer_pending', o.expires_in_s));
+  let asking = false;
+  offerTimer = setInterval(async () => {
+    const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    if (asking) return;
+    asking = true;
+    try {
+      const now = await (await api(`/v1/offers/${o.offer_id}`)).json();
+      if (now.state === 'pending') {
+        show('pending', t('offer_pending', left));
+        return;
+      }
+      stopOffer();
+      $('offer-qr').className = 'closed';
+      $('offer-text').textContent = '';
+      if (now.state === 'enrolled') {
+        show('enrolled', t('offer_enrolled', now.device_epoch));
+        await showStatus(id);
+      } else {
+        show('expired', t('offer_expired'));
+      }
+    } catch (e) {
+      stopOffer();
+      fail(e);
+    } finally {
+      asking = false;
+    }
+  }, 1000);
+}
+
 async function route() {
   const hash = location.hash.replace(/^#/, '');
   if (!me) {
@@ -375,6 +449,10 @@ async function route() {
     return;
   }
   const [view, id] = hash.split('/');
+  if (view !== 'status') {
+    stopOffer();
+    $('offer').hidden = true;
+  }
   try {
     if (view === 'copy' && id) {
       show('copy');
@@ -429,6 +507,7 @@ window.addEventListener('DOMContentLoaded', async () => {
     ev.preventDefault();
     location.hash = `#status/${encodeURIComponent($('status-id').value.trim())}`;
   });
+  $('issue').addEventListener('click', () => issueOffer().catch(fail));
   for (const verb of ['suspend', 'resume', 'revoke']) {
     $(`status-${verb}`).addEventListener('click', () => changeStatus(verb).catch(fail));
   }
