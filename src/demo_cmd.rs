@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::files::write_atomic;
-use holoid_core::credential::Credential;
+use holoid_core::credential::{Credential, SignedCredential};
 use holoid_core::demo::DemoIdentity;
 use holoid_core::demo::edited;
+use holoid_core::enrol::{Offer, WalletKeyPair};
 use holoid_core::keys::DeviceKey;
 use holoid_core::mac::sha256;
 use holoid_core::motion::Tilt;
@@ -83,6 +84,8 @@ pub(crate) struct DemoRun {
     pub checks: Vec<CheckedCapture>,
     pub eval: Option<(Summary, u32)>,
     pub life: Vec<LifeEvent>,
+    /// The office's one-time offer the new phone scanned, as a QR code (PNG).
+    pub offer_qr: Vec<u8>,
 }
 
 /// One verifier capture and its verdict.
@@ -180,9 +183,57 @@ fn demo_detector(demo: &DemoIdentity, c: &Credential) -> Result<Detector, Failur
     Detector::builder(trust).build().map_err(usage)
 }
 
+/// The new phone enrols with the office's one-time QR offer, both sides of `POST /v1/enrol`
+/// in this process: the offer's QR code (written as `offer-qr.png`), the phone's X25519 key
+/// pair and request, the issuer's document for device enrolment 2 with `K_dev` sealed to the
+/// phone (HPKE), and the phone opening and checking it. The new phone's wallet is written to
+/// `new-phone/` (credential.json, device.key, portrait.png: `holoid render` takes them).
+fn enrol_new_phone(demo: &DemoIdentity, a: &DemoCli) -> Result<SignedCredential, Failure> {
+    let seed = a.seed.to_be_bytes();
+    let mut offer_id = [0u8; 16];
+    offer_id.copy_from_slice(&sha256(&[b"holoid/demo/offer", &seed])[..16]);
+    let offer = Offer::issued(&demo.master, offer_id);
+    let qr = holoid_service::api::qr_png(&offer.to_text()).map_err(usage)?;
+    write(&a.out, "offer-qr.png", &qr)?;
+    // The phone scans the code (the demo's phone draws its key pair from the seed).
+    let phone = WalletKeyPair::derive(&sha256(&[b"holoid/demo/new-phone", &seed]));
+    let request = phone.request(&Offer::parse(&offer.to_text()).map_err(usage)?);
+    // The issuer: the offer is its own, the next epoch, the demo issuer's status entry.
+    let scanned = Offer::parse(&request.offer).map_err(usage)?;
+    if !scanned.is_issued_by(&demo.master) {
+        return Err(usage("the demo's offer is not the issuer's"));
+    }
+    let entry = demo.enrolment(2).credential.status;
+    let answer = holoid_core::enrol::issue(
+        &demo.credential.credential,
+        2,
+        entry,
+        &demo.master,
+        &demo.issuer,
+        &request.device_public_key,
+        &demo.portrait_png,
+    )
+    .map_err(usage)?;
+    let done = answer
+        .finish(&phone, Some(&demo.issuer.public()))
+        .map_err(usage)?;
+    let dir = a.out.join("new-phone");
+    std::fs::create_dir_all(&dir).map_err(|e| usage(format!("cannot create `{}`: {e}", dir.display())))?;
+    let key_text = zeroize::Zeroizing::new(done.device_key.to_text());
+    for (name, bytes, secret) in [
+        ("credential.json", done.credential_json.as_bytes(), false),
+        ("device.key", key_text.as_bytes(), true),
+        (holoid_core::demo::PORTRAIT_FILE, &done.portrait_png[..], false),
+    ] {
+        write_atomic(&dir.join(name), bytes, secret).map_err(usage)?;
+    }
+    Ok(done.credential)
+}
+
 /// The card's life, checked offline as a verifier with the issuer's signed status lists
 /// would: issued to a first phone, reported lost (suspended), found (resumed), moved to a
-/// new phone (the first enrolment ends: its card is a forgery, the new phone's genuine).
+/// new phone by the office's QR code (the first enrolment ends: its card is a forgery, the
+/// new phone's genuine).
 fn card_life(
     gpu: &GpuContext,
     demo: &DemoIdentity,
@@ -192,7 +243,7 @@ fn card_life(
 ) -> Result<Vec<LifeEvent>, Failure> {
     let issuer = demo.issuer.public();
     let first = demo.credential.credential.clone();
-    let moved_doc = demo.enrolment(2);
+    let moved_doc = enrol_new_phone(demo, a)?;
     let second = moved_doc.credential.clone();
     let list = |entries: &[(&Credential, Status)]| {
         let mut l = StatusList::new(status::LIST_LEN as usize);
@@ -250,7 +301,7 @@ fn card_life(
         None => check_cmd::status_from_list(&moved_list, &issuer, &second, at),
     };
     events.push(LifeEvent {
-        what: "moved to a new phone (device enrolment 2): the old phone shown",
+        what: "moved to a new phone by QR (enrolment 2): the old phone shown",
         phone: "first phone",
         listed: Status::Invalid.as_str(),
         verdict: against_new.with_status(&finding),
@@ -542,6 +593,7 @@ pub fn run(a: &DemoCli, now: UnixMillis) -> Outcome {
         checks: Vec::new(),
         eval: None,
         life: Vec::new(),
+        offer_qr: Vec::new(),
     };
 
     step(
@@ -585,6 +637,8 @@ pub fn run(a: &DemoCli, now: UnixMillis) -> Outcome {
         .find(|c| c.species == Species::BonaFide)
         .ok_or_else(|| usage("no capture of the live card"))?;
     run.life = card_life(&gpu, &identity, a, at, live)?;
+    run.offer_qr = std::fs::read(a.out.join("offer-qr.png"))
+        .map_err(|e| usage(format!("reading back offer-qr.png: {e}")))?;
     print_life(&run.life);
 
     if a.eval_count > 0 {

@@ -151,6 +151,20 @@ fn demo_report_shows_every_verdict_in_a_browser() {
             "{line}"
         );
     }
+    // The new phone's wallet came from the QR offer: enrolment 2, its key the one it commits to.
+    let offer = holoid_testkit::qr::read(&image::open(out.join("offer-qr.png")).unwrap().to_luma8())
+        .expect("the offer's QR code reads");
+    assert!(offer.starts_with("HOLOID:OFFER1:"), "{offer}");
+    let doc = holoid_core::credential::SignedCredential::from_json(
+        &std::fs::read_to_string(out.join("new-phone/credential.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc.credential.device_epoch, 2);
+    let key = holoid_core::keys::DeviceKey::from_text(
+        &std::fs::read_to_string(out.join("new-phone/device.key")).unwrap(),
+    )
+    .unwrap();
+    doc.credential.check_device_key(&key).unwrap();
     let report = out.join("report.html");
     assert!(stdout.contains(&format!("report: {}", report.canonicalize().unwrap().display())));
     for f in [
@@ -161,6 +175,10 @@ fn demo_report_shows_every_verdict_in_a_browser() {
         "card-copy-1.png",
         "verdicts.json",
         "identity/credential.json",
+        "offer-qr.png",
+        "new-phone/credential.json",
+        "new-phone/device.key",
+        "new-phone/portrait.png",
         "eval-dataset/manifest.jsonl",
         "captures/bona_fide-0.jpg",
         "captures/portrait_swap-2.jpg",
@@ -190,7 +208,11 @@ fn demo_report_shows_every_verdict_in_a_browser() {
         .and_then(|s| s.split('"').next())
         .and_then(|n| n.parse().ok())
         .expect("the page counted its images");
-    assert_eq!(images, 6 + SPECIES.len(), "six card pictures and one per capture");
+    assert_eq!(
+        images,
+        6 + SPECIES.len() + 1,
+        "six card pictures, one per capture and the offer's QR code"
+    );
     for sp in SPECIES {
         let want = if sp == "bona_fide" { "genuine" } else { "forgery" };
         assert!(

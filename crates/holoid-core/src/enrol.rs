@@ -35,10 +35,11 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::credential::{CredentialError, SignedCredential};
+use crate::credential::{Credential, CredentialError, SignedCredential};
 use crate::encoding::{from_hex, to_hex};
-use crate::keys::{DeviceKey, IssuerPublic, MasterKey};
+use crate::keys::{DeviceKey, IssuerPublic, IssuerSecret, MasterKey};
 use crate::mac::hmac_sha256;
+use crate::status::StatusRef;
 
 /// How an offer's text begins.
 pub const OFFER_PREFIX: &str = "HOLOID:OFFER1:";
@@ -408,6 +409,38 @@ impl Enrolment {
     }
 }
 
+/// The issuer's side of an enrolment: for the holder whose record is `record` (any of the
+/// credential's documents), the document of device enrolment `epoch` with status entry
+/// `status`, signed with `issuer`, and its `K_dev` (derived from `master`) sealed to the phone
+/// whose public key is `device_public_key`; `portrait_png` is the record's portrait.
+pub fn issue(
+    record: &Credential,
+    epoch: u32,
+    status: StatusRef,
+    master: &MasterKey,
+    issuer: &IssuerSecret,
+    device_public_key: &str,
+    portrait_png: &[u8],
+) -> Result<Enrolment, EnrolError> {
+    check_public_key(device_public_key)?;
+    let device_key = master.device_key(&record.id, epoch);
+    let c = Credential {
+        device_epoch: epoch,
+        device_key_check: Credential::device_key_commitment(&device_key),
+        status,
+        ..record.clone()
+    };
+    let credential = c.sign(issuer)?.to_json();
+    let sealed_device_key = seal_device_key(device_public_key, &device_key, &credential)?;
+    Ok(Enrolment {
+        credential_id: record.id.clone(),
+        device_epoch: epoch,
+        credential,
+        portrait_png: portrait_text(portrait_png),
+        sealed_device_key,
+    })
+}
+
 /// Encodes a portrait for an [`Enrolment`].
 pub fn portrait_text(png: &[u8]) -> String {
     B64_STD.encode(png)
@@ -483,6 +516,42 @@ mod tests {
             sealed_device_key: sealed,
         };
         (demo, e)
+    }
+
+    #[test]
+    fn the_issuers_side_makes_what_the_demo_issuer_signs() {
+        let demo = DemoIdentity::generate(3);
+        let keys = WalletKeyPair::derive(&[6; 32]);
+        let doc = demo.enrolment(2);
+        let e = issue(
+            &demo.credential.credential,
+            2,
+            doc.credential.status,
+            &demo.master,
+            &demo.issuer,
+            &keys.public_text(),
+            &demo.portrait_png,
+        )
+        .unwrap();
+        assert_eq!(e.credential, doc.to_json(), "the same document, signed the same");
+        let done = e.finish(&keys, Some(&demo.issuer.public())).unwrap();
+        assert_eq!(
+            done.device_key.as_bytes(),
+            demo.master.device_key_for(&doc.credential).as_bytes()
+        );
+        assert_eq!(
+            issue(
+                &doc.credential,
+                3,
+                doc.credential.status,
+                &demo.master,
+                &demo.issuer,
+                "AAAA",
+                &[]
+            )
+            .unwrap_err(),
+            EnrolError::BadPublicKey
+        );
     }
 
     #[test]

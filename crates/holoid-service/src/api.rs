@@ -27,9 +27,9 @@ use super::responses::{
 };
 use super::store::{CheckRow, CopyRow, CredentialRow, OfferRow, StatusChange, StoreError, TokenRow, now_ms};
 use holoid_core::code::Locator;
-use holoid_core::credential::{Credential, SignedCredential};
+use holoid_core::credential::SignedCredential;
 use holoid_core::encoding::{from_hex, to_hex};
-use holoid_core::enrol::{self, EnrolRequest, Enrolment, Offer};
+use holoid_core::enrol::{self, EnrolRequest, Offer};
 use holoid_core::mac::sha256;
 use holoid_core::status::{self, Status, StatusList, StatusRef};
 use holoid_core::time::UnixMillis;
@@ -1490,22 +1490,22 @@ async fn enrol(
         .map_or(1, |e| e.epoch + 1);
     let epoch = u32::try_from(epoch).map_err(bad_record)?;
     let status = fresh_status_entry(&state).await?;
-    let device_key = state.keys().master.device_key(&o.credential_id, epoch);
-    let c = Credential {
-        device_epoch: epoch,
-        device_key_check: Credential::device_key_commitment(&device_key),
+    let enrolment = enrol::issue(
+        stored,
+        epoch,
         status,
-        ..stored.clone()
-    };
-    let doc = c
-        .sign(issuer)
-        .map_err(|e| bad_record(format!("the enrolment's document: {e}")))?
-        .to_json();
-    let sealed = enrol::seal_device_key(&req.device_public_key, &device_key, &doc)
-        .map_err(|e| ApiError::bad_request("bad_device_key", e.to_string()))?;
+        &state.keys().master,
+        issuer,
+        &req.device_public_key,
+        &row.portrait,
+    )
+    .map_err(|e| match e {
+        enrol::EnrolError::BadPublicKey => ApiError::bad_request("bad_device_key", e.to_string()),
+        other => bad_record(format!("the enrolment's document: {other}")),
+    })?;
     let new_row = CredentialRow {
         id: o.credential_id.clone(),
-        json: doc.clone(),
+        json: enrolment.credential.clone(),
         portrait: row.portrait,
     };
     let audit = AuditEvent {
@@ -1527,17 +1527,7 @@ async fn enrol(
             &state.keys().copy_key,
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Enrolment {
-            credential_id: o.credential_id.clone(),
-            device_epoch: epoch,
-            credential: doc,
-            portrait_png: enrol::portrait_text(&new_row.portrait),
-            sealed_device_key: sealed,
-        }),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(enrolment)).into_response())
 }
 
 /// A status entry no enrolment holds, drawn at random (herd privacy: neighbours in the list
