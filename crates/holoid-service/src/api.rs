@@ -21,7 +21,7 @@ use super::audit::{self, AuditEvent};
 use super::auth::{self, Principal, Role};
 use super::copy::{self, COPY_SIZE, CopyRecord};
 use super::responses::{
-    AuditEntryJson, AuditPage, AuditVerification, CheckResult, Copy, CopyList, CopyRecordJson,
+    AuditEntryJson, AuditPage, AuditVerification, CheckResult, CheckStatus, Copy, CopyList, CopyRecordJson,
     CredentialCreated, CredentialStatus, EnrolmentOffer, ErrorBody, ErrorDetail, Health, Me, StatusEvent,
     StoredCheck,
 };
@@ -532,7 +532,7 @@ async fn create_check(
         }
     };
     let detector = detector_for(&state, &row)?;
-    let (finding, earlier) = enrolment_status(&state, &row).await?;
+    let (finding, earlier, seen) = enrolment_status(&state, &row).await?;
     let times = req.times;
     let (verdict, card) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -568,6 +568,7 @@ async fn create_check(
     let check_id = auth::new_id();
     let body = CheckResult {
         check_id: check_id.clone(),
+        credential_status: seen,
         verdict: verdict.report(),
     };
     let check = CheckRow {
@@ -643,10 +644,13 @@ fn when(ms: i64) -> String {
 /// document) holds, read from the database on every check so a suspension made through any
 /// server counts at once; and detectors for the credential's earlier enrolments, newest
 /// first, with when each ended.
+/// Detectors of a credential's earlier enrolments, newest first, with (epoch, when it ended).
+type Earlier = Vec<((i64, i64), Arc<Detector>)>;
+
 async fn enrolment_status(
     state: &AppState,
     row: &CredentialRow,
-) -> ApiResult<(StatusFinding, Vec<((i64, i64), Arc<Detector>)>)> {
+) -> ApiResult<(StatusFinding, Earlier, Option<CheckStatus>)> {
     let signed =
         SignedCredential::from_json(&row.json).map_err(|e| bad_record(format!("stored credential: {e}")))?;
     let epoch = i64::from(signed.credential.device_epoch);
@@ -657,7 +661,13 @@ async fn enrolment_status(
                 "the service holds no status for this enrolment: register the credential again".into(),
             ),
             Vec::new(),
+            None,
         ));
+    };
+    let seen = CheckStatus {
+        status: current.status.clone(),
+        device_epoch: current.epoch,
+        changed_at: rfc3339(current.changed_ms),
     };
     let since = when(current.changed_ms);
     let finding = match current.status.as_str() {
@@ -681,7 +691,7 @@ async fn enrolment_status(
         };
         earlier.push(((old.epoch, old.changed_ms), detector_for(state, &old_row)?));
     }
-    Ok((finding, earlier))
+    Ok((finding, earlier, Some(seen)))
 }
 
 /// A stored row the service cannot read back (written by another version, or edited).

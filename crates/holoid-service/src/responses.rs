@@ -59,9 +59,24 @@ pub struct CredentialCreated {
 pub struct CheckResult {
     /// The id to read the check again or copy the card.
     pub check_id: String,
+    /// The credential's status in the service's records when it was checked (null when the
+    /// service holds no enrolment for it, and in checks stored before this field).
+    #[serde(default)]
+    pub credential_status: Option<CheckStatus>,
     /// The verdict, its fields at the top level.
     #[serde(flatten)]
     pub verdict: VerdictReport,
+}
+
+/// The status of the credential's current enrolment, as a check saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckStatus {
+    /// `valid`, `suspended`, `revoked` or `replaced`.
+    pub status: String,
+    /// The current device enrolment.
+    pub device_epoch: i64,
+    /// When the status last changed.
+    pub changed_at: String,
 }
 
 /// `GET /v1/checks/{id}`: a stored check.

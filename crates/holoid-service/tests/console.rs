@@ -344,6 +344,14 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
             .starts_with("credential_suspended|reported lost at"),
         "{first}"
     );
+    // The registered status is in the result too.
+    let shown = browser.eval(
+        "const s = document.getElementById('verdict-status'); return s.hidden ? null : s.dataset.status + '|' + s.textContent",
+    );
+    assert_eq!(
+        shown,
+        "suspended|Registered status: SUSPENDED (device enrolment 1)"
+    );
     browser.goto(&format!("{base}/#status/{id}"));
     status_is("suspended");
     browser.type_into("#status-reason", "phone found");

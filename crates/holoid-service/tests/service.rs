@@ -52,6 +52,7 @@ fn seeded_verdict(check_id: &str, decision: &str) -> String {
     verdict.decision = serde_json::from_value(serde_json::json!(decision)).unwrap();
     serde_json::to_string(&holoid_service::responses::CheckResult {
         check_id: check_id.into(),
+        credential_status: None,
         verdict,
     })
     .unwrap()
@@ -185,6 +186,11 @@ fn full_examples() -> Vec<(&'static str, serde_json::Value)> {
     };
     let result = CheckResult {
         check_id: "k".into(),
+        credential_status: Some(CheckStatus {
+            status: "valid".into(),
+            device_epoch: 2,
+            changed_at: "t".into(),
+        }),
         verdict: full_verdict(),
     };
     fn v<T: serde::Serialize>(x: &T) -> serde_json::Value {
@@ -373,6 +379,7 @@ async fn the_openapi_document_matches_the_router_and_the_types() {
             "Timings",
             "AuditEntry",
             "StatusEvent",
+            "CheckStatus",
         ];
         assert!(
             nested.contains(&name.as_str()) || examples.iter().any(|(n, _)| n == name),

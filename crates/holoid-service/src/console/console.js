@@ -17,6 +17,7 @@ const TEXT = {
     col_expires: '보관 기한', col_action: '행위', col_office: '기관', col_subject: '대상',
     genuine: '진본', forgery: '위조', inconclusive: '재촬영 필요',
     checked_in: (ms, n) => `${n}장 · ${(ms / 1000).toFixed(1)}초 만에 확인`,
+    card_status: (s, e) => `등록 상태: ${s} (${e}번째 등록 기기)`,
     checking: '확인 중…', signed_in: (r, o, n) => `${n} · ${o} (${r})`,
     bad_token: '토큰이 거부되었습니다. 토큰을 확인하고 다시 로그인하세요.',
     expired: '로그인이 만료되었거나 토큰이 취소되었습니다. 다시 로그인하세요.',
@@ -57,6 +58,7 @@ const TEXT = {
     col_expires: 'Kept until', col_action: 'Action', col_office: 'Office', col_subject: 'Subject',
     genuine: 'GENUINE', forgery: 'FORGERY', inconclusive: 'RETAKE',
     checked_in: (ms, n) => `${n} photo(s) · checked in ${(ms / 1000).toFixed(1)} s`,
+    card_status: (s, e) => `Registered status: ${s} (device enrolment ${e})`,
     checking: 'Checking…', signed_in: (r, o, n) => `${n} · ${o} (${r})`,
     bad_token: 'The token was refused. Check it and sign in again.',
     expired: 'Your sign-in expired or the token was revoked. Sign in again.',
@@ -237,6 +239,14 @@ async function showVerdict(v, ms, n) {
   verdict.className = `verdict ${v.decision}`;
   verdict.dataset.decision = v.decision;
   $('verdict-meta').textContent = t('checked_in', ms, n);
+  const st = $('verdict-status');
+  const cs = v.credential_status;
+  st.hidden = !cs;
+  if (cs) {
+    st.textContent = t('card_status', t(`st_${cs.status}`), cs.device_epoch);
+    st.className = cs.status === 'valid' ? 'status ok' : 'status broken';
+    st.dataset.status = cs.status;
+  }
   const list = $('reasons');
   list.textContent = '';
   const seen = new Set();
