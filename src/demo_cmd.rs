@@ -84,8 +84,8 @@ pub(crate) struct DemoRun {
     pub checks: Vec<CheckedCapture>,
     pub eval: Option<(Summary, u32)>,
     pub life: Vec<LifeEvent>,
-    /// The office's one-time offer the new phone scanned, as a QR code (PNG).
-    pub offer_qr: Vec<u8>,
+    /// The office's one-time offers the first and the new phone scanned, as QR codes (PNG).
+    pub offer_qr: Vec<Vec<u8>>,
 }
 
 /// One verifier capture and its verdict.
@@ -183,30 +183,35 @@ fn demo_detector(demo: &DemoIdentity, c: &Credential) -> Result<Detector, Failur
     Detector::builder(trust).build().map_err(usage)
 }
 
-/// The new phone enrols with the office's one-time QR offer, both sides of `POST /v1/enrol`
-/// in this process: the offer's QR code (written as `offer-qr.png`), the phone's X25519 key
-/// pair and request, the issuer's document for device enrolment 2 with `K_dev` sealed to the
-/// phone (HPKE), and the phone opening and checking it. The new phone's wallet is written to
-/// `new-phone/` (credential.json, device.key, portrait.png: `holoid render` takes them).
-fn enrol_new_phone(demo: &DemoIdentity, a: &DemoCli) -> Result<SignedCredential, Failure> {
-    let seed = a.seed.to_be_bytes();
+/// A phone enrols with the office's one-time QR offer for device enrolment `epoch`, both sides
+/// of `POST /v1/enrol` in this process: the offer's QR code (written as `offer-qr-EPOCH.png`),
+/// the phone's X25519 key pair and request, the issuer's document with `K_dev` sealed to the
+/// phone (HPKE), and the phone opening and checking it. The phone's wallet is written to
+/// `DIR/wallet` (credential.json, device.key, portrait.png: `holoid render` takes them).
+fn enrol_by_qr(
+    demo: &DemoIdentity,
+    a: &DemoCli,
+    epoch: u32,
+    wallet: &str,
+) -> Result<SignedCredential, Failure> {
+    let seed = [a.seed.to_be_bytes(), u64::from(epoch).to_be_bytes()].concat();
     let mut offer_id = [0u8; 16];
     offer_id.copy_from_slice(&sha256(&[b"holoid/demo/offer", &seed])[..16]);
     let offer = Offer::issued(&demo.master, offer_id);
     let qr = holoid_service::api::qr_png(&offer.to_text()).map_err(usage)?;
-    write(&a.out, "offer-qr.png", &qr)?;
+    write(&a.out, &format!("offer-qr-{epoch}.png"), &qr)?;
     // The phone scans the code (the demo's phone draws its key pair from the seed).
-    let phone = WalletKeyPair::derive(&sha256(&[b"holoid/demo/new-phone", &seed]));
+    let phone = WalletKeyPair::derive(&sha256(&[b"holoid/demo/phone", &seed]));
     let request = phone.request(&Offer::parse(&offer.to_text()).map_err(usage)?);
-    // The issuer: the offer is its own, the next epoch, the demo issuer's status entry.
+    // The issuer: the offer is its own; the demo issuer's status entry for this epoch.
     let scanned = Offer::parse(&request.offer).map_err(usage)?;
     if !scanned.is_issued_by(&demo.master) {
         return Err(usage("the demo's offer is not the issuer's"));
     }
-    let entry = demo.enrolment(2).credential.status;
+    let entry = demo.enrolment(epoch).credential.status;
     let answer = holoid_core::enrol::issue(
         &demo.credential.credential,
-        2,
+        epoch,
         entry,
         &demo.master,
         &demo.issuer,
@@ -217,7 +222,7 @@ fn enrol_new_phone(demo: &DemoIdentity, a: &DemoCli) -> Result<SignedCredential,
     let done = answer
         .finish(&phone, Some(&demo.issuer.public()))
         .map_err(usage)?;
-    let dir = a.out.join("new-phone");
+    let dir = a.out.join(wallet);
     std::fs::create_dir_all(&dir).map_err(|e| usage(format!("cannot create `{}`: {e}", dir.display())))?;
     let key_text = zeroize::Zeroizing::new(done.device_key.to_text());
     for (name, bytes, secret) in [
@@ -243,7 +248,7 @@ fn card_life(
 ) -> Result<Vec<LifeEvent>, Failure> {
     let issuer = demo.issuer.public();
     let first = demo.credential.credential.clone();
-    let moved_doc = enrol_new_phone(demo, a)?;
+    let moved_doc = enrol_by_qr(demo, a, 2, "new-phone")?;
     let second = moved_doc.credential.clone();
     let list = |entries: &[(&Credential, Status)]| {
         let mut l = StatusList::new(status::LIST_LEN as usize);
@@ -269,7 +274,7 @@ fn card_life(
     let mut events = Vec::new();
     for (what, entry, want) in [
         (
-            "issued to the first phone (device enrolment 1)",
+            "issued by QR to the first phone (device enrolment 1)",
             Status::Valid,
             Decision::Genuine,
         ),
@@ -577,9 +582,17 @@ pub fn run(a: &DemoCli, now: UnixMillis) -> Outcome {
     let at = a.at.unwrap_or(now);
     let started = Instant::now();
 
-    step(1, "issuing a demo credential and its device key");
+    step(
+        1,
+        "issuing a demo credential to the first phone by the office's one-time QR code",
+    );
     crate::demo_credential(&a.out.join("identity"), a.seed, true)?;
     let identity = DemoIdentity::generate(a.seed);
+    // The first phone's wallet comes from the QR enrolment: the very document and key the
+    // demo draws with from here on.
+    if enrol_by_qr(&identity, a, 1, "identity")? != identity.credential {
+        return Err(usage("the first phone's enrolment is not the demo credential"));
+    }
 
     let gpu = GpuContext::headless().map_err(usage)?;
     step(2, &format!("drawing the card at {at} on {}", gpu.describe()));
@@ -637,8 +650,11 @@ pub fn run(a: &DemoCli, now: UnixMillis) -> Outcome {
         .find(|c| c.species == Species::BonaFide)
         .ok_or_else(|| usage("no capture of the live card"))?;
     run.life = card_life(&gpu, &identity, a, at, live)?;
-    run.offer_qr = std::fs::read(a.out.join("offer-qr.png"))
-        .map_err(|e| usage(format!("reading back offer-qr.png: {e}")))?;
+    for epoch in [1, 2] {
+        let name = format!("offer-qr-{epoch}.png");
+        run.offer_qr
+            .push(std::fs::read(a.out.join(&name)).map_err(|e| usage(format!("reading back {name}: {e}")))?);
+    }
     print_life(&run.life);
 
     if a.eval_count > 0 {

@@ -239,10 +239,10 @@ fn life_section(out: &mut String, run: &DemoRun) {
          the card's status changes, as a verifier offline would with the issuer's signed status \
          list (IETF Token Status List: an EdDSA <code>statuslist+jwt</code>, 2 bits per card): \
          reported lost, found, then moved to a new phone — the old phone's card (drawn with \
-         device enrolment 1's key) is then a forgery, the new phone's (enrolment 2) genuine. The \
-         new phone enrolled by scanning the office's one-time QR code (below): it sent a fresh \
+         device enrolment 1's key) is then a forgery, the new phone's (enrolment 2) genuine. Each \
+         phone enrolled by scanning the office's one-time QR code (below): it sent a fresh \
          X25519 key, the issuer signed its document and sealed its device key to it with HPKE \
-         (RFC 9180); its wallet is in <code>new-phone/</code>.</p>\
+         (RFC 9180); their wallets are in <code>identity/</code> and <code>new-phone/</code>.</p>\
          <table class=\"life\"><tr><th>moment</th><th>phone photographed</th><th>status list \
          says</th><th>decision</th><th>first reason</th></tr>"
     );
@@ -268,12 +268,14 @@ fn life_section(out: &mut String, run: &DemoRun) {
         );
     }
     out.push_str("</table><div class=\"cards\">");
-    figure(
-        out,
-        &run.offer_qr,
-        "The office's one-time enrolment offer as a QR code",
-        "The office's one-time offer (HOLOID:OFFER1:…): good for one phone, for 5 minutes",
-    );
+    for (qr, phone) in run.offer_qr.iter().zip(["first phone", "new phone"]) {
+        figure(
+            out,
+            qr,
+            &format!("The office's one-time offer to the {phone} as a QR code"),
+            &format!("The one-time offer the {phone} scanned (HOLOID:OFFER1:…): one phone, 5 minutes."),
+        );
+    }
     out.push_str("</div>");
 }
 

@@ -135,7 +135,7 @@ fn demo_report_shows_every_verdict_in_a_browser() {
     }
     // The card's life: lost, found, moved; each moment's decision and first reason.
     for (moment, decision, reason) in [
-        ("issued to the first phone", "genuine", ""),
+        ("issued by QR to the first phone", "genuine", ""),
         ("reported lost: suspended", "forgery", "credential_suspended"),
         ("found: resumed", "genuine", ""),
         ("the old phone shown", "forgery", "device_replaced"),
@@ -152,7 +152,7 @@ fn demo_report_shows_every_verdict_in_a_browser() {
         );
     }
     // The new phone's wallet came from the QR offer: enrolment 2, its key the one it commits to.
-    let offer = holoid_testkit::qr::read(&image::open(out.join("offer-qr.png")).unwrap().to_luma8())
+    let offer = holoid_testkit::qr::read(&image::open(out.join("offer-qr-2.png")).unwrap().to_luma8())
         .expect("the offer's QR code reads");
     assert!(offer.starts_with("HOLOID:OFFER1:"), "{offer}");
     let doc = holoid_core::credential::SignedCredential::from_json(
@@ -175,7 +175,8 @@ fn demo_report_shows_every_verdict_in_a_browser() {
         "card-copy-1.png",
         "verdicts.json",
         "identity/credential.json",
-        "offer-qr.png",
+        "offer-qr-1.png",
+        "offer-qr-2.png",
         "new-phone/credential.json",
         "new-phone/device.key",
         "new-phone/portrait.png",
@@ -210,8 +211,8 @@ fn demo_report_shows_every_verdict_in_a_browser() {
         .expect("the page counted its images");
     assert_eq!(
         images,
-        6 + SPECIES.len() + 1,
-        "six card pictures, one per capture and the offer's QR code"
+        6 + SPECIES.len() + 2,
+        "six card pictures, one per capture and the two offers' QR codes"
     );
     for sp in SPECIES {
         let want = if sp == "bona_fide" { "genuine" } else { "forgery" };
