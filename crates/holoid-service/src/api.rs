@@ -263,6 +263,8 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
             .into_response()
         }
     };
+    let mut response = response;
+    no_store(&path, response.headers_mut());
     if state.config().access_log {
         eprintln!(
             "holoid serve: {method} {path} {} {:.1} ms",
@@ -271,6 +273,20 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
         );
     }
     response
+}
+
+/// Every answer: `X-Content-Type-Options: nosniff`; every API answer (`/v1/…`), which may hold
+/// personal data or a one-time secret, `Cache-Control: no-store` unless it set its own (the
+/// public status lists are meant to be cached).
+fn no_store(path: &str, headers: &mut axum::http::HeaderMap) {
+    headers
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    if path.starts_with("/v1/") {
+        headers
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {

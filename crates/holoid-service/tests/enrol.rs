@@ -128,6 +128,7 @@ async fn enrols_once(url: &str) {
         (StatusCode::OK, &"image/png".parse().unwrap())
     );
     assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(read_qr(&png), text);
     let (s, _, _) = call(&w.app, "GET", qr_url, Some(&w.tokens.busan), None).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "another office's officer");

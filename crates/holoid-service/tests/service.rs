@@ -77,6 +77,16 @@ async fn open_routes_and_the_openapi_document() {
     assert_eq!(s, StatusCode::OK);
     assert!(h["content-type"].to_str().unwrap().starts_with("text/plain"));
     assert!(String::from_utf8_lossy(&b).contains("holoid_copies_stored 0"));
+    // API answers (success or error) are never cached; nothing is content-sniffed.
+    for token in [Some(w.tokens.officer.as_str()), None] {
+        let (_, h, _) = call(&w.app, "GET", "/v1/me", token, None).await;
+        assert_eq!(
+            (&h["cache-control"], &h["x-content-type-options"]),
+            (&"no-store".parse().unwrap(), &"nosniff".parse().unwrap())
+        );
+    }
+    let (_, h, _) = call(&w.app, "GET", "/healthz", None, None).await;
+    assert!(h.get("cache-control").is_none() && h["x-content-type-options"] == "nosniff");
     let (s, _, b) = call(&w.app, "GET", "/openapi.json", None, None).await;
     assert_eq!(s, StatusCode::OK);
     let doc = json(&b);
@@ -1040,6 +1050,7 @@ async fn published_status(w: &World, index: u32) -> holoid_core::status::Status 
     let (s, h, b) = call(&w.app, "GET", "/v1/status-lists/1", None, None).await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     assert_eq!(h["content-type"], "application/statuslist+jwt");
+    assert_eq!(h["cache-control"], "max-age=300", "a public list may be cached");
     let now = (now_ms() / 1000) as u64;
     let list = status::verify(
         std::str::from_utf8(&b).unwrap(),
