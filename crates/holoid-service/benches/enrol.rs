@@ -18,7 +18,6 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};
-use holoid_core::enrol::{Enrolment, WalletKeyPair};
 use holoid_service::ServiceConfig;
 use support::{Serving, register_over_http, sqlite_url, world};
 
@@ -27,20 +26,7 @@ fn offer(addr: SocketAddr, token: &str, id: &str) -> String {
 }
 
 fn enrol(addr: SocketAddr, offer: &str, issuer: &holoid_core::keys::IssuerPublic) -> u32 {
-    let keys = WalletKeyPair::generate();
-    let body = serde_json::json!({"offer": offer, "device_public_key": keys.public_text()}).to_string();
-    let r = http::request(
-        addr,
-        "POST",
-        "/v1/enrol",
-        None,
-        Some(("application/json", body.as_bytes())),
-    )
-    .unwrap();
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let e: Enrolment = serde_json::from_slice(&r.body).unwrap();
-    e.finish(&keys, Some(issuer))
-        .unwrap()
+    support::enrol_over_http(addr, offer, issuer)
         .credential
         .credential
         .device_epoch

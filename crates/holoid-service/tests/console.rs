@@ -392,19 +392,7 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
         )
         .unwrap();
     }
-    let phone = holoid_core::enrol::WalletKeyPair::generate();
-    let body = serde_json::json!({"offer": offer, "device_public_key": phone.public_text()}).to_string();
-    let r = holoid_testkit::http::request(
-        addr,
-        "POST",
-        "/v1/enrol",
-        None,
-        Some(("application/json", body.as_bytes())),
-    )
-    .unwrap();
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let enrolled: holoid_core::enrol::Enrolment = serde_json::from_slice(&r.body).unwrap();
-    enrolled.finish(&phone, Some(&w.demo.issuer.public())).unwrap();
+    support::enrol_over_http(addr, &offer, &w.demo.issuer.public());
     let said = browser.wait_for(
         "the desk to see the phone enrolled",
         "const s = document.getElementById('offer-state'); \

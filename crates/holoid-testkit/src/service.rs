@@ -284,6 +284,29 @@ pub fn offer_over_http(addr: std::net::SocketAddr, token: &str, id: &str) -> (St
     )
 }
 
+/// A phone enrolling with `offer` over TCP: a fresh key pair, `POST /v1/enrol` (201 asserted),
+/// the answer opened and checked with the issuer's key.
+pub fn enrol_over_http(
+    addr: std::net::SocketAddr,
+    offer: &str,
+    issuer: &holoid_core::keys::IssuerPublic,
+) -> holoid_core::enrol::Enrolled {
+    let keys = holoid_core::enrol::WalletKeyPair::generate();
+    let body = serde_json::json!({"offer": offer, "device_public_key": keys.public_text()}).to_string();
+    let r = crate::http::request(
+        addr,
+        "POST",
+        "/v1/enrol",
+        None,
+        Some(("application/json", body.as_bytes())),
+    )
+    .expect("the server answers");
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let e: holoid_core::enrol::Enrolment = serde_json::from_slice(&r.body).expect("an enrolment");
+    e.finish(&keys, Some(issuer))
+        .expect("the phone opens and checks its enrolment")
+}
+
 /// Registers a credential document with the demo portrait (as the admin): status and body.
 pub async fn register_document(w: &World, doc: &SignedCredential) -> (StatusCode, Vec<u8>) {
     let c = doc.to_json();
