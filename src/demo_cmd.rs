@@ -162,18 +162,28 @@ fn shoot(
     Ok((jpegs, capture.capture_times))
 }
 
-/// The detector's verdict on a burst as a verifier's app sees it: the camera's JPEGs, decoded.
-fn check_jpegs(detector: &Detector, jpegs: &[Vec<u8>], times: &[UnixMillis]) -> Result<Verdict, Failure> {
-    let photos = jpegs
+/// A burst's JPEGs decoded as the verifier's app decodes them.
+fn decode_jpegs(jpegs: &[Vec<u8>]) -> Result<Vec<image::RgbImage>, Failure> {
+    jpegs
         .iter()
         .map(|j| decode_photo(j, DEFAULT_MAX_PIXELS))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(usage)?;
-    let captures: Vec<Capture<'_>> = photos
+        .map_err(usage)
+}
+
+/// Decoded photos paired with their capture times.
+fn captures_of<'a>(photos: &'a [image::RgbImage], times: &[UnixMillis]) -> Vec<Capture<'a>> {
+    photos
         .iter()
         .zip(times)
         .map(|(image, &time)| Capture { image, time })
-        .collect();
+        .collect()
+}
+
+/// The detector's verdict on a burst as a verifier's app sees it: the camera's JPEGs, decoded.
+fn check_jpegs(detector: &Detector, jpegs: &[Vec<u8>], times: &[UnixMillis]) -> Result<Verdict, Failure> {
+    let photos = decode_jpegs(jpegs)?;
+    let captures = captures_of(&photos, times);
     detector.check(&captures).map_err(usage)
 }
 
@@ -260,17 +270,8 @@ fn card_life(
     };
     let (old_phone, new_phone) = (demo_detector(demo, &first)?, demo_detector(demo, &second)?);
     // The earlier-enrolment search needs the decoded frames themselves.
-    let photos = live
-        .jpegs
-        .iter()
-        .map(|j| decode_photo(j, DEFAULT_MAX_PIXELS))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(usage)?;
-    let captures: Vec<Capture<'_>> = photos
-        .iter()
-        .zip(&live.capture_times)
-        .map(|(image, &time)| Capture { image, time })
-        .collect();
+    let photos = decode_jpegs(&live.jpegs)?;
+    let captures = captures_of(&photos, &live.capture_times);
     let mut events = Vec::new();
     for (what, entry, want) in [
         (
