@@ -339,6 +339,14 @@ impl IssuerPublic {
         self.0.to_bytes()
     }
 
+    /// A short name for this key (16 hex digits: the first 8 bytes of
+    /// `SHA-256("holoid/v1/key-id" ‖ key)`), carried beside signatures so that a verifier
+    /// holding several keys (retired ones after a rotation) knows which one signed.
+    pub fn key_id(&self) -> String {
+        let h = crate::mac::sha256(&[b"holoid/v1/key-id", &self.0.to_bytes()]);
+        to_hex(&h[..8])
+    }
+
     /// Whether `signature` is this key's valid (strict RFC 8032) signature of `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
         self.0
@@ -356,6 +364,16 @@ impl fmt::Debug for IssuerPublic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_ids_are_short_stable_and_differ_between_keys() {
+        let a = IssuerSecret::from_bytes([1; 32]).public();
+        let b = IssuerSecret::from_bytes([2; 32]).public();
+        assert_eq!(a.key_id().len(), 16);
+        assert!(a.key_id().bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(a.key_id(), IssuerSecret::from_bytes([1; 32]).public().key_id());
+        assert_ne!(a.key_id(), b.key_id());
+    }
 
     #[test]
     fn text_round_trip_and_kind_checks() {
