@@ -8,7 +8,7 @@ use crate::files::{read_text, write_atomic};
 use holoid_core::keys::{IssuerPublic, IssuerSecret, KeyKind, MasterKey};
 use holoid_service::auth::{Role, random_bytes, valid_office};
 use holoid_service::store::Store;
-use holoid_service::{AppState, ServiceConfig, ServiceKeys, audit};
+use holoid_service::{AppState, ServiceConfig, ServiceKeys, audit, witness};
 
 use crate::{Failure, Outcome, usage};
 
@@ -52,6 +52,12 @@ pub struct ServeCli {
     /// Largest request body, MiB.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
     max_body_mb: u64,
+    /// Appends every signed audit head to FILE (one JSON line each), and checks the log against
+    /// the heads already there at start. Put it where a database writer cannot reach (a
+    /// write-once share, another host's mount): a wiped, rolled-back or rewritten database is
+    /// then caught, and the service refuses audited writes until it is restored.
+    #[arg(long, value_name = "FILE")]
+    audit_witness: Option<PathBuf>,
 }
 
 /// Makes bearer tokens for people.
@@ -81,10 +87,12 @@ pub enum TokenCmd {
 /// Checks the audit log.
 #[derive(clap::Subcommand)]
 pub enum AuditCmd {
-    /// Verifies the audit log's hash chain and signed head; names the first entry that was
-    /// edited, deleted or reordered. Exit status 0 intact, 1 broken, 2 unreadable.
+    /// Verifies the audit log's hash chain, Merkle root and signed head, and — given heads
+    /// saved earlier — that the log still extends each of them. Names what was done: an entry
+    /// edited, deleted or reordered, entries cut off the end, the head rewritten, the log
+    /// wiped, rolled back, replaced or rewritten. Exit status 0 intact, 1 broken, 2 unreadable.
     #[command(
-        after_help = "Example:\n  holoid audit verify --db sqlite:holoid.db --copy-pub /etc/holoid/copy.key.pub"
+        after_help = "Example:\n  holoid audit verify --db sqlite:holoid.db --copy-pub /etc/holoid/copy.key.pub\n  holoid audit verify --db sqlite:holoid.db --copy-pub copy.key.pub --against /mnt/witness/holoid-heads.jsonl\n  curl -H 'Authorization: Bearer …' https://verifier/v1/audit/head > head.json   # saved now …\n  holoid audit verify --db sqlite:holoid.db --copy-pub copy.key.pub --against head.json   # … checked later"
     )]
     Verify {
         /// The service's database.
@@ -93,6 +101,10 @@ pub enum AuditCmd {
         /// The public half of the service's copy-signing key (from holoid keygen).
         #[arg(long, value_name = "FILE")]
         copy_pub: PathBuf,
+        /// Heads saved earlier: the witness file (`serve --audit-witness`) or one head as
+        /// `GET /v1/audit/head` answered it.
+        #[arg(long, value_name = "HEAD_FILE")]
+        against: Option<PathBuf>,
     },
 }
 
@@ -170,6 +182,7 @@ pub fn serve(a: &ServeCli) -> Outcome {
     let mut config = ServiceConfig {
         retention: std::time::Duration::from_secs(a.retention_days * 86_400),
         max_body_bytes: (a.max_body_mb as usize) << 20,
+        audit_witness: a.audit_witness.clone(),
         ..Default::default()
     };
     if let Some(n) = a.max_concurrent_checks {
@@ -251,19 +264,51 @@ pub fn token(cmd: &TokenCmd) -> Outcome {
 }
 
 pub fn audit(cmd: &AuditCmd) -> Outcome {
-    let AuditCmd::Verify { db, copy_pub } = cmd;
+    let AuditCmd::Verify {
+        db,
+        copy_pub,
+        against,
+    } = cmd;
     let public =
         IssuerPublic::from_text(&read_text(copy_pub, "copy-signing public key", 4096).map_err(usage)?)
             .map_err(|e| usage(format!("`{}`: {e}", copy_pub.display())))?;
+    let saved = match against {
+        Some(path) => {
+            if !path.is_file() {
+                return Err(usage(format!("--against `{}`: no such file", path.display())));
+            }
+            let heads = witness::read(path).map_err(usage)?;
+            if heads.is_empty() {
+                return Err(usage(format!("--against `{}` holds no head", path.display())));
+            }
+            heads
+        }
+        None => Vec::new(),
+    };
     let (entries, head) = runtime()?.block_on(async {
         let store = Store::open(db).await.map_err(usage)?;
         let entries = store.all_audit_entries().await.map_err(usage)?;
         let head = store.audit_head().await.map_err(usage)?;
         Ok::<_, Failure>((entries, head))
     })?;
-    match audit::verify(entries, head.as_ref(), &public) {
+    match audit::verify(&entries, head.as_ref(), &public, &saved) {
         Ok(n) => {
-            println!("audit log intact: {n} entries, signed head at entry {n}");
+            match &head {
+                Some(h) => println!(
+                    "audit log {} intact: {n} entries, signed head at entry {n} ({}, key {})",
+                    h.log_id_hex(),
+                    holoid_core::time::UnixMillis(h.time_ms.max(0) as u64),
+                    h.key_id
+                ),
+                None => println!("audit log intact: empty, no head signed yet"),
+            }
+            if let Some(newest) = saved.iter().max_by_key(|h| h.size) {
+                println!(
+                    "it extends all {} saved heads (the newest: {} entries)",
+                    saved.len(),
+                    newest.size
+                );
+            }
             Ok(())
         }
         Err(e) => Err(Failure::Invalid(format!("audit log broken: {e}"))),

@@ -587,6 +587,8 @@ fn kill_9_during_copy_creation_loses_no_acknowledged_copy() {
     let copy = key("copy.key", copy_key().to_text_of(KeyKind::CopySecret));
     let copy_pub = key("copy.key.pub", copy_key().public().to_text());
     let url = format!("sqlite:{}", dir.join("holoid.db").display());
+    let witness = dir.join("heads.jsonl");
+    let witness_arg = witness.display().to_string();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (officer, check_id) = rt.block_on(async {
         let store = Store::open(&url).await.unwrap();
@@ -608,6 +610,7 @@ fn kill_9_during_copy_creation_loses_no_acknowledged_copy() {
                 &master,
             ])
             .args(["--issuer-pub", &issuer, "--copy-key", &copy])
+            .args(["--audit-witness", &witness_arg])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -665,17 +668,46 @@ fn kill_9_during_copy_creation_loses_no_acknowledged_copy() {
         let r = http::request(addr, "GET", &format!("/v1/copies/{id}"), Some(&officer), None).unwrap();
         assert_eq!(r.status, 200, "acknowledged copy {id} lost");
     }
+    // The witness saw the log as the restarted server found it (its first look is at start).
+    let started = Instant::now();
+    while holoid_service::witness::read(&witness)
+        .unwrap()
+        .iter()
+        .all(|h| h.size == 0)
+        && started.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     child.kill().unwrap();
     child.wait().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_holoid"))
-        .args(["audit", "verify", "--db", &url, "--copy-pub", &copy_pub])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(String::from_utf8_lossy(&o.stdout).contains("intact"));
+    let verify = |against: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_holoid"));
+        c.args(["audit", "verify", "--db", &url, "--copy-pub", &copy_pub]);
+        if let Some(f) = against {
+            c.args(["--against", f]);
+        }
+        let o = c.output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.code(), text)
+    };
+    let (code, text) = verify(None);
+    assert!(code == Some(0) && text.contains("intact"), "{text}");
+    let (code, text) = verify(Some(&witness_arg));
+    assert!(code == Some(0) && text.contains("extends all"), "{text}");
+    let missing = dir.join("no-such-head.json").display().to_string();
+    let (code, text) = verify(Some(&missing));
+    assert!(code == Some(2) && text.contains("no such file"), "{text}");
+    // Wiped: on its own the empty log looks intact; the witness's heads say what happened.
+    rt.block_on(support::sql(
+        &url,
+        &["DELETE FROM audit_log".into(), support::WIPE_AUDIT_HEAD.into()],
+    ));
+    let (code, text) = verify(None);
+    assert!(code == Some(0) && text.contains("empty"), "{text}");
+    let (code, text) = verify(Some(&witness_arg));
+    assert!(code == Some(1) && text.contains("the log was wiped"), "{text}");
 }

@@ -17,13 +17,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::AppState;
-use super::audit::{self, AuditEvent};
+use super::audit::{self, AuditEvent, TreeHead};
 use super::auth::{self, Principal, Role};
 use super::copy::{self, COPY_SIZE, CopyRecord};
 use super::responses::{
-    AuditEntryJson, AuditPage, AuditVerification, CheckResult, CheckStatus, Copy, CopyList, CopyRecordJson,
-    CredentialCreated, CredentialStatus, EnrolmentOffer, ErrorBody, ErrorDetail, Health, Me, StatusEvent,
-    StoredCheck,
+    AuditConsistency, AuditEntryJson, AuditPage, AuditVerification, CheckResult, CheckStatus, Copy, CopyList,
+    CopyRecordJson, CredentialCreated, CredentialStatus, EnrolmentOffer, ErrorBody, ErrorDetail, Health, Me,
+    StatusEvent, StoredCheck,
 };
 use super::store::{CheckRow, CopyRow, CredentialRow, OfferRow, StatusChange, StoreError, TokenRow, now_ms};
 use holoid_core::code::Locator;
@@ -86,6 +86,12 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Open(_) => ApiError::busy("the database cannot be reached: try again shortly"),
             StoreError::Conflict(why) => ApiError::new(StatusCode::CONFLICT, "conflict", why),
+            StoreError::AuditRefused(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "audit_refused",
+                "the audit log failed its integrity check, so nothing that must be audited can be done; \
+                 an administrator must run `holoid audit verify` and restore the database",
+            ),
             _ => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "database",
@@ -187,6 +193,8 @@ fn routes() -> Vec<Route> {
         Route("delete", "/v1/copies/{id}", delete(delete_copy)),
         Route("get", "/v1/copies/{id}/image.png", get(get_copy_image)),
         Route("get", "/v1/audit", get(audit_log)),
+        Route("get", "/v1/audit/head", get(audit_head)),
+        Route("get", "/v1/audit/consistency", get(audit_consistency)),
         Route("get", "/v1/credentials/{id}/status", get(get_credential_status)),
         Route("post", "/v1/credentials/{id}/suspend", post(suspend_credential)),
         Route("post", "/v1/credentials/{id}/resume", post(resume_credential)),
@@ -289,19 +297,36 @@ fn no_store(path: &str, headers: &mut axum::http::HeaderMap) {
     }
 }
 
-async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    let copies = state.store().count_copies().await?;
-    Ok(Json(Health {
-        status: "ok".into(),
-        database: format!("{:?}", state.store().backend()).to_lowercase(),
-        copies_stored: copies,
-        version: env!("CARGO_PKG_VERSION").into(),
-    }))
+/// 200 `ok`, or 503 `degraded` with the reason: the database cannot be reached, or audited
+/// writes are refused.
+async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let (copies, problem) = match state.store().count_copies().await {
+        Ok(n) => (Some(n), state.store().audit_refusal()),
+        Err(e) => (None, Some(format!("the database cannot be reached: {e}"))),
+    };
+    let code = match problem {
+        None => StatusCode::OK,
+        Some(_) => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (
+        code,
+        Json(Health {
+            status: if problem.is_some() { "degraded" } else { "ok" }.into(),
+            database: format!("{:?}", state.store().backend()).to_lowercase(),
+            copies_stored: copies,
+            version: env!("CARGO_PKG_VERSION").into(),
+            problem,
+        }),
+    )
 }
 
 async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
     let copies = state.store().count_copies().await?;
-    let text = state.metrics().render(copies);
+    let audit = crate::metrics::AuditGauge {
+        intact: state.store().audit_refusal().is_none(),
+        refusals: state.store().audit_refusals(),
+    };
+    let text = state.metrics().render(copies, audit);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 
@@ -1022,6 +1047,72 @@ async fn list_copies(
     }))
 }
 
+/// `GET /v1/audit/head`: the latest signed tree head (no personal data: a size, hashes, a
+/// time); witnesses keep them to catch a rollback later.
+async fn audit_head(State(state): State<AppState>, p: Principal) -> ApiResult<Json<TreeHead>> {
+    require(&p, &[Role::Auditor, Role::Admin])?;
+    let head = state
+        .store()
+        .observe_audit_head(&state.keys().copy_key.public())
+        .await?;
+    head.map(Json)
+        .ok_or_else(|| ApiError::not_found("audit head: nothing was audited yet"))
+}
+
+/// `GET /v1/audit/consistency?from=N`: the latest head and the RFC 6962 proof that the log of
+/// `N` entries a witness saved is its prefix.
+async fn audit_consistency(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<AuditConsistency>> {
+    require(&p, &[Role::Auditor, Role::Admin])?;
+    let Some(from) = q
+        .get("from")
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|n| *n >= 1)
+    else {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            "give from=N, the size of a head saved earlier (1 or more)",
+        ));
+    };
+    let store = state.store();
+    let head = store
+        .observe_audit_head(&state.keys().copy_key.public())
+        .await?
+        .ok_or_else(|| ApiError::not_found("audit head: nothing was audited yet"))?;
+    if from > head.size {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            format!("the log has {} entries: from={from} is beyond it", head.size),
+        ));
+    }
+    let mut hashes = Vec::with_capacity(head.size as usize);
+    while (hashes.len() as i64) < head.size {
+        let page = store
+            .audit_entries(hashes.len() as i64, (head.size - hashes.len() as i64).min(1000))
+            .await?;
+        if page.is_empty() {
+            break;
+        }
+        hashes.extend(page.iter().map(|e| e.hash));
+    }
+    let proof = audit::consistency_proof(&hashes, from as u64)
+        .filter(|_| hashes.len() as i64 == head.size)
+        .ok_or_else(|| {
+            store.refuse(format!(
+                "the log holds fewer entries than its head ({})",
+                head.size
+            ))
+        })?;
+    Ok(Json(AuditConsistency {
+        from,
+        proof: proof.iter().map(|h| to_hex(h)).collect(),
+        head,
+    }))
+}
+
 async fn audit_log(
     State(state): State<AppState>,
     p: Principal,
@@ -1035,12 +1126,10 @@ async fn audit_log(
         .unwrap_or(100)
         .clamp(1, 1000);
     let all = state.store().all_audit_entries().await?;
-    let head = state.store().audit_head().await?;
-    let verification = audit::verify(
-        all.iter().cloned(),
-        head.as_ref(),
-        &state.keys().copy_key.public(),
-    );
+    let key = state.keys().copy_key.public();
+    let head = state.store().observe_audit_head(&key).await?;
+    let seen: Vec<_> = state.store().known_head().into_iter().collect();
+    let verification = audit::verify(&all, head.as_ref(), &key, &seen);
     let entries = all
         .iter()
         .filter(|e| e.seq > after)

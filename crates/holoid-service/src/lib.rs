@@ -4,7 +4,8 @@
 //! - [`app`] builds the router from an [`AppState`]; tests drive it without a socket, and
 //!   [`serve`] runs it on a TCP listener with graceful shutdown and the retention sweep.
 //! - [`store`]: SQLite (embedded default) or PostgreSQL (many stateless servers share one).
-//! - [`audit`]: the hash chain and its check (pure); [`copy`]: the copy's image and signed
+//! - [`audit`]: the hash chain, its Merkle tree, signed heads and their check (pure);
+//!   [`witness`]: the file of heads kept outside the database; [`copy`]: the copy's image and signed
 //!   record (pure); [`auth`]: tokens and roles; [`metrics`]: Prometheus counters;
 //!   [`responses`]: the public JSON, one serde type per answer (what `/openapi.json` documents).
 //!
@@ -20,6 +21,7 @@ pub mod copy;
 pub mod metrics;
 pub mod responses;
 pub mod store;
+pub mod witness;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -60,6 +62,9 @@ pub struct ServiceConfig {
     /// Print one line per request on stderr (method, path, status, time; no personal data).
     /// By default, on.
     pub access_log: bool,
+    /// Where to append every signed audit head the service sees (`--audit-witness`); its
+    /// heads are also checked at start. By default, none.
+    pub audit_witness: Option<std::path::PathBuf>,
 }
 
 impl Default for ServiceConfig {
@@ -76,6 +81,7 @@ impl Default for ServiceConfig {
             copy_window: Duration::from_secs(15 * 60),
             max_capture_age: Duration::from_secs(120),
             access_log: true,
+            audit_witness: None,
         }
     }
 }
@@ -179,6 +185,69 @@ impl AppState {
         );
     }
 
+    /// Before serving: the witness file's heads become heads the log may not fall below, the
+    /// log gets a signed head (a new log's, or a version-1 log's upgraded), and the whole log
+    /// is verified against them. A failure is kept as the reason audited writes are refused
+    /// (`/healthz` degraded) and returned.
+    pub async fn start_audit(&self) -> Result<audit::TreeHead, String> {
+        let store = self.store();
+        let key = &self.keys().copy_key;
+        let public = key.public();
+        let saved = match &self.config().audit_witness {
+            Some(path) => witness::read(path).map_err(|e| store.refuse(e.to_string()).to_string())?,
+            None => Vec::new(),
+        };
+        if let Some(bad) = saved.iter().find(|h| !h.is_signed_by(&public)) {
+            let why = format!(
+                "a head in the witness file (size {}) is not signed by this server's key {}",
+                bad.size,
+                public.key_id()
+            );
+            return Err(store.refuse(why).to_string());
+        }
+        for head in &saved {
+            store.know_head(head);
+        }
+        let head = store.prepare_audit(key).await.map_err(|e| e.to_string())?;
+        let entries = store.all_audit_entries().await.map_err(|e| e.to_string())?;
+        audit::verify(&entries, Some(&head), &public, &saved)
+            .map_err(|b| store.refuse(b.to_string()).to_string())?;
+        Ok(head)
+    }
+
+    /// The newest head in the witness file, if there is one.
+    fn last_witnessed(&self) -> Option<audit::TreeHead> {
+        let path = self.config().audit_witness.as_ref()?;
+        witness::read(path).ok()?.into_iter().last()
+    }
+
+    /// Reads the stored head; when it is newer than `last`, appends it to the witness file.
+    /// Returns the head now witnessed. [`serve`] runs this every [`WITNESS_EVERY`].
+    pub async fn witness_tick(&self, last: Option<audit::TreeHead>) -> Option<audit::TreeHead> {
+        let public = self.keys().copy_key.public();
+        let head = match self.store().observe_audit_head(&public).await {
+            Ok(Some(h)) if h.is_signed_by(&public) => h,
+            Ok(_) => return last,
+            Err(e) => {
+                eprintln!("holoid serve: cannot read the audit head for the witness: {e}");
+                return last;
+            }
+        };
+        if last
+            .as_ref()
+            .is_some_and(|l| l.log_id == head.log_id && l.size == head.size)
+        {
+            return last;
+        }
+        if let Some(path) = &self.config().audit_witness
+            && let Err(e) = witness::append(path, &head)
+        {
+            eprintln!("holoid serve: {e}");
+            return last;
+        }
+        Some(head)
+    }
+
     /// Deletes expired copies and old checks' card images now; returns how many copies.
     pub async fn sweep_retention(&self) -> Result<usize, store::StoreError> {
         let now = store::now_ms();
@@ -190,13 +259,31 @@ impl AppState {
     }
 }
 
+/// How often [`serve`] reads the audit head for the witness file (and as the newest head the
+/// log may not fall below).
+pub const WITNESS_EVERY: Duration = Duration::from_secs(2);
+
 /// Serves `state` on `listener` until `shutdown` resolves, then finishes the requests in
-/// flight. Sweeps retention every minute meanwhile.
+/// flight. Checks the audit log first ([`AppState::start_audit`]); meanwhile sweeps retention
+/// every minute and witnesses the audit head every [`WITNESS_EVERY`] (and once more at the
+/// end).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Err(why) = state.start_audit().await {
+        eprintln!("holoid serve: the audit log failed its check at start, audited writes are refused: {why}");
+    }
+    let witness = state.clone();
+    let watch = tokio::spawn(async move {
+        let mut last = witness.last_witnessed();
+        let mut tick = tokio::time::interval(WITNESS_EVERY);
+        loop {
+            tick.tick().await;
+            last = witness.witness_tick(last).await;
+        }
+    });
     let sweeper = state.clone();
     let sweep = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -209,9 +296,12 @@ pub async fn serve(
             }
         }
     });
-    let outcome = axum::serve(listener, app(state))
+    let outcome = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await;
     sweep.abort();
+    watch.abort();
+    // The head as the server leaves it, witnessed.
+    state.witness_tick(state.last_witnessed()).await;
     outcome
 }

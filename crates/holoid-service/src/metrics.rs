@@ -55,7 +55,7 @@ impl Metrics {
     }
 
     /// Prometheus text exposition, with the number of copies stored (from the database).
-    pub fn render(&self, copies_stored: i64) -> String {
+    pub fn render(&self, copies_stored: i64, audit: AuditGauge) -> String {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let mut out = String::new();
         out.push_str("# HELP holoid_checks_total Forgery checks made, by decision.\n# TYPE holoid_checks_total counter\n");
@@ -91,8 +91,23 @@ impl Metrics {
             get(&self.busy),
             get(&self.timeouts)
         );
+        let _ = writeln!(
+            out,
+            "# HELP holoid_audit_log_intact 1 while the audit log passes the check made before every append, 0 while audited writes are refused.\n# TYPE holoid_audit_log_intact gauge\nholoid_audit_log_intact {}\n# HELP holoid_audit_refusals_total Audited writes refused because the audit log failed its check.\n# TYPE holoid_audit_refusals_total counter\nholoid_audit_refusals_total {}",
+            u8::from(audit.intact),
+            audit.refusals
+        );
         out
     }
+}
+
+/// The audit log's state for [`Metrics::render`] (kept by the store).
+#[derive(Clone, Copy, Debug)]
+pub struct AuditGauge {
+    /// Whether audited writes are allowed.
+    pub intact: bool,
+    /// Appends refused so far.
+    pub refusals: u64,
 }
 
 #[cfg(test)]
@@ -105,7 +120,13 @@ mod tests {
         m.check("genuine", 0.04);
         m.check("forgery", 0.3);
         m.busy();
-        let text = m.render(7);
+        let text = m.render(
+            7,
+            AuditGauge {
+                intact: false,
+                refusals: 3,
+            },
+        );
         assert!(text.contains("holoid_checks_total{decision=\"genuine\"} 1"));
         assert!(text.contains("holoid_checks_total{decision=\"forgery\"} 1"));
         assert!(text.contains("holoid_check_seconds_bucket{le=\"0.05\"} 1"));
@@ -113,5 +134,7 @@ mod tests {
         assert!(text.contains("holoid_check_seconds_count 2"));
         assert!(text.contains("holoid_copies_stored 7"));
         assert!(text.contains("holoid_rejected_total{reason=\"busy\"} 1"));
+        assert!(text.contains("holoid_audit_log_intact 0"));
+        assert!(text.contains("holoid_audit_refusals_total 3"));
     }
 }

@@ -26,14 +26,20 @@ pub struct ErrorDetail {
 /// `GET /healthz`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
-    /// Always `ok` when answered.
+    /// `ok`, or `degraded` (HTTP 503) while the database cannot be reached or the audit log
+    /// fails its check (`problem` says which).
     pub status: String,
     /// `sqlite` or `postgres`.
     pub database: String,
-    /// Digital copies held.
-    pub copies_stored: i64,
+    /// Digital copies held; absent when the database cannot be reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copies_stored: Option<i64>,
     /// The service's version.
     pub version: String,
+    /// What is wrong (status `degraded`): the database unreachable, or why audited writes are
+    /// refused; absent when all is well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// `GET /v1/me`: who the token belongs to.
@@ -190,6 +196,18 @@ pub struct AuditPage {
     pub entries: Vec<AuditEntryJson>,
     /// The whole log's check.
     pub verification: AuditVerification,
+}
+
+/// `GET /v1/audit/consistency`: the latest signed head and the proof that the log of `from`
+/// entries is its prefix.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditConsistency {
+    /// The size of the older head.
+    pub from: i64,
+    /// The RFC 6962 consistency proof `PROOF(from, D[head.size])`: hashes, hex.
+    pub proof: Vec<String>,
+    /// The latest signed head.
+    pub head: crate::audit::TreeHead,
 }
 
 /// `GET /v1/credentials/{id}/status` and the answer to a suspension, resumption or

@@ -6,9 +6,11 @@
 //! - SQLite runs in WAL mode with `synchronous=FULL`: a commit is on disk when it returns, so a
 //!   copy is acknowledged only once it is durable. One process writes a SQLite file at a time
 //!   (an in-process lock orders its writers); several servers share PostgreSQL instead.
-//! - Every audited write happens in the same transaction as its audit entry. The audit chain's
+//! - Every audited write happens in the same transaction as its audit entry. The audit log's
 //!   head row is locked (`FOR UPDATE` on PostgreSQL) while an entry is appended, so entries
-//!   from many servers form one chain.
+//!   from many servers form one log; before appending, the stored head is checked (its
+//!   signature, its tree edge, the newest entry, the newest head this process has seen) and
+//!   the append refused when it fails ([`StoreError::AuditRefused`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,9 +18,9 @@ use std::sync::Arc;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
-use super::audit::{self, AuditEntry, AuditEvent, SignedHead};
+use super::audit::{self, AuditEntry, AuditEvent, Frontier, TreeHead};
 use holoid_core::encoding::{from_hex, to_hex};
-use holoid_core::keys::IssuerSecret;
+use holoid_core::keys::{IssuerPublic, IssuerSecret};
 use holoid_core::status::StatusRef;
 
 /// Why the store failed.
@@ -36,6 +38,9 @@ pub enum StoreError {
     /// The change does not apply to what is stored (a suspended card suspended again, an
     /// older enrolment registered after a newer one); the sentence says why.
     Conflict(String),
+    /// The audit log failed the check made before every append, so nothing audited can be
+    /// written until an administrator restores it; the sentence says what failed.
+    AuditRefused(String),
 }
 
 impl fmt::Display for StoreError {
@@ -49,6 +54,7 @@ impl fmt::Display for StoreError {
             StoreError::Query(e) => write!(f, "database error: {e}"),
             StoreError::Corrupt(e) => write!(f, "the database holds a damaged row: {e}"),
             StoreError::Conflict(e) => f.write_str(e),
+            StoreError::AuditRefused(e) => write!(f, "audited writes refused: {e}"),
         }
     }
 }
@@ -282,7 +288,38 @@ const MIGRATIONS: &[(i64, &str)] = &[
         office TEXT NOT NULL, used_ms BIGINT, epoch BIGINT);
      CREATE INDEX offers_credential ON offers (credential_id)",
     ),
+    (
+        4,
+        "ALTER TABLE audit_head ADD COLUMN log_id TEXT;
+     ALTER TABLE audit_head ADD COLUMN root TEXT;
+     ALTER TABLE audit_head ADD COLUMN time_ms BIGINT;
+     ALTER TABLE audit_head ADD COLUMN key_id TEXT;
+     ALTER TABLE audit_head ADD COLUMN frontier TEXT",
+    ),
 ];
+
+/// The audit head row as stored.
+enum HeadRow {
+    /// No entry was ever written and no head signed.
+    Initial,
+    /// A version-1 head (before migration 4): the newest entry's (seq, hash), signed.
+    Legacy {
+        seq: i64,
+        hash: [u8; 32],
+        signature: String,
+    },
+    /// A signed tree head and the tree's right edge.
+    Tree { head: TreeHead, frontier: String },
+}
+
+/// What this process knows of the audit log beyond the database: the newest signed head it
+/// has seen (the database must never fall below it) and why appends are refused, if they are.
+#[derive(Default)]
+struct AuditGuard {
+    floor: std::sync::Mutex<Option<TreeHead>>,
+    refusal: std::sync::Mutex<Option<String>>,
+    refusals: std::sync::atomic::AtomicU64,
+}
 
 /// The store: a connection pool and what it needs to write the audit chain.
 #[derive(Clone)]
@@ -291,6 +328,7 @@ pub struct Store {
     backend: Backend,
     /// Orders this process's writers (SQLite allows one writer at a time).
     write_lock: Arc<tokio::sync::Mutex<()>>,
+    audit_guard: Arc<AuditGuard>,
 }
 
 fn hex32(s: &str, what: &str) -> Result<[u8; 32], StoreError> {
@@ -335,6 +373,7 @@ impl Store {
             pool,
             backend,
             write_lock: Arc::default(),
+            audit_guard: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -394,21 +433,27 @@ impl Store {
         Ok((guard, tx))
     }
 
-    /// Appends `event` to the audit chain inside `tx`, signing the new head with `key`.
+    /// Appends `event` to the audit log inside `tx`, signing the new tree head with `key`.
+    /// First checks what is stored (see [`Store::check_head`]) and refuses to append to a log
+    /// that fails: a server never signs a head over entries it has not checked.
     async fn append_audit(
         &self,
         tx: &mut Transaction<'static, Any>,
         event: AuditEvent,
         key: &IssuerSecret,
     ) -> Result<AuditEntry, StoreError> {
-        let lock = match self.backend {
-            Backend::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
-            Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+        let (log_id, mut frontier, last_hash, last_time) = match self.locked_head(tx).await? {
+            HeadRow::Initial => (self.begin_log()?, Frontier::new(), audit::GENESIS, 0),
+            HeadRow::Legacy { seq, hash, signature } => {
+                let (head, frontier) = self.upgrade_legacy(tx, seq, hash, &signature, key).await?;
+                (head.log_id, frontier, head.last_entry_hash, head.time_ms)
+            }
+            HeadRow::Tree { head, frontier } => {
+                let frontier = self.check_head(tx, &head, &frontier, &key.public()).await?;
+                (head.log_id, frontier, head.last_entry_hash, head.time_ms)
+            }
         };
-        let row = sqlx::query(lock).fetch_one(&mut **tx).await?;
-        let seq: i64 = row.try_get("seq")?;
-        let hash = hex32(&row.try_get::<String, _>(1)?, "audit head hash")?;
-        let entry = audit::next_entry(seq, hash, event);
+        let entry = audit::next_entry(frontier.size() as i64, last_hash, event);
         let e = &entry.event;
         sqlx::query(
             "INSERT INTO audit_log (seq, at_ms, actor, office, action, subject, prev_hash, hash) \
@@ -424,14 +469,238 @@ impl Store {
         .bind(to_hex(&entry.hash))
         .execute(&mut **tx)
         .await?;
-        let head = audit::sign_head(entry.seq, entry.hash, key);
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, signature = $3 WHERE id = 1")
-            .bind(head.seq)
-            .bind(to_hex(&head.hash))
-            .bind(to_hex(&head.signature))
-            .execute(&mut **tx)
-            .await?;
+        frontier.push(audit::leaf_hash(&entry.hash));
+        let head = TreeHead::sign(log_id, &frontier, entry.hash, now_ms().max(last_time), key);
+        Self::write_head(tx, &head, &frontier).await?;
         Ok(entry)
+    }
+
+    /// Reads the head row inside `tx`, locking it on PostgreSQL.
+    async fn locked_head(&self, tx: &mut Transaction<'static, Any>) -> Result<HeadRow, StoreError> {
+        let lock = match self.backend {
+            Backend::Sqlite => HEAD_COLUMNS.to_string(),
+            Backend::Postgres => format!("{HEAD_COLUMNS} FOR UPDATE"),
+        };
+        head_row(&sqlx::query(&lock).fetch_one(&mut **tx).await?)
+    }
+
+    async fn write_head(
+        tx: &mut Transaction<'static, Any>,
+        head: &TreeHead,
+        frontier: &Frontier,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE audit_head SET seq = $1, hash = $2, signature = $3, log_id = $4, root = $5, \
+             time_ms = $6, key_id = $7, frontier = $8 WHERE id = 1",
+        )
+        .bind(head.size)
+        .bind(to_hex(&head.last_entry_hash))
+        .bind(to_hex(&head.signature))
+        .bind(head.log_id_hex())
+        .bind(to_hex(&head.root))
+        .bind(head.time_ms)
+        .bind(head.key_id.clone())
+        .bind(frontier.to_text())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// A new log's id, unless this process has seen a head of a log with entries (then the
+    /// empty database is a wiped one).
+    fn begin_log(&self) -> Result<[u8; audit::LOG_ID_LEN], StoreError> {
+        if let Some(seen) = self.known_head().filter(|h| h.size > 0) {
+            return Err(self.refuse(format!(
+                "the audit log is empty but log {} had {} entries: the log was wiped",
+                seen.log_id_hex(),
+                seen.size
+            )));
+        }
+        let mut id = [0; audit::LOG_ID_LEN];
+        getrandom::fill(&mut id).map_err(|e| StoreError::Query(format!("no random source: {e}")))?;
+        Ok(id)
+    }
+
+    /// The checks made before every append; returns the tree's right edge. The stored head
+    /// must be signed by `key`, the stored right edge must give its root, the newest stored
+    /// entry must be intact and be the one the head names, no entry may lie beyond it, and the
+    /// head may not be older than (or another log than) the newest head this process has seen.
+    async fn check_head(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        head: &TreeHead,
+        frontier: &str,
+        key: &IssuerPublic,
+    ) -> Result<Frontier, StoreError> {
+        if !head.is_signed_by(key) {
+            return Err(self.refuse(format!(
+                "the stored audit head (size {}) is not signed by this server's key {}: the head row was rewritten",
+                head.size,
+                key.key_id()
+            )));
+        }
+        let Some(frontier) = Frontier::from_text(head.size, frontier).filter(|f| f.root() == head.root)
+        else {
+            return Err(self.refuse(
+                "the stored tree edge does not give the signed root: the head row was edited".into(),
+            ));
+        };
+        let newest = entries_after(&mut **tx, head.size - 1, 2).await?;
+        let intact = match newest.as_slice() {
+            [] => head.size == 0,
+            [e] => {
+                e.seq == head.size
+                    && e.hash == head.last_entry_hash
+                    && audit::entry_hash(&e.prev_hash, e.seq, &e.event) == e.hash
+            }
+            _ => false,
+        };
+        if !intact {
+            return Err(self.refuse(format!(
+                "the newest audit entries are not the ones the signed head (size {}) names: entries were edited, added or removed",
+                head.size
+            )));
+        }
+        if let Some(seen) = self.known_head() {
+            let problem = if seen.log_id != head.log_id {
+                Some(format!(
+                    "the database holds audit log {}, not log {}: the log was replaced",
+                    head.log_id_hex(),
+                    seen.log_id_hex()
+                ))
+            } else if seen.size > head.size {
+                Some(format!(
+                    "the audit log has {} entries but a head of {} entries was seen: the database was rolled back",
+                    head.size, seen.size
+                ))
+            } else if seen.size == head.size && seen.root != head.root {
+                Some(format!(
+                    "the audit log of {} entries is not the one seen: it was rewritten",
+                    head.size
+                ))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(self.refuse(problem));
+            }
+        }
+        self.clear_refusal();
+        Ok(frontier)
+    }
+
+    /// Upgrades a version-1 log: checks its chain against the version-1 signed head, then
+    /// signs the tree head of the same entries.
+    async fn upgrade_legacy(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        seq: i64,
+        hash: [u8; 32],
+        signature: &str,
+        key: &IssuerSecret,
+    ) -> Result<(TreeHead, Frontier), StoreError> {
+        let mut entries = Vec::new();
+        loop {
+            let page =
+                entries_after(&mut **tx, entries.last().map_or(0, |e: &AuditEntry| e.seq), 1000).await?;
+            if page.is_empty() {
+                break;
+            }
+            entries.extend(page);
+        }
+        let signed = from_hex::<64>(signature)
+            .is_ok_and(|sig| key.public().verify(&audit::legacy_head_message(seq, &hash), &sig));
+        let mut prev = audit::GENESIS;
+        let mut frontier = Frontier::new();
+        for (i, e) in entries.iter().enumerate() {
+            if e.seq != i as i64 + 1
+                || e.prev_hash != prev
+                || audit::entry_hash(&prev, e.seq, &e.event) != e.hash
+            {
+                return Err(self.refuse(format!("the version-1 audit log breaks at entry {}", i + 1)));
+            }
+            prev = e.hash;
+            frontier.push(audit::leaf_hash(&e.hash));
+        }
+        if !signed || prev != hash || frontier.size() as i64 != seq {
+            return Err(self.refuse("the version-1 audit log does not match its signed head".into()));
+        }
+        let log_id = self.begin_log()?;
+        let head = TreeHead::sign(log_id, &frontier, hash, now_ms(), key);
+        Self::write_head(tx, &head, &frontier).await?;
+        Ok((head, frontier))
+    }
+
+    /// Makes sure the log has a signed tree head (a new log's, or an upgraded version-1 log's)
+    /// and that it passes the checks made before an append; returns it.
+    pub async fn prepare_audit(&self, key: &IssuerSecret) -> Result<TreeHead, StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        let head = match self.locked_head(&mut tx).await? {
+            HeadRow::Initial => {
+                let frontier = Frontier::new();
+                let head = TreeHead::sign(self.begin_log()?, &frontier, audit::GENESIS, now_ms(), key);
+                Self::write_head(&mut tx, &head, &frontier).await?;
+                head
+            }
+            HeadRow::Legacy { seq, hash, signature } => {
+                self.upgrade_legacy(&mut tx, seq, hash, &signature, key).await?.0
+            }
+            HeadRow::Tree { head, frontier } => {
+                self.check_head(&mut tx, &head, &frontier, &key.public()).await?;
+                head
+            }
+        };
+        tx.commit().await?;
+        self.know_head(&head);
+        Ok(head)
+    }
+
+    /// Remembers `head` (signed by this service, seen in the database or a witness file) as
+    /// the newest the log may not fall below, if it is newer than the one remembered.
+    pub fn know_head(&self, head: &TreeHead) {
+        let mut floor = self.audit_guard.floor.lock().unwrap_or_else(|p| p.into_inner());
+        if floor.as_ref().is_none_or(|f| head.size >= f.size) {
+            *floor = Some(head.clone());
+        }
+    }
+
+    /// The newest head this process has seen.
+    pub fn known_head(&self) -> Option<TreeHead> {
+        self.audit_guard
+            .floor
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Why audited writes are refused now, if they are.
+    pub fn audit_refusal(&self) -> Option<String> {
+        self.audit_guard
+            .refusal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// How many appends this process refused.
+    pub fn audit_refusals(&self) -> u64 {
+        self.audit_guard
+            .refusals
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records a refusal (kept for `/healthz`, counted, logged) and returns its error.
+    pub fn refuse(&self, why: String) -> StoreError {
+        eprintln!("holoid serve: AUDIT LOG DAMAGED, audited writes refused: {why}");
+        self.audit_guard
+            .refusals
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        *self.audit_guard.refusal.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
+        StoreError::AuditRefused(why)
+    }
+
+    fn clear_refusal(&self) {
+        *self.audit_guard.refusal.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Appends one audit entry on its own (a copy read).
@@ -1114,51 +1383,32 @@ impl Store {
 
     /// Audit entries `after_seq + 1 …` in sequence order, at most `limit`.
     pub async fn audit_entries(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        sqlx::query(
-            "SELECT seq, at_ms, actor, office, action, subject, prev_hash, hash FROM audit_log \
-             WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after_seq)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(AuditEntry {
-                seq: r.try_get("seq")?,
-                event: AuditEvent {
-                    at_ms: r.try_get("at_ms")?,
-                    actor: r.try_get("actor")?,
-                    office: r.try_get("office")?,
-                    action: r.try_get("action")?,
-                    subject: r.try_get("subject")?,
-                },
-                prev_hash: hex32(&r.try_get::<String, _>("prev_hash")?, "prev_hash")?,
-                hash: hex32(&r.try_get::<String, _>("hash")?, "hash")?,
-            })
-        })
-        .collect()
+        entries_after(&self.pool, after_seq, limit).await
     }
 
-    /// The signed head, or `None` while the log is empty.
-    pub async fn audit_head(&self) -> Result<Option<SignedHead>, StoreError> {
-        let r = sqlx::query("SELECT seq, hash, signature FROM audit_head WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await?;
+    /// The signed tree head, or `None` while no head was ever signed.
+    pub async fn audit_head(&self) -> Result<Option<TreeHead>, StoreError> {
+        let r = sqlx::query(HEAD_COLUMNS).fetch_optional(&self.pool).await?;
         let Some(r) = r else {
             return Err(StoreError::Corrupt("the audit head row is missing".into()));
         };
-        let seq: i64 = r.try_get("seq")?;
-        let sig: String = r.try_get("signature")?;
-        if seq == 0 && sig.is_empty() {
-            return Ok(None);
+        match head_row(&r)? {
+            HeadRow::Initial => Ok(None),
+            HeadRow::Legacy { .. } => Err(StoreError::Corrupt(
+                "the audit log is still in the version-1 format: start `holoid serve` once to upgrade it"
+                    .into(),
+            )),
+            HeadRow::Tree { head, .. } => Ok(Some(head)),
         }
-        Ok(Some(SignedHead {
-            seq,
-            hash: hex32(&r.try_get::<String, _>("hash")?, "audit head hash")?,
-            signature: from_hex::<64>(&sig)
-                .map_err(|_| StoreError::Corrupt("the audit head signature is not 64 hex bytes".into()))?,
-        }))
+    }
+
+    /// The stored head, remembered (see [`Store::know_head`]) when `key` signed it.
+    pub async fn observe_audit_head(&self, key: &IssuerPublic) -> Result<Option<TreeHead>, StoreError> {
+        let head = self.audit_head().await?;
+        if let Some(h) = head.as_ref().filter(|h| h.is_signed_by(key)) {
+            self.know_head(h);
+        }
+        Ok(head)
     }
 
     /// Every audit entry in sequence order, read in pages.
@@ -1173,6 +1423,74 @@ impl Store {
             all.extend(page);
         }
     }
+}
+
+/// The head row's columns.
+const HEAD_COLUMNS: &str =
+    "SELECT seq, hash, signature, log_id, root, time_ms, key_id, frontier FROM audit_head WHERE id = 1";
+
+fn head_row(r: &AnyRow) -> Result<HeadRow, StoreError> {
+    let seq: i64 = r.try_get("seq")?;
+    let hash = hex32(&r.try_get::<String, _>("hash")?, "audit head hash")?;
+    let signature: String = r.try_get("signature")?;
+    let Some(log_id) = r.try_get::<Option<String>, _>("log_id")? else {
+        return Ok(if seq == 0 && signature.is_empty() {
+            HeadRow::Initial
+        } else {
+            HeadRow::Legacy { seq, hash, signature }
+        });
+    };
+    let corrupt = |what: &str| StoreError::Corrupt(format!("the audit head's {what} is damaged"));
+    let head = TreeHead {
+        log_id: from_hex::<{ audit::LOG_ID_LEN }>(&log_id).map_err(|_| corrupt("log id"))?,
+        size: seq,
+        root: hex32(
+            &r.try_get::<Option<String>, _>("root")?.unwrap_or_default(),
+            "audit root",
+        )?,
+        time_ms: r
+            .try_get::<Option<i64>, _>("time_ms")?
+            .ok_or_else(|| corrupt("time"))?,
+        last_entry_hash: hash,
+        key_id: r
+            .try_get::<Option<String>, _>("key_id")?
+            .ok_or_else(|| corrupt("key id"))?,
+        signature: from_hex::<64>(&signature).map_err(|_| corrupt("signature"))?,
+    };
+    let frontier = r.try_get::<Option<String>, _>("frontier")?.unwrap_or_default();
+    Ok(HeadRow::Tree { head, frontier })
+}
+
+/// Audit entries `after_seq + 1 …` in sequence order, at most `limit`, read through `exec`.
+async fn entries_after<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    sqlx::query(
+        "SELECT seq, at_ms, actor, office, action, subject, prev_hash, hash FROM audit_log \
+         WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(after_seq)
+    .bind(limit)
+    .fetch_all(exec)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(AuditEntry {
+            seq: r.try_get("seq")?,
+            event: AuditEvent {
+                at_ms: r.try_get("at_ms")?,
+                actor: r.try_get("actor")?,
+                office: r.try_get("office")?,
+                action: r.try_get("action")?,
+                subject: r.try_get("subject")?,
+            },
+            prev_hash: hex32(&r.try_get::<String, _>("prev_hash")?, "prev_hash")?,
+            hash: hex32(&r.try_get::<String, _>("hash")?, "hash")?,
+        })
+    })
+    .collect()
 }
 
 /// The wall clock, Unix milliseconds (the service is an I/O edge: it may read the clock).

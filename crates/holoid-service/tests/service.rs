@@ -13,7 +13,6 @@ use holoid_detect::verdict::{
 use holoid_service::ServiceConfig;
 use holoid_service::audit::{self, AuditBreak, AuditEvent};
 use holoid_service::store::{CheckRow, Store, now_ms};
-use sqlx::Executor;
 use support::*;
 
 /// Multipart fields: name and bytes.
@@ -270,8 +269,9 @@ fn full_examples() -> Vec<(&'static str, serde_json::Value)> {
             v(&Health {
                 status: "ok".into(),
                 database: "sqlite".into(),
-                copies_stored: 0,
+                copies_stored: Some(0),
                 version: "1".into(),
+                problem: Some("p".into()),
             }),
         ),
         (
@@ -328,7 +328,22 @@ fn full_examples() -> Vec<(&'static str, serde_json::Value)> {
                 },
             }),
         ),
+        ("TreeHead", v(&tree_head())),
+        (
+            "AuditConsistency",
+            v(&AuditConsistency {
+                from: 1,
+                proof: vec![holoid_core::encoding::to_hex(&[7; 32])],
+                head: tree_head(),
+            }),
+        ),
     ]
+}
+
+fn tree_head() -> audit::TreeHead {
+    let mut frontier = audit::Frontier::new();
+    frontier.push(audit::leaf_hash(&[1; 32]));
+    audit::TreeHead::sign([2; audit::LOG_ID_LEN], &frontier, [1; 32], 1, &copy_key())
 }
 
 #[tokio::test]
@@ -446,6 +461,8 @@ async fn tokens_and_roles_are_enforced_with_no_data_in_denials() {
         ("GET", "/v1/copies/x/image.png"),
         ("DELETE", "/v1/copies/x"),
         ("GET", "/v1/audit"),
+        ("GET", "/v1/audit/head"),
+        ("GET", "/v1/audit/consistency?from=1"),
     ];
     for (m, uri) in protected {
         for token in [None, Some("holoid_0000"), Some("not-even-a-token")] {
@@ -875,75 +892,224 @@ async fn retention_deletes_expired_copies_and_audits_it() {
             .any(|e| e.event.action == "copy_expire" && e.event.subject == id)
     );
     let head = w.state.store().audit_head().await.unwrap();
-    assert!(audit::verify(entries, head.as_ref(), &copy_key().public()).is_ok());
+    assert!(audit::verify(&entries, head.as_ref(), &copy_key().public(), &[]).is_ok());
 }
 
-/// Three audited writes, then the chain as the store reads it back.
+/// Four audited writes, then the log as the store reads it back.
 async fn audited_store(url: &str) -> Store {
     let store = Store::open(url).await.unwrap();
     for i in 0..4 {
-        let e = AuditEvent {
-            at_ms: 1_795_603_792_000 + i,
-            actor: format!("tok{i}"),
-            office: "seoul".into(),
-            action: "copy_read".into(),
-            subject: format!("copy{i}"),
-        };
-        store.audit(e, &copy_key()).await.unwrap();
+        append(&store, i).await.unwrap();
     }
     store
 }
 
-async fn verify(store: &Store) -> Result<i64, AuditBreak> {
-    let entries = store.all_audit_entries().await.unwrap();
-    let head = store.audit_head().await.unwrap();
-    audit::verify(entries, head.as_ref(), &copy_key().public())
+async fn append(store: &Store, i: i64) -> Result<audit::AuditEntry, holoid_service::store::StoreError> {
+    let e = AuditEvent {
+        at_ms: 1_795_603_792_000 + i,
+        actor: format!("tok{i}"),
+        office: "seoul".into(),
+        action: "copy_read".into(),
+        subject: format!("copy{i}"),
+    };
+    store.audit(e, &copy_key()).await
 }
 
-/// Edits, deletes and reorders audit rows directly in the database; each is caught.
+async fn verify(store: &Store, saved: &[audit::TreeHead]) -> Result<i64, AuditBreak> {
+    let entries = store.all_audit_entries().await.unwrap();
+    let head = store.audit_head().await.unwrap();
+    audit::verify(&entries, head.as_ref(), &copy_key().public(), saved)
+}
+
+/// The head row as it is now, as statements that put it back.
+async fn saved_head_row(url: &str) -> Vec<String> {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    let r =
+        sqlx::query("SELECT seq, hash, signature, log_id, root, time_ms, key_id, frontier FROM audit_head")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    use sqlx::Row;
+    let text = |c: &str| r.try_get::<String, _>(c).unwrap();
+    let statement = format!(
+        "UPDATE audit_head SET seq = {}, hash = '{}', signature = '{}', log_id = '{}', root = '{}', \
+         time_ms = {}, key_id = '{}', frontier = '{}'",
+        r.try_get::<i64, _>("seq").unwrap(),
+        text("hash"),
+        text("signature"),
+        text("log_id"),
+        text("root"),
+        r.try_get::<i64, _>("time_ms").unwrap(),
+        text("key_id"),
+        text("frontier"),
+    );
+    pool.close().await;
+    vec![statement]
+}
+
+/// The attacks of a database writer, done directly in the database: each is caught by
+/// `audit::verify` (with a head saved earlier where only one can tell), named, and — where
+/// the server could otherwise be made to sign over it — the next audited write is refused.
 async fn tampering_is_caught(url_for: impl Fn(&str) -> String) {
-    let cases: [(&str, &[&str], AuditBreak); 4] = [
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases: Vec<(&str, Vec<String>, AuditBreak, bool)> = vec![
         (
             "edit",
-            &["UPDATE audit_log SET office = 'busan' WHERE seq = 2"],
+            s(&["UPDATE audit_log SET office = 'busan' WHERE seq = 2"]),
             AuditBreak::Edited { seq: 2 },
+            false,
         ),
         (
             "delete",
-            &["DELETE FROM audit_log WHERE seq = 3"],
+            s(&["DELETE FROM audit_log WHERE seq = 3"]),
             AuditBreak::Gap {
                 expected: 3,
                 found: 4,
             },
+            false,
         ),
         (
             "reorder",
-            &[
+            s(&[
                 "UPDATE audit_log SET seq = 100 WHERE seq = 2",
                 "UPDATE audit_log SET seq = 2 WHERE seq = 3",
                 "UPDATE audit_log SET seq = 3 WHERE seq = 100",
-            ],
-            AuditBreak::Edited { seq: 2 },
+            ]),
+            AuditBreak::Reordered { seq: 2, was: 3 },
+            false,
         ),
         (
             "truncate",
-            &["DELETE FROM audit_log WHERE seq = 4"],
+            s(&["DELETE FROM audit_log WHERE seq = 4"]),
             AuditBreak::HeadMismatch { last: 3, head: 4 },
+            true,
+        ),
+        (
+            "wipe",
+            s(&["DELETE FROM audit_log", WIPE_AUDIT_HEAD]),
+            AuditBreak::Wiped { saved: 4 },
+            true,
         ),
     ];
-    for (name, sql, expected) in cases {
+    for (name, statements, expected, refused) in cases {
         let url = url_for(name);
         let store = audited_store(&url).await;
-        assert_eq!(verify(&store).await, Ok(4));
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-        for s in sql {
-            pool.execute(*s).await.unwrap();
+        assert_eq!(verify(&store, &[]).await, Ok(4));
+        let saved = store
+            .observe_audit_head(&copy_key().public())
+            .await
+            .unwrap()
+            .unwrap();
+        sql(&url, &statements).await;
+        assert_eq!(
+            verify(&store, std::slice::from_ref(&saved)).await,
+            Err(expected.clone()),
+            "{name}"
+        );
+        // The server will not sign a head over what it cannot vouch for.
+        let next = append(&store, 9).await;
+        if refused {
+            assert!(
+                matches!(next, Err(holoid_service::store::StoreError::AuditRefused(_))),
+                "{name}: {next:?}"
+            );
+            assert!(
+                store.audit_refusal().is_some() && store.audit_refusals() == 1,
+                "{name}"
+            );
         }
-        pool.close().await;
-        assert_eq!(verify(&store).await, Err(expected), "{name}");
+        assert_eq!(
+            verify(&store, std::slice::from_ref(&saved)).await,
+            Err(expected),
+            "{name} after an append"
+        );
     }
+
+    // A rollback: the database as it was at 2 entries put back, head row and all. The chain
+    // and head agree; only a head saved later tells, and this process has seen one.
+    let url = url_for("rollback");
+    let store = Store::open(&url).await.unwrap();
+    append(&store, 0).await.unwrap();
+    append(&store, 1).await.unwrap();
+    let old_row = saved_head_row(&url).await;
+    append(&store, 2).await.unwrap();
+    append(&store, 3).await.unwrap();
+    let later = store
+        .observe_audit_head(&copy_key().public())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut rollback = vec!["DELETE FROM audit_log WHERE seq > 2".to_string()];
+    rollback.extend(old_row);
+    sql(&url, &rollback).await;
+    assert_eq!(
+        verify(&store, &[]).await,
+        Ok(2),
+        "a rollback looks whole on its own"
+    );
+    assert_eq!(
+        verify(&store, std::slice::from_ref(&later)).await,
+        Err(AuditBreak::RolledBack { size: 2, saved: 4 })
+    );
+    let refused = append(&store, 9).await.unwrap_err().to_string();
+    assert!(refused.contains("rolled back"), "{refused}");
+    assert_eq!(verify(&store, &[]).await, Ok(2), "nothing was appended");
+
+    // A re-signed rewrite: entry 2 edited, the chain recomputed from it, the head row's
+    // hashes and tree edge made to match. The server refuses to sign over it (the stored head
+    // is not signed by its key), and verification names the head.
+    let url = url_for("rewrite");
+    let store = audited_store(&url).await;
+    let saved = store
+        .observe_audit_head(&copy_key().public())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut entries = store.all_audit_entries().await.unwrap();
+    entries[1].event.office = "busan".into();
+    let mut prev = audit::GENESIS;
+    let mut frontier = audit::Frontier::new();
+    let mut rewrite = Vec::new();
+    for e in &mut entries {
+        e.prev_hash = prev;
+        e.hash = audit::entry_hash(&prev, e.seq, &e.event);
+        prev = e.hash;
+        frontier.push(audit::leaf_hash(&e.hash));
+        rewrite.push(format!(
+            "UPDATE audit_log SET office = '{}', prev_hash = '{}', hash = '{}' WHERE seq = {}",
+            e.event.office,
+            holoid_core::encoding::to_hex(&e.prev_hash),
+            holoid_core::encoding::to_hex(&e.hash),
+            e.seq
+        ));
+    }
+    rewrite.push(format!(
+        "UPDATE audit_head SET hash = '{}', root = '{}', frontier = '{}'",
+        holoid_core::encoding::to_hex(&prev),
+        holoid_core::encoding::to_hex(&frontier.root()),
+        frontier.to_text()
+    ));
+    sql(&url, &rewrite).await;
+    assert_eq!(verify(&store, &[]).await, Err(AuditBreak::BadHeadSignature));
+    let refused = append(&store, 9).await.unwrap_err().to_string();
+    assert!(refused.contains("not signed by this server's key"), "{refused}");
+    // Had a server signed it anyway, the head saved before would still name the rewrite.
+    let resigned = audit::TreeHead::sign(saved.log_id, &frontier, prev, saved.time_ms + 1, &copy_key());
+    assert_eq!(
+        audit::verify(
+            &entries,
+            Some(&resigned),
+            &copy_key().public(),
+            std::slice::from_ref(&saved)
+        ),
+        Err(AuditBreak::Rewritten { size: 4 })
+    );
 }
+
+const TAMPER_CASES: [&str; 7] = [
+    "edit", "delete", "reorder", "truncate", "wipe", "rollback", "rewrite",
+];
 
 #[tokio::test]
 async fn audit_tampering_is_caught_on_sqlite() {
@@ -954,12 +1120,11 @@ async fn audit_tampering_is_caught_on_sqlite() {
 async fn audit_tampering_is_caught_on_postgres() {
     let Some(base) = postgres_base() else { return };
     let mut scratch = Vec::new();
-    for _ in 0..4 {
+    for _ in TAMPER_CASES {
         scratch.push(PgScratch::new(&base).await);
     }
     let urls: Vec<String> = scratch.iter().map(|s| s.url.clone()).collect();
-    let names = ["edit", "delete", "reorder", "truncate"];
-    tampering_is_caught(|name| urls[names.iter().position(|n| *n == name).unwrap()].clone()).await;
+    tampering_is_caught(|name| urls[TAMPER_CASES.iter().position(|n| *n == name).unwrap()].clone()).await;
     for s in scratch {
         s.drop_db().await;
     }
@@ -1004,11 +1169,11 @@ async fn storage_round_trip(url: &str) {
             .unwrap()
             .is_some_and(|png| png.starts_with(b"\x89PNG"))
     );
-    assert_eq!(verify(store).await, Ok(2 + 1 + 5));
+    assert_eq!(verify(store, &[]).await, Ok(2 + 1 + 5));
     // Reopening runs no migration twice and keeps everything.
     let again = Store::open(url).await.unwrap();
     assert_eq!(again.count_copies().await.unwrap(), 5);
-    assert_eq!(verify(&again).await, Ok(8));
+    assert_eq!(verify(&again, &[]).await, Ok(8));
 }
 
 #[tokio::test]
@@ -1267,4 +1432,148 @@ async fn a_service_without_the_issuer_key_publishes_no_lists() {
     let (s, _, b) = call(&app, "GET", "/v1/status-lists/1", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(json(&b)["error"]["code"], "no_status_lists");
+}
+
+/// The signed head and the consistency proof over HTTP (a witness checks the proof itself),
+/// the witness file written as the log grows, and a restarted server that finds its database
+/// rolled back behind the witness: it says so at `/healthz` and `/metrics` and refuses every
+/// audited write with its own error code.
+#[tokio::test]
+async fn heads_proofs_and_the_witness_catch_a_rollback_at_start() {
+    let url = sqlite_url("witness");
+    let witness = scratch("audit-witness").join("heads.jsonl");
+    let config = ServiceConfig {
+        audit_witness: Some(witness.clone()),
+        ..ServiceConfig::default()
+    };
+    let w = world(&url, config.clone()).await;
+    let empty = w.state.start_audit().await.unwrap();
+    assert_eq!(empty.size, 0);
+    let last = w.state.witness_tick(None).await;
+    assert_eq!(last.as_ref(), Some(&empty));
+    let public = copy_key().public();
+    let head_of = |b: &[u8]| serde_json::from_slice::<audit::TreeHead>(b).unwrap();
+
+    for i in 0..3 {
+        append(w.state.store(), i).await.unwrap();
+    }
+    let (s, _, b) = call(&w.app, "GET", "/v1/audit/head", Some(&w.tokens.auditor), None).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let head3 = head_of(&b);
+    assert!(head3.size == 3 && head3.is_signed_by(&public) && head3.log_id == empty.log_id);
+    let (s, _, _) = call(&w.app, "GET", "/v1/audit/head", Some(&w.tokens.officer), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let row3 = saved_head_row(&url).await;
+    let last = w.state.witness_tick(last).await;
+    assert_eq!(last.as_ref().map(|h| h.size), Some(3));
+    assert_eq!(
+        w.state.witness_tick(last.clone()).await,
+        last,
+        "nothing new, nothing written"
+    );
+
+    for i in 3..8 {
+        append(w.state.store(), i).await.unwrap();
+    }
+    let (s, _, b) = call(
+        &w.app,
+        "GET",
+        "/v1/audit/consistency?from=3",
+        Some(&w.tokens.admin),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let c: holoid_service::responses::AuditConsistency = serde_json::from_slice(&b).unwrap();
+    let proof: Vec<[u8; 32]> = c
+        .proof
+        .iter()
+        .map(|h| holoid_core::encoding::from_hex::<32>(h).unwrap())
+        .collect();
+    assert!(c.head.size == 8 && c.head.is_signed_by(&public) && c.head.time_ms >= head3.time_ms);
+    assert!(
+        audit::verify_consistency(&head3, &c.head, &proof),
+        "the proof holds"
+    );
+    let mut forged = head3.clone();
+    forged.root[0] ^= 1;
+    assert!(
+        !audit::verify_consistency(&forged, &c.head, &proof),
+        "and fails for another log"
+    );
+    for bad in ["", "?from=0", "?from=9", "?from=x"] {
+        let uri = format!("/v1/audit/consistency{bad}");
+        let (s, _, b) = call(&w.app, "GET", &uri, Some(&w.tokens.auditor), None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(json(&b)["error"]["code"], "bad_request");
+    }
+    let last = w.state.witness_tick(last).await;
+    assert_eq!(last.as_ref().map(|h| h.size), Some(8));
+    let written = holoid_service::witness::read(&witness).unwrap();
+    assert_eq!(written.iter().map(|h| h.size).collect::<Vec<_>>(), [0, 3, 8]);
+    let (s, _, b) = call(&w.app, "GET", "/healthz", None, None).await;
+    assert_eq!((s, json(&b)["status"].as_str()), (StatusCode::OK, Some("ok")));
+
+    // The database put back as it was at 3 entries, head row and all; the server restarts.
+    let mut rollback = vec!["DELETE FROM audit_log WHERE seq > 3".to_string()];
+    rollback.extend(row3);
+    sql(&url, &rollback).await;
+    let restarted = world(&url, config).await;
+    let why = restarted.state.start_audit().await.unwrap_err();
+    assert!(why.contains("rolled back"), "{why}");
+    let (s, _, b) = call(&restarted.app, "GET", "/healthz", None, None).await;
+    let health = json(&b);
+    assert_eq!(
+        (s, health["status"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("degraded"))
+    );
+    assert!(health["problem"].as_str().unwrap().contains("rolled back"));
+    let (_, _, b) = call(&restarted.app, "GET", "/metrics", None, None).await;
+    assert!(String::from_utf8_lossy(&b).contains("holoid_audit_log_intact 0"));
+    let (s, b) = register_document(&restarted, &restarted.demo.credential).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(json(&b)["error"]["code"], "audit_refused");
+    assert_eq!(
+        verify(restarted.state.store(), &[]).await,
+        Ok(3),
+        "nothing was appended"
+    );
+}
+
+/// A version-1 log (a hash chain under a signed (seq, hash) head, before migration 4) is
+/// checked and given a tree head on the first append; a damaged one is refused, not adopted.
+#[tokio::test]
+async fn a_version_one_log_is_upgraded_only_when_intact() {
+    for damaged in [false, true] {
+        let url = sqlite_url(&format!("legacy-{damaged}"));
+        let store = audited_store(&url).await;
+        let entries = store.all_audit_entries().await.unwrap();
+        let last = entries.last().unwrap();
+        let signature = copy_key().sign(&audit::legacy_head_message(4, &last.hash));
+        let mut legacy = vec![format!(
+            "UPDATE audit_head SET signature = '{}', log_id = NULL, root = NULL, time_ms = NULL, \
+             key_id = NULL, frontier = NULL",
+            holoid_core::encoding::to_hex(&signature)
+        )];
+        if damaged {
+            legacy.push("UPDATE audit_log SET subject = 'other' WHERE seq = 2".into());
+        }
+        sql(&url, &legacy).await;
+        let store = Store::open(&url).await.unwrap();
+        assert!(
+            store
+                .audit_head()
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("version-1")
+        );
+        let next = append(&store, 4).await;
+        if damaged {
+            assert!(next.unwrap_err().to_string().contains("breaks at entry 2"));
+        } else {
+            assert_eq!(next.unwrap().seq, 5);
+            assert_eq!(verify(&store, &[]).await, Ok(5));
+        }
+    }
 }

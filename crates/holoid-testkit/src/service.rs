@@ -31,6 +31,27 @@ pub fn keys(demo: &DemoIdentity) -> ServiceKeys {
 }
 
 /// A fresh SQLite URL in the target directory.
+/// Runs `statements` on the database at `url` directly, as an attacker with write access
+/// would (around the service, not through it).
+pub async fn sql(url: &str, statements: &[String]) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url)
+        .await
+        .expect("connect to the database");
+    for s in statements {
+        pool.execute(s.as_str())
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
+    }
+    pool.close().await;
+}
+
+/// The statement that resets the audit head row to its state before any entry: with
+/// `DELETE FROM audit_log`, a wiped log.
+pub const WIPE_AUDIT_HEAD: &str = "UPDATE audit_head SET seq = 0, \
+    hash = '0000000000000000000000000000000000000000000000000000000000000000', signature = '', \
+    log_id = NULL, root = NULL, time_ms = NULL, key_id = NULL, frontier = NULL";
+
 pub fn sqlite_url(name: &str) -> String {
     let dir = crate::gpu::target_tmp().join("service-db");
     std::fs::create_dir_all(&dir).unwrap();
