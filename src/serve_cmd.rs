@@ -58,6 +58,18 @@ pub struct ServeCli {
     /// then caught, and the service refuses audited writes until it is restored.
     #[arg(long, value_name = "FILE")]
     audit_witness: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key. Answers then
+    /// carry Strict-Transport-Security.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's PEM private key (PKCS#8, PKCS#1 or SEC1); needs --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on an address other than loopback, for a server behind a TLS-terminating
+    /// proxy on the same host or a private link. Without it, a non-loopback address needs
+    /// --tls-cert: bearer tokens, ID photos and copies must not cross a network in clear.
+    #[arg(long)]
+    insecure_behind_proxy: bool,
 }
 
 /// Makes bearer tokens for people.
@@ -188,12 +200,25 @@ pub fn serve(a: &ServeCli) -> Outcome {
     if let Some(n) = a.max_concurrent_checks {
         config.max_concurrent_checks = n as usize;
     }
+    let tls = match (&a.tls_cert, &a.tls_key) {
+        (Some(cert), Some(key)) => {
+            warn_if_readable(key);
+            Some(holoid_service::listen::tls_config(cert, key).map_err(usage)?)
+        }
+        _ => None,
+    };
     runtime()?.block_on(async {
-        let store = Store::open(&a.db).await.map_err(usage)?;
         let listener = tokio::net::TcpListener::bind(&a.listen)
             .await
             .map_err(|e| usage(format!("cannot listen on {}: {e}", a.listen)))?;
         let addr = listener.local_addr().map_err(usage)?;
+        if tls.is_none() && !addr.ip().is_loopback() && !a.insecure_behind_proxy {
+            return Err(usage(format!(
+                "{addr} is reachable from the network: give --tls-cert and --tls-key, or \
+                 --insecure-behind-proxy when a TLS proxy on this host forwards to it"
+            )));
+        }
+        let store = Store::open(&a.db).await.map_err(usage)?;
         let backend = format!("{:?}", store.backend()).to_lowercase();
         let state = AppState::new(
             store,
@@ -205,13 +230,30 @@ pub fn serve(a: &ServeCli) -> Outcome {
             },
             config,
         );
-        println!("holoid serve: listening on http://{addr} ({backend} database)");
-        holoid_service::serve(listener, state, shutdown_signal())
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("holoid serve: listening on {scheme}://{addr} ({backend} database)");
+        holoid_service::serve_tls(listener, state, tls, shutdown_signal())
             .await
             .map_err(|e| usage(format!("the server failed: {e}")))?;
         println!("holoid serve: stopped");
         Ok(())
     })
+}
+
+/// Says so when a private key file can be read by every user of the machine.
+fn warn_if_readable(key: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(key)
+            && meta.permissions().mode() & 0o004 != 0
+        {
+            eprintln!(
+                "holoid serve: warning: `{}` can be read by every user of this machine: chmod 600 it",
+                key.display()
+            );
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

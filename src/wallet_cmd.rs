@@ -5,6 +5,7 @@
 //! take: `credential.json`, `device.key` and the portrait.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full, Limited};
@@ -41,9 +42,13 @@ pub struct EnrolCli {
     /// Directory to write into (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// The issuing service.
+    /// The issuing service (https:// or, on this machine or a trusted link, http://).
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
     server: String,
+    /// Trust the certificate authorities in this PEM file for an https:// server (an office's
+    /// own CA); by default, the Mozilla roots.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
     /// The issuer's public key file: the credential's signature is checked with it.
     #[arg(long, value_name = "FILE")]
     issuer_pub: Option<PathBuf>,
@@ -69,7 +74,14 @@ fn enrol(a: &EnrolCli) -> Outcome {
         Some(p) => Some(load_key(p, "issuer public key", IssuerPublic::from_text)?),
         None => None,
     };
-    let (uri, authority) = enrol_uri(&a.server)?;
+    let (uri, authority, https) = enrol_uri(&a.server)?;
+    if a.ca_cert.is_some() && !https {
+        return Err(usage("--ca-cert is for an https:// --server"));
+    }
+    let tls = match https {
+        true => Some(holoid_service::listen::client_config(a.ca_cert.as_deref()).map_err(usage)?),
+        false => None,
+    };
     refuse_existing(&a.out, a.force)?;
     let keys = WalletKeyPair::generate();
     let body = serde_json::to_vec(&keys.request(&offer)).map_err(usage)?;
@@ -79,7 +91,7 @@ fn enrol(a: &EnrolCli) -> Outcome {
         .build()
         .map_err(|e| usage(format!("cannot start the async runtime: {e}")))?;
     let (status, answer) = rt
-        .block_on(async { tokio::time::timeout(TIMEOUT, post_json(&uri, &authority, body)).await })
+        .block_on(async { tokio::time::timeout(TIMEOUT, post_json(&uri, &authority, body, tls)).await })
         .map_err(|_| {
             usage(format!(
                 "{} did not answer within {} s",
@@ -135,30 +147,30 @@ fn enrol(a: &EnrolCli) -> Outcome {
     Ok(())
 }
 
-/// The enrolment URL of `server` and its authority (for the Host header).
-fn enrol_uri(server: &str) -> Result<(Uri, String), Failure> {
+/// The enrolment URL of `server`, its authority (for the Host header) and whether it is https.
+fn enrol_uri(server: &str) -> Result<(Uri, String, bool), Failure> {
     let base: Uri = server
         .parse()
         .map_err(|e| usage(format!("--server `{server}` is not a URL: {e}")))?;
-    match base.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(usage(
-                "--server: https is not supported by this build yet; use http on a trusted network \
-                 (the device key travels sealed to this phone either way)",
-            ));
+    let https = match base.scheme_str() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => {
+            return Err(usage(format!(
+                "--server `{server}` must begin with https:// or http://"
+            )));
         }
-        _ => return Err(usage(format!("--server `{server}` must begin with http://"))),
-    }
+    };
     let authority = base
         .authority()
         .ok_or_else(|| usage(format!("--server `{server}` names no host")))?
         .to_string();
     let prefix = base.path().trim_end_matches('/');
-    let uri: Uri = format!("http://{authority}{prefix}/v1/enrol")
+    let scheme = if https { "https" } else { "http" };
+    let uri: Uri = format!("{scheme}://{authority}{prefix}/v1/enrol")
         .parse()
         .map_err(|e| usage(format!("--server `{server}`: {e}")))?;
-    Ok((uri, authority))
+    Ok((uri, authority, https))
 }
 
 /// Refuses to overwrite a wallet unless `force`.
@@ -183,26 +195,58 @@ fn refuse_existing(out: &Path, force: bool) -> Outcome {
     }
 }
 
-/// POSTs `body` as JSON over HTTP/1.1: the status and the body (at most
+/// POSTs `body` as JSON over HTTP/1.1, over TLS with `tls`: the status and the body (at most
 /// [`MAX_ANSWER_BYTES`]).
-async fn post_json(uri: &Uri, authority: &str, body: Vec<u8>) -> Result<(StatusCode, Bytes), Failure> {
+async fn post_json(
+    uri: &Uri,
+    authority: &str,
+    body: Vec<u8>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<(StatusCode, Bytes), Failure> {
     let host = uri.host().unwrap_or("localhost");
-    let port = uri.port_u16().unwrap_or(80);
+    let port = uri.port_u16().unwrap_or(if tls.is_some() { 443 } else { 80 });
     let unreachable =
         |e: &dyn std::fmt::Display| usage(format!("cannot reach the service at {authority}: {e}"));
     let stream = tokio::net::TcpStream::connect((host, port))
         .await
         .map_err(|e| unreachable(&e))?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| unreachable(&e))?;
-    let connection = tokio::spawn(conn);
     let request = Request::post(uri.path())
         .header(header::HOST, authority)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ACCEPT, "application/json")
         .body(Full::new(Bytes::from(body)))
         .map_err(usage)?;
+    let Some(tls) = tls else {
+        return exchange(stream, request, authority).await;
+    };
+    let name =
+        rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string()).map_err(|e| {
+            usage(format!(
+                "--server: `{host}` cannot be checked against a certificate: {e}"
+            ))
+        })?;
+    let stream = tokio_rustls::TlsConnector::from(tls)
+        .connect(name, stream)
+        .await
+        .map_err(|e| usage(format!("TLS with {authority} failed: {e}")))?;
+    exchange(stream, request, authority).await
+}
+
+/// One request and its answer on a connected stream.
+async fn exchange<I>(
+    io: I,
+    request: Request<Full<Bytes>>,
+    authority: &str,
+) -> Result<(StatusCode, Bytes), Failure>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let unreachable =
+        |e: &dyn std::fmt::Display| usage(format!("cannot reach the service at {authority}: {e}"));
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| unreachable(&e))?;
+    let connection = tokio::spawn(conn);
     let response = sender.send_request(request).await.map_err(|e| unreachable(&e))?;
     let status = response.status();
     let bytes = Limited::new(response.into_body(), MAX_ANSWER_BYTES)

@@ -481,9 +481,19 @@ fn wallet_enrol(
     out: &std::path::Path,
     issuer_pub: &std::path::Path,
 ) -> (i32, String, String) {
+    wallet_enrol_at(&format!("http://{addr}"), &[], offer, out, issuer_pub)
+}
+
+fn wallet_enrol_at(
+    server: &str,
+    extra: &[&str],
+    offer: &str,
+    out: &std::path::Path,
+    issuer_pub: &std::path::Path,
+) -> (i32, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_holoid"))
-        .args(["wallet", "enrol", "--offer", offer, "--server"])
-        .arg(format!("http://{addr}"))
+        .args(["wallet", "enrol", "--offer", offer, "--server", server])
+        .args(extra)
         .arg("--issuer-pub")
         .arg(issuer_pub)
         .arg("--out")
@@ -571,6 +581,109 @@ fn a_phone_enrols_over_http_with_the_wallet_command_once() {
     assert_eq!(code, 2);
     assert!(err.contains("not an enrolment offer"), "{err}");
     server.shutdown().unwrap();
+}
+
+/// A phone enrols over HTTPS with the office's CA (the issuer's TLS certificate made at test
+/// time); without the CA it refuses the server and the offer stays unused. `holoid serve`
+/// refuses plain HTTP on a network address, and names a certificate and key that do not match.
+#[test]
+fn a_phone_enrols_over_https_and_plain_http_stays_on_loopback() {
+    let dir = scratch("wallet-https");
+    let pki = holoid_testkit::pki::make(&dir.join("pki"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let w = rt.block_on(world(&sqlite_url("e2e-https"), ServiceConfig::default()));
+    let tls = holoid_service::listen::tls_config(&pki.cert, &pki.key).unwrap();
+    let serving = Serving::start_tls(&rt, w.state.clone(), Some(tls));
+    let addr = serving.addr;
+    let client = holoid_service::listen::client_config(Some(&pki.ca)).unwrap();
+    let https = |method: &str, path: &str, token: &str, body: Option<(&str, &[u8])>| {
+        http::request_tls(addr, "localhost", client.clone(), method, path, Some(token), body).unwrap()
+    };
+    let document = w.demo.credential.to_json();
+    let (ctype, body) = support::multipart(&[
+        ("credential", document.as_bytes()),
+        ("portrait", &w.demo.portrait_png),
+    ]);
+    let r = https("POST", "/v1/credentials", &w.tokens.admin, Some((&ctype, &body)));
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = &w.demo.credential.credential.id;
+    let offer_of = |r: http::Response| {
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        let j = r.json();
+        (
+            j["offer"].as_str().unwrap().to_string(),
+            j["offer_id"].as_str().unwrap().to_string(),
+        )
+    };
+    let offer_path = format!("/v1/credentials/{id}/offers");
+    let (offer, _) = offer_of(https("POST", &offer_path, &w.tokens.officer, None));
+    let issuer_pub = dir.join("issuer.pub");
+    std::fs::write(&issuer_pub, w.demo.issuer.public().to_text()).unwrap();
+    let server = format!("https://localhost:{}", addr.port());
+    let ca = pki.ca.display().to_string();
+
+    // Without the office's CA the phone does not trust the server and sends nothing.
+    let (offer2, offer2_id) = offer_of(https("POST", &offer_path, &w.tokens.officer, None));
+    let (code, out, err) = wallet_enrol_at(&server, &[], &offer2, &dir.join("untrusting"), &issuer_pub);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("TLS with localhost") && err.contains("UnknownIssuer"),
+        "{err}"
+    );
+    let r = https("GET", &format!("/v1/offers/{offer2_id}"), &w.tokens.officer, None);
+    assert_eq!(r.json()["state"], "pending");
+
+    let phone = dir.join("phone");
+    let (code, out, err) = wallet_enrol_at(&server, &["--ca-cert", &ca], &offer, &phone, &issuer_pub);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("device epoch 2") && phone.join("device.key").exists(),
+        "{out}"
+    );
+    serving.stop(&rt).unwrap();
+
+    // The command line: plain HTTP only on loopback; a key that is not the certificate's.
+    let key = |name: &str, text: String| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let master = key("master.key", w.demo.master.to_text());
+    let issuer = key("issuer.pub", w.demo.issuer.public().to_text());
+    let copy = key("copy.key", copy_key().to_text_of(KeyKind::CopySecret));
+    let db = format!("sqlite:{}", dir.join("cli.db").display());
+    let serve = |listen: &str, extra: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_holoid"))
+            .args(["serve", "--listen", listen, "--db", &db, "--master-key", &master])
+            .args(["--issuer-pub", &issuer, "--copy-key", &copy])
+            .args(extra)
+            .output()
+            .unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (code, err) = serve("0.0.0.0:0", &[]);
+    assert!(
+        code == Some(2) && err.contains("reachable from the network") && err.contains("--tls-cert"),
+        "{code:?} {err}"
+    );
+    let (code, err) = serve(
+        "127.0.0.1:0",
+        &[
+            "--tls-cert",
+            &pki.cert.display().to_string(),
+            "--tls-key",
+            &pki.other_key.display().to_string(),
+        ],
+    );
+    assert!(
+        code == Some(2) && err.contains("cannot be used"),
+        "{code:?} {err}"
+    );
+    let (code, err) = serve("127.0.0.1:0", &["--tls-cert", &pki.cert.display().to_string()]);
+    assert!(code == Some(2) && err.contains("--tls-key"), "{code:?} {err}");
 }
 
 #[test]

@@ -18,6 +18,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod copy;
+pub mod listen;
 pub mod metrics;
 pub mod responses;
 pub mod store;
@@ -65,6 +66,8 @@ pub struct ServiceConfig {
     /// Where to append every signed audit head the service sees (`--audit-witness`); its
     /// heads are also checked at start. By default, none.
     pub audit_witness: Option<std::path::PathBuf>,
+    /// Header-read and handshake timeouts, the connection cap, the drain time at a stop.
+    pub connections: listen::Limits,
 }
 
 impl Default for ServiceConfig {
@@ -82,6 +85,7 @@ impl Default for ServiceConfig {
             max_capture_age: Duration::from_secs(120),
             access_log: true,
             audit_witness: None,
+            connections: listen::Limits::default(),
         }
     }
 }
@@ -259,6 +263,15 @@ impl AppState {
     }
 }
 
+/// HSTS for a year: a browser that reached the service over TLS never tries plain HTTP.
+async fn hsts(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::STRICT_TRANSPORT_SECURITY,
+        axum::http::HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
+
 /// How often [`serve`] reads the audit head for the witness file (and as the newest head the
 /// log may not fall below).
 pub const WITNESS_EVERY: Duration = Duration::from_secs(2);
@@ -270,6 +283,17 @@ pub const WITNESS_EVERY: Duration = Duration::from_secs(2);
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_tls(listener, state, None, shutdown).await
+}
+
+/// [`serve`], over TLS when `tls` is given (every answer then also carries
+/// `Strict-Transport-Security`).
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     if let Err(why) = state.start_audit().await {
@@ -296,9 +320,13 @@ pub async fn serve(
             }
         }
     });
-    let outcome = axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let router = if tls.is_some() {
+        app(state.clone()).layer(axum::middleware::map_response(hsts))
+    } else {
+        app(state.clone())
+    };
+    let limits = state.config().connections;
+    let outcome = listen::serve_on(listener, router, tls, limits, shutdown).await;
     sweep.abort();
     watch.abort();
     // The head as the server leaves it, witnessed.

@@ -7,6 +7,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 /// A response: status, headers (lower-case names), body.
+#[derive(Debug)]
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -35,8 +36,42 @@ pub fn request(
     token: Option<&str>,
     body: Option<(&str, &[u8])>,
 ) -> std::io::Result<Response> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    let s = connect(addr)?;
+    exchange(s, addr, method, path, token, body)
+}
+
+fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    Ok(s)
+}
+
+/// [`request`] over TLS to `server_name` (checked against the certificate) at `addr`, trusting
+/// `tls`'s roots (see `holoid_service::listen::client_config`).
+pub fn request_tls(
+    addr: SocketAddr,
+    server_name: &str,
+    tls: std::sync::Arc<rustls::ClientConfig>,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(&str, &[u8])>,
+) -> std::io::Result<Response> {
+    let name =
+        rustls::pki_types::ServerName::try_from(server_name.to_string()).map_err(std::io::Error::other)?;
+    let session = rustls::ClientConnection::new(tls, name).map_err(std::io::Error::other)?;
+    let s = rustls::StreamOwned::new(session, connect(addr)?);
+    exchange(s, addr, method, path, token, body)
+}
+
+fn exchange(
+    mut s: impl Read + Write,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(&str, &[u8])>,
+) -> std::io::Result<Response> {
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some(t) = token {
         head.push_str(&format!("Authorization: Bearer {t}\r\n"));

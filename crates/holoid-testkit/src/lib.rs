@@ -17,6 +17,7 @@ pub mod estimates;
 pub mod gpu;
 pub mod http;
 pub mod openapi;
+pub mod pki;
 pub mod qr;
 pub mod service;
 pub mod webdriver;

@@ -173,10 +173,19 @@ pub struct Serving {
 
 impl Serving {
     pub fn start(rt: &tokio::runtime::Runtime, state: AppState) -> Serving {
+        Serving::start_tls(rt, state, None)
+    }
+
+    /// [`Serving::start`], over TLS with `tls`.
+    pub fn start_tls(
+        rt: &tokio::runtime::Runtime,
+        state: AppState,
+        tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    ) -> Serving {
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let done = rt.spawn(holoid_service::serve(listener, state, async {
+        let done = rt.spawn(holoid_service::serve_tls(listener, state, tls, async {
             let _ = stopped.await;
         }));
         Serving { addr, stop, done }
