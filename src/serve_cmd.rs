@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::files::{read_text, write_atomic};
 use holoid_core::keys::{IssuerPublic, IssuerSecret, KeyKind, MasterKey};
 use holoid_service::auth::{Role, random_bytes, valid_office};
-use holoid_service::store::Store;
+use holoid_service::store::{Store, TokenEnd};
 use holoid_service::{AppState, ServiceConfig, ServiceKeys, audit, witness};
 
 use crate::{Failure, Outcome, usage};
@@ -72,18 +72,22 @@ pub struct ServeCli {
     insecure_behind_proxy: bool,
 }
 
-/// Makes bearer tokens for people.
+/// Makes, lists and revokes bearer tokens for people.
 #[derive(clap::Subcommand)]
 pub enum TokenCmd {
     /// Makes a token for a person with a role and an office, and prints it (once: only its
-    /// hash is stored).
+    /// hash is stored). Tokens expire (12 h by default); making one is audited, so the
+    /// service's copy-signing key is needed (it signs the audit log's head).
     #[command(
-        after_help = "Example:\n  holoid token create --db sqlite:holoid.db --role officer --office seoul-jongno \\\n      --name \"Kim Officer\""
+        after_help = "Example:\n  holoid token create --db sqlite:holoid.db --copy-key /etc/holoid/copy.key \\\n      --role officer --office seoul-jongno --name \"Kim Officer\" --valid-for 12h"
     )]
     Create {
         /// The service's database.
         #[arg(long, value_name = "URL", default_value = "sqlite:holoid.db")]
         db: String,
+        /// The service's copy-signing key file (or HOLOID_COPY_KEY).
+        #[arg(long, value_name = "FILE")]
+        copy_key: Option<PathBuf>,
         /// officer, auditor or admin.
         #[arg(long)]
         role: Role,
@@ -93,7 +97,50 @@ pub enum TokenCmd {
         /// The person's name (printed on the copies an officer makes).
         #[arg(long)]
         name: String,
+        /// How long it works: 30m, 12h, 7d… (at most 400d).
+        #[arg(long, value_name = "DURATION", default_value = "12h", value_parser = parse_duration)]
+        valid_for: std::time::Duration,
     },
+    /// Lists the tokens: id, role, office, name, made, expiry, revocation (never the token).
+    List {
+        /// The service's database.
+        #[arg(long, value_name = "URL", default_value = "sqlite:holoid.db")]
+        db: String,
+    },
+    /// Revokes a token by its id (from `holoid token list`): it stops working on every server
+    /// at once. Audited.
+    #[command(
+        after_help = "Example:\n  holoid token revoke --db sqlite:holoid.db --copy-key /etc/holoid/copy.key --id 3f2a…"
+    )]
+    Revoke {
+        /// The service's database.
+        #[arg(long, value_name = "URL", default_value = "sqlite:holoid.db")]
+        db: String,
+        /// The service's copy-signing key file (or HOLOID_COPY_KEY).
+        #[arg(long, value_name = "FILE")]
+        copy_key: Option<PathBuf>,
+        /// The token's id (not the token).
+        #[arg(long)]
+        id: String,
+    },
+}
+
+/// Reads `30m`, `12h`, `7d`, `90s`: a duration from 1 s to 400 days.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("`{text}`: give a number and a unit: 90s, 30m, 12h or 7d");
+    let (number, unit) = text.trim().split_at(text.trim().len().saturating_sub(1));
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86_400),
+        _ => return Err(bad()),
+    };
+    if !(1..=400 * 86_400).contains(&secs) {
+        return Err(format!("`{text}`: between 1 s and 400 days"));
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 /// Checks the audit log.
@@ -167,16 +214,7 @@ pub fn serve(a: &ServeCli) -> Outcome {
         "--issuer-pub",
     )?)
     .map_err(|e| usage(format!("issuer public key: {e}")))?;
-    let copy_key = IssuerSecret::from_text_of(
-        KeyKind::CopySecret,
-        &key_text(
-            a.copy_key.as_deref(),
-            "HOLOID_COPY_KEY",
-            "copy-signing key",
-            "--copy-key",
-        )?,
-    )
-    .map_err(|e| usage(format!("copy-signing key: {e}")))?;
+    let copy_key = copy_key_of(a.copy_key.as_deref())?;
     let issuer_text = match &a.issuer_key {
         Some(p) => Some(read_text(p, "issuer signing key", 4096).map_err(usage)?),
         None => std::env::var("HOLOID_ISSUER_KEY").ok(),
@@ -279,30 +317,119 @@ async fn shutdown_signal() {
     eprintln!("holoid serve: stopping: finishing the requests in flight");
 }
 
+fn copy_key_of(path: Option<&Path>) -> Result<IssuerSecret, Failure> {
+    IssuerSecret::from_text_of(
+        KeyKind::CopySecret,
+        &key_text(path, "HOLOID_COPY_KEY", "copy-signing key", "--copy-key")?,
+    )
+    .map_err(|e| usage(format!("copy-signing key: {e}")))
+}
+
+/// Who acts from the command line, for the audit log.
+const CLI_ACTOR: &str = "cli";
+
 pub fn token(cmd: &TokenCmd) -> Outcome {
-    let TokenCmd::Create {
-        db,
-        role,
-        office,
-        name,
-    } = cmd;
-    if !valid_office(office) {
-        return Err(usage(format!(
-            "office `{office}`: use 1 to 64 letters, digits, -, _ or ."
-        )));
+    match cmd {
+        TokenCmd::Create {
+            db,
+            copy_key,
+            role,
+            office,
+            name,
+            valid_for,
+        } => {
+            if !valid_office(office) {
+                return Err(usage(format!(
+                    "office `{office}`: use 1 to 64 letters, digits, -, _ or ."
+                )));
+            }
+            if name.trim().is_empty() || name.chars().count() > 100 {
+                return Err(usage("--name: give the person's name, 1 to 100 characters"));
+            }
+            let key = copy_key_of(copy_key.as_deref())?;
+            let token = runtime()?.block_on(async {
+                let store = Store::open(db).await.map_err(usage)?;
+                holoid_service::api::create_token(
+                    &store,
+                    *role,
+                    office,
+                    name.trim(),
+                    *valid_for,
+                    CLI_ACTOR,
+                    &key,
+                )
+                .await
+                .map_err(usage)
+            })?;
+            eprintln!(
+                "made a token with the role {role} for office {office}, valid for {} h \
+                 (shown once; only its hash is stored):",
+                valid_for.as_secs_f64() / 3600.0
+            );
+            println!("{token}");
+            Ok(())
+        }
+        TokenCmd::List { db } => {
+            let tokens = runtime()?.block_on(async {
+                let store = Store::open(db).await.map_err(usage)?;
+                store.list_tokens().await.map_err(usage)
+            })?;
+            let when = |ms: i64| holoid_core::time::UnixMillis(ms.max(0) as u64).to_rfc3339();
+            let now = holoid_service::store::now_ms();
+            println!(
+                "id                               role     office           made                      state"
+            );
+            for t in &tokens {
+                let state = match (t.unusable_at(now), t.expires_ms) {
+                    (Some(TokenEnd::Revoked(at)), _) => format!("revoked {}", when(at)),
+                    (Some(TokenEnd::Expired(at)), _) => format!("expired {}", when(at)),
+                    (None, Some(at)) => format!("valid until {}", when(at)),
+                    (None, None) => "valid, never expires (made before tokens expired: revoke it)".into(),
+                };
+                println!(
+                    "{}  {:<8} {:<16} {}  {state}  ({})",
+                    t.id,
+                    t.role,
+                    t.office,
+                    when(t.created_ms),
+                    t.name
+                );
+            }
+            eprintln!("{} tokens", tokens.len());
+            Ok(())
+        }
+        TokenCmd::Revoke { db, copy_key, id } => {
+            let key = copy_key_of(copy_key.as_deref())?;
+            let found = runtime()?.block_on(async {
+                let store = Store::open(db).await.map_err(usage)?;
+                let token = store
+                    .list_tokens()
+                    .await
+                    .map_err(usage)?
+                    .into_iter()
+                    .find(|t| &t.id == id);
+                let Some(token) = token else { return Ok(None) };
+                let event = holoid_service::audit::AuditEvent {
+                    at_ms: holoid_service::store::now_ms(),
+                    actor: CLI_ACTOR.into(),
+                    office: token.office.clone(),
+                    action: "token_revoke".into(),
+                    subject: id.clone(),
+                };
+                store.revoke_token(id, event, &key).await.map_err(usage)?;
+                Ok::<_, Failure>(Some(token))
+            })?;
+            match found {
+                Some(t) => {
+                    println!("revoked token {id} ({} {}, {})", t.role, t.office, t.name);
+                    Ok(())
+                }
+                None => Err(usage(format!(
+                    "no token with the id `{id}` (see holoid token list)"
+                ))),
+            }
+        }
     }
-    if name.trim().is_empty() || name.chars().count() > 100 {
-        return Err(usage("--name: give the person's name, 1 to 100 characters"));
-    }
-    let token = runtime()?.block_on(async {
-        let store = Store::open(db).await.map_err(usage)?;
-        holoid_service::api::create_token(&store, *role, office, name.trim())
-            .await
-            .map_err(usage)
-    })?;
-    eprintln!("made a token with the role {role} for office {office} (shown once; only its hash is stored):");
-    println!("{token}");
-    Ok(())
 }
 
 pub fn audit(cmd: &AuditCmd) -> Outcome {

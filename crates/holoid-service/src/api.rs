@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, Request, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, Request, State,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -25,7 +27,9 @@ use super::responses::{
     CopyRecordJson, CredentialCreated, CredentialStatus, EnrolmentOffer, ErrorBody, ErrorDetail, Health, Me,
     StatusEvent, StoredCheck,
 };
-use super::store::{CheckRow, CopyRow, CredentialRow, OfferRow, StatusChange, StoreError, TokenRow, now_ms};
+use super::store::{
+    CheckRow, CopyRow, CredentialRow, OfferRow, StatusChange, StoreError, TokenEnd, TokenRow, now_ms,
+};
 use holoid_core::code::Locator;
 use holoid_core::credential::SignedCredential;
 use holoid_core::encoding::{from_hex, to_hex};
@@ -123,11 +127,12 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Principal, ApiError> {
-        let unauthorized = || {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
+        let unauthorized =
+            |code: &'static str, message: String| ApiError::new(StatusCode::UNAUTHORIZED, code, message);
+        let missing = || {
+            unauthorized(
                 "unauthorized",
-                "send a valid token: Authorization: Bearer holoid_…",
+                "send a valid token: Authorization: Bearer holoid_…".into(),
             )
         };
         let token = parts
@@ -135,15 +140,50 @@ impl FromRequestParts<AppState> for Principal {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(auth::bearer)
-            .ok_or_else(unauthorized)?;
-        let row = state
-            .store()
-            .find_token(&auth::token_hash(token))
-            .await?
-            .ok_or_else(unauthorized)?;
+            .ok_or_else(missing)?;
+        // Guessing tokens is throttled per client address (requests without a socket, as in
+        // tests driving the router directly, share one bucket).
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        let throttle = state.sign_in_throttle();
+        if let Some(left) = throttle.refused(ip, Instant::now()) {
+            let secs = left.as_secs().max(1);
+            return Err(ApiError {
+                retry_after: Some(secs),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    format!("too many failed sign-ins from this address: try again in {secs} s"),
+                )
+            });
+        }
+        let Some(row) = state.store().find_token(&auth::token_hash(token)).await? else {
+            throttle.failed(ip, Instant::now());
+            return Err(missing());
+        };
+        match row.unusable_at(now_ms()) {
+            Some(TokenEnd::Expired(at)) => {
+                return Err(unauthorized(
+                    "token_expired",
+                    format!(
+                        "this token expired at {}: ask an administrator for a new one",
+                        rfc3339(at)
+                    ),
+                ));
+            }
+            Some(TokenEnd::Revoked(at)) => {
+                return Err(unauthorized(
+                    "token_revoked",
+                    format!("this token was revoked at {}", rfc3339(at)),
+                ));
+            }
+            None => {}
+        }
         Ok(Principal {
             token_id: row.id,
-            role: row.role.parse().map_err(|_| unauthorized())?,
+            role: row.role.parse().map_err(|_| missing())?,
             office: row.office,
             name: row.name,
         })
@@ -1667,18 +1707,30 @@ pub async fn create_token(
     role: Role,
     office: &str,
     name: &str,
+    valid_for: std::time::Duration,
+    actor: &str,
+    key: &holoid_core::keys::IssuerSecret,
 ) -> Result<String, StoreError> {
     let (token, id) = auth::new_token();
+    let now = now_ms();
+    let row = TokenRow {
+        id: id.clone(),
+        role: role.as_str().to_string(),
+        office: office.to_string(),
+        name: name.to_string(),
+        created_ms: now,
+        expires_ms: Some(now.saturating_add(valid_for.as_millis().min(i64::MAX as u128) as i64)),
+        revoked_ms: None,
+    };
+    let event = AuditEvent {
+        at_ms: now,
+        actor: actor.to_string(),
+        office: office.to_string(),
+        action: "token_create".into(),
+        subject: id,
+    };
     store
-        .insert_token(
-            &auth::token_hash(&token),
-            &TokenRow {
-                id,
-                role: role.as_str().to_string(),
-                office: office.to_string(),
-                name: name.to_string(),
-            },
-        )
+        .insert_token(&auth::token_hash(&token), &row, event, key)
         .await?;
     Ok(token)
 }

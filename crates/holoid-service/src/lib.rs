@@ -68,6 +68,11 @@ pub struct ServiceConfig {
     pub audit_witness: Option<std::path::PathBuf>,
     /// Header-read and handshake timeouts, the connection cap, the drain time at a stop.
     pub connections: listen::Limits,
+    /// Failed sign-ins (unknown tokens) allowed per client address per
+    /// [`ServiceConfig::sign_in_window`] before it gets 429. By default, 10.
+    pub sign_in_failures: u32,
+    /// By default, a minute.
+    pub sign_in_window: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -86,6 +91,8 @@ impl Default for ServiceConfig {
             access_log: true,
             audit_witness: None,
             connections: listen::Limits::default(),
+            sign_in_failures: 10,
+            sign_in_window: Duration::from_secs(60),
         }
     }
 }
@@ -127,6 +134,8 @@ struct Inner {
     detectors: Mutex<HashMap<String, Arc<holoid_detect::Detector>>>,
     /// Signed status lists by number (derived data, keyed by the store's status version).
     status_lists: Mutex<HashMap<u32, CachedList>>,
+    /// Failed sign-ins by client address.
+    sign_in: auth::SignInThrottle,
 }
 
 impl AppState {
@@ -141,6 +150,7 @@ impl AppState {
                 in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
                 detectors: Mutex::default(),
                 status_lists: Mutex::default(),
+                sign_in: auth::SignInThrottle::new(config.sign_in_failures, config.sign_in_window),
                 config,
             }),
         }
@@ -164,6 +174,11 @@ impl AppState {
     /// The keys.
     pub fn keys(&self) -> &ServiceKeys {
         &self.inner.keys
+    }
+
+    /// Failed sign-ins by client address.
+    pub(crate) fn sign_in_throttle(&self) -> &auth::SignInThrottle {
+        &self.inner.sign_in
     }
 
     /// The signed status list `list`, if one was made at `version` of the statuses less than

@@ -87,6 +87,31 @@ pub struct TokenRow {
     pub office: String,
     /// The person's name (printed on copies they make; never logged).
     pub name: String,
+    /// When it was made, Unix milliseconds.
+    pub created_ms: i64,
+    /// When it stops working (`None`: a token made before tokens expired).
+    pub expires_ms: Option<i64>,
+    /// When it was revoked, if it was.
+    pub revoked_ms: Option<i64>,
+}
+
+impl TokenRow {
+    /// Why the token does not work at `now_ms`, if it does not.
+    pub fn unusable_at(&self, now_ms: i64) -> Option<TokenEnd> {
+        if let Some(at) = self.revoked_ms {
+            return Some(TokenEnd::Revoked(at));
+        }
+        self.expires_ms.filter(|&at| now_ms >= at).map(TokenEnd::Expired)
+    }
+}
+
+/// How a token ended, and when (Unix milliseconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenEnd {
+    /// Past its expiry.
+    Expired(i64),
+    /// Revoked by `holoid token revoke`.
+    Revoked(i64),
 }
 
 /// A registered credential.
@@ -295,6 +320,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
      ALTER TABLE audit_head ADD COLUMN time_ms BIGINT;
      ALTER TABLE audit_head ADD COLUMN key_id TEXT;
      ALTER TABLE audit_head ADD COLUMN frontier TEXT",
+    ),
+    (
+        5,
+        "ALTER TABLE tokens ADD COLUMN expires_ms BIGINT;
+     ALTER TABLE tokens ADD COLUMN revoked_ms BIGINT",
     ),
 ];
 
@@ -711,38 +741,79 @@ impl Store {
         Ok(entry)
     }
 
-    /// Stores a token (by its SHA-256) for a person.
-    pub async fn insert_token(&self, hash_hex: &str, t: &TokenRow) -> Result<(), StoreError> {
+    /// Stores a token (by its SHA-256) for a person, with its audit entry.
+    pub async fn insert_token(
+        &self,
+        hash_hex: &str,
+        t: &TokenRow,
+        event: AuditEvent,
+        key: &IssuerSecret,
+    ) -> Result<(), StoreError> {
         let (_w, mut tx) = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO tokens (hash, id, role, office, name, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO tokens (hash, id, role, office, name, created_ms, expires_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(hash_hex.to_string())
         .bind(t.id.clone())
         .bind(t.role.clone())
         .bind(t.office.clone())
         .bind(t.name.clone())
-        .bind(now_ms())
+        .bind(t.created_ms)
+        .bind(t.expires_ms)
         .execute(&mut *tx)
         .await?;
+        self.append_audit(&mut tx, event, key).await?;
         tx.commit().await.map_err(StoreError::from)
     }
 
-    /// The token whose SHA-256 is `hash_hex`, if any.
+    /// Revokes the token with public id `id`, audited; `Ok(false)` when there is no such token,
+    /// a conflict when it was revoked already.
+    pub async fn revoke_token(
+        &self,
+        id: &str,
+        event: AuditEvent,
+        key: &IssuerSecret,
+    ) -> Result<bool, StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        let revoked: Option<Option<i64>> = sqlx::query("SELECT revoked_ms FROM tokens WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get::<Option<i64>, _>("revoked_ms"))
+            .transpose()?;
+        match revoked {
+            None => return Ok(false),
+            Some(Some(_)) => return Err(StoreError::Conflict(format!("token {id} was revoked already"))),
+            Some(None) => {}
+        }
+        sqlx::query("UPDATE tokens SET revoked_ms = $1 WHERE id = $2")
+            .bind(event.at_ms)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        self.append_audit(&mut tx, event, key).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The token whose SHA-256 is `hash_hex`, if any (expired and revoked ones too).
     pub async fn find_token(&self, hash_hex: &str) -> Result<Option<TokenRow>, StoreError> {
-        let row = sqlx::query("SELECT id, role, office, name FROM tokens WHERE hash = $1")
+        let row = sqlx::query(&format!("{TOKEN_COLUMNS} WHERE hash = $1"))
             .bind(hash_hex.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(TokenRow {
-                id: r.try_get("id")?,
-                role: r.try_get("role")?,
-                office: r.try_get("office")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(token_row).transpose()
+    }
+
+    /// Every token, newest first (never the token itself: only its holder and dates).
+    pub async fn list_tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+        sqlx::query(&format!("{TOKEN_COLUMNS} ORDER BY created_ms DESC, id"))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(token_row)
+            .collect()
     }
 
     /// Registers one enrolment's credential document (`c`, with `epoch` and its status entry
@@ -1423,6 +1494,20 @@ impl Store {
             all.extend(page);
         }
     }
+}
+
+const TOKEN_COLUMNS: &str = "SELECT id, role, office, name, created_ms, expires_ms, revoked_ms FROM tokens";
+
+fn token_row(r: &AnyRow) -> Result<TokenRow, StoreError> {
+    Ok(TokenRow {
+        id: r.try_get("id")?,
+        role: r.try_get("role")?,
+        office: r.try_get("office")?,
+        name: r.try_get("name")?,
+        created_ms: r.try_get("created_ms")?,
+        expires_ms: r.try_get("expires_ms")?,
+        revoked_ms: r.try_get("revoked_ms")?,
+    })
 }
 
 /// The head row's columns.

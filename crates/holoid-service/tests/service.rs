@@ -447,7 +447,12 @@ async fn the_openapi_document_matches_the_router_and_the_types() {
 
 #[tokio::test]
 async fn tokens_and_roles_are_enforced_with_no_data_in_denials() {
-    let w = world(&sqlite_url("roles"), ServiceConfig::default()).await;
+    // Many unknown tokens are sent here: not throttled (that is the next test's).
+    let config = ServiceConfig {
+        sign_in_failures: 1000,
+        ..ServiceConfig::default()
+    };
+    let w = world(&sqlite_url("roles"), config).await;
     let t = &w.tokens;
     let protected = [
         ("GET", "/v1/me"),
@@ -1169,11 +1174,12 @@ async fn storage_round_trip(url: &str) {
             .unwrap()
             .is_some_and(|png| png.starts_with(b"\x89PNG"))
     );
-    assert_eq!(verify(store, &[]).await, Ok(2 + 1 + 5));
+    // Four tokens made, two registrations, a check, five copies.
+    assert_eq!(verify(store, &[]).await, Ok(4 + 2 + 1 + 5));
     // Reopening runs no migration twice and keeps everything.
     let again = Store::open(url).await.unwrap();
     assert_eq!(again.count_copies().await.unwrap(), 5);
-    assert_eq!(verify(&again, &[]).await, Ok(8));
+    assert_eq!(verify(&again, &[]).await, Ok(12));
 }
 
 #[tokio::test]
@@ -1447,10 +1453,12 @@ async fn heads_proofs_and_the_witness_catch_a_rollback_at_start() {
         ..ServiceConfig::default()
     };
     let w = world(&url, config.clone()).await;
-    let empty = w.state.start_audit().await.unwrap();
-    assert_eq!(empty.size, 0);
+    // The tokens' making is in the log already.
+    let start = w.state.start_audit().await.unwrap();
+    let base = start.size;
+    assert_eq!(base, 4);
     let last = w.state.witness_tick(None).await;
-    assert_eq!(last.as_ref(), Some(&empty));
+    assert_eq!(last.as_ref(), Some(&start));
     let public = copy_key().public();
     let head_of = |b: &[u8]| serde_json::from_slice::<audit::TreeHead>(b).unwrap();
 
@@ -1460,12 +1468,12 @@ async fn heads_proofs_and_the_witness_catch_a_rollback_at_start() {
     let (s, _, b) = call(&w.app, "GET", "/v1/audit/head", Some(&w.tokens.auditor), None).await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     let head3 = head_of(&b);
-    assert!(head3.size == 3 && head3.is_signed_by(&public) && head3.log_id == empty.log_id);
+    assert!(head3.size == base + 3 && head3.is_signed_by(&public) && head3.log_id == start.log_id);
     let (s, _, _) = call(&w.app, "GET", "/v1/audit/head", Some(&w.tokens.officer), None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let row3 = saved_head_row(&url).await;
     let last = w.state.witness_tick(last).await;
-    assert_eq!(last.as_ref().map(|h| h.size), Some(3));
+    assert_eq!(last.as_ref().map(|h| h.size), Some(base + 3));
     assert_eq!(
         w.state.witness_tick(last.clone()).await,
         last,
@@ -1478,7 +1486,7 @@ async fn heads_proofs_and_the_witness_catch_a_rollback_at_start() {
     let (s, _, b) = call(
         &w.app,
         "GET",
-        "/v1/audit/consistency?from=3",
+        &format!("/v1/audit/consistency?from={}", base + 3),
         Some(&w.tokens.admin),
         None,
     )
@@ -1490,7 +1498,7 @@ async fn heads_proofs_and_the_witness_catch_a_rollback_at_start() {
         .iter()
         .map(|h| holoid_core::encoding::from_hex::<32>(h).unwrap())
         .collect();
-    assert!(c.head.size == 8 && c.head.is_signed_by(&public) && c.head.time_ms >= head3.time_ms);
+    assert!(c.head.size == base + 8 && c.head.is_signed_by(&public) && c.head.time_ms >= head3.time_ms);
     assert!(
         audit::verify_consistency(&head3, &c.head, &proof),
         "the proof holds"
@@ -1501,41 +1509,65 @@ async fn heads_proofs_and_the_witness_catch_a_rollback_at_start() {
         !audit::verify_consistency(&forged, &c.head, &proof),
         "and fails for another log"
     );
-    for bad in ["", "?from=0", "?from=9", "?from=x"] {
+    let beyond = format!("?from={}", base + 9);
+    for bad in ["", "?from=0", &beyond, "?from=x"] {
         let uri = format!("/v1/audit/consistency{bad}");
         let (s, _, b) = call(&w.app, "GET", &uri, Some(&w.tokens.auditor), None).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}");
         assert_eq!(json(&b)["error"]["code"], "bad_request");
     }
     let last = w.state.witness_tick(last).await;
-    assert_eq!(last.as_ref().map(|h| h.size), Some(8));
+    assert_eq!(last.as_ref().map(|h| h.size), Some(base + 8));
     let written = holoid_service::witness::read(&witness).unwrap();
-    assert_eq!(written.iter().map(|h| h.size).collect::<Vec<_>>(), [0, 3, 8]);
+    assert_eq!(
+        written.iter().map(|h| h.size).collect::<Vec<_>>(),
+        [base, base + 3, base + 8]
+    );
     let (s, _, b) = call(&w.app, "GET", "/healthz", None, None).await;
     assert_eq!((s, json(&b)["status"].as_str()), (StatusCode::OK, Some("ok")));
 
-    // The database put back as it was at 3 entries, head row and all; the server restarts.
-    let mut rollback = vec!["DELETE FROM audit_log WHERE seq > 3".to_string()];
+    // The database put back as it was 5 entries ago, head row and all; the server restarts.
+    let mut rollback = vec![format!("DELETE FROM audit_log WHERE seq > {}", base + 3)];
     rollback.extend(row3);
     sql(&url, &rollback).await;
-    let restarted = world(&url, config).await;
-    let why = restarted.state.start_audit().await.unwrap_err();
+    // The same database and witness under a new process (no new tokens: nothing is appended
+    // before the server's own check).
+    let store = Store::open(&url).await.unwrap();
+    let config = ServiceConfig {
+        access_log: false,
+        ..config
+    };
+    let state = holoid_service::AppState::new(store, keys(&w.demo), config);
+    let restarted = holoid_service::app(state.clone());
+    let why = state.start_audit().await.unwrap_err();
     assert!(why.contains("rolled back"), "{why}");
-    let (s, _, b) = call(&restarted.app, "GET", "/healthz", None, None).await;
+    let (s, _, b) = call(&restarted, "GET", "/healthz", None, None).await;
     let health = json(&b);
     assert_eq!(
         (s, health["status"].as_str()),
         (StatusCode::SERVICE_UNAVAILABLE, Some("degraded"))
     );
     assert!(health["problem"].as_str().unwrap().contains("rolled back"));
-    let (_, _, b) = call(&restarted.app, "GET", "/metrics", None, None).await;
+    let (_, _, b) = call(&restarted, "GET", "/metrics", None, None).await;
     assert!(String::from_utf8_lossy(&b).contains("holoid_audit_log_intact 0"));
-    let (s, b) = register_document(&restarted, &restarted.demo.credential).await;
+    let document = w.demo.credential.to_json();
+    let body = multipart(&[
+        ("credential", document.as_bytes()),
+        ("portrait", &w.demo.portrait_png),
+    ]);
+    let (s, _, b) = call(
+        &restarted,
+        "POST",
+        "/v1/credentials",
+        Some(&w.tokens.admin),
+        Some(body),
+    )
+    .await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(json(&b)["error"]["code"], "audit_refused");
     assert_eq!(
-        verify(restarted.state.store(), &[]).await,
-        Ok(3),
+        verify(state.store(), &[]).await,
+        Ok(base + 3),
         "nothing was appended"
     );
 }
@@ -1576,4 +1608,101 @@ async fn a_version_one_log_is_upgraded_only_when_intact() {
             assert_eq!(verify(&store, &[]).await, Ok(5));
         }
     }
+}
+
+/// Tokens end: one past its expiry and a revoked one are refused with their own codes on every
+/// route; making and revoking tokens is audited; guessing tokens from one address is
+/// throttled with 429 and Retry-After, and a valid token from that address waits too.
+#[tokio::test]
+async fn tokens_expire_are_revoked_and_guessing_them_is_throttled() {
+    let config = ServiceConfig {
+        sign_in_failures: 3,
+        ..ServiceConfig::default()
+    };
+    let w = world(&sqlite_url("tokens-end"), config).await;
+    let store = w.state.store();
+    let short = holoid_service::api::create_token(
+        store,
+        holoid_service::auth::Role::Officer,
+        "seoul",
+        "Short Shift",
+        std::time::Duration::from_millis(300),
+        "test",
+        &copy_key(),
+    )
+    .await
+    .unwrap();
+    let (s, _, _) = call(&w.app, "GET", "/v1/me", Some(&short), None).await;
+    assert_eq!(s, StatusCode::OK, "works before its expiry");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let (s, _, b) = call(&w.app, "GET", "/v1/me", Some(&short), None).await;
+    assert_eq!(
+        (s, json(&b)["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("token_expired"))
+    );
+
+    let tokens = store.list_tokens().await.unwrap();
+    assert_eq!(tokens.len(), 5);
+    assert!(
+        tokens
+            .iter()
+            .all(|t| t.expires_ms.is_some() && t.revoked_ms.is_none())
+    );
+    let busan = tokens.iter().find(|t| t.office == "busan").unwrap().id.clone();
+    let revoke = |id: &str| AuditEvent {
+        at_ms: now_ms(),
+        actor: "cli".into(),
+        office: "busan".into(),
+        action: "token_revoke".into(),
+        subject: id.to_string(),
+    };
+    assert!(
+        store
+            .revoke_token(&busan, revoke(&busan), &copy_key())
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        store.revoke_token(&busan, revoke(&busan), &copy_key()).await,
+        Err(holoid_service::store::StoreError::Conflict(_))
+    ));
+    assert!(
+        !store
+            .revoke_token("nope", revoke("nope"), &copy_key())
+            .await
+            .unwrap()
+    );
+    let (s, _, b) = call(&w.app, "GET", "/v1/copies", Some(&w.tokens.busan), None).await;
+    assert_eq!(
+        (s, json(&b)["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("token_revoked"))
+    );
+    let actions: Vec<(String, String)> = store
+        .all_audit_entries()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event.action, e.event.subject))
+        .collect();
+    assert_eq!(actions.iter().filter(|(a, _)| a == "token_create").count(), 5);
+    assert!(actions.contains(&("token_revoke".into(), busan.clone())));
+
+    // Guessing: three unknown tokens, then even a valid one from this address waits.
+    let guess = format!("holoid_{}", "0".repeat(64));
+    for _ in 0..3 {
+        let (s, _, _) = call(&w.app, "GET", "/v1/me", Some(&guess), None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    for token in [&guess, &w.tokens.officer] {
+        let (s, h, b) = call(&w.app, "GET", "/v1/me", Some(token), None).await;
+        assert_eq!(
+            (s, json(&b)["error"]["code"].as_str()),
+            (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts"))
+        );
+        let wait: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+    }
+    // Requests without a token are not sign-in attempts.
+    let (s, _, _) = call(&w.app, "GET", "/healthz", None, None).await;
+    assert_eq!(s, StatusCode::OK);
 }

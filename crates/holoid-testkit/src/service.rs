@@ -124,19 +124,21 @@ pub struct Tokens {
 }
 
 pub async fn tokens(store: &Store) -> Tokens {
+    let make = |role, office, name| async move {
+        create_token(store, role, office, name, TOKEN_LIFE, "test", &copy_key())
+            .await
+            .unwrap()
+    };
     Tokens {
-        officer: create_token(store, Role::Officer, "seoul", "Kim Officer")
-            .await
-            .unwrap(),
-        busan: create_token(store, Role::Officer, "busan", "Park Officer")
-            .await
-            .unwrap(),
-        admin: create_token(store, Role::Admin, "hq", "Lee Admin").await.unwrap(),
-        auditor: create_token(store, Role::Auditor, "hq", "Choi Auditor")
-            .await
-            .unwrap(),
+        officer: make(Role::Officer, "seoul", "Kim Officer").await,
+        busan: make(Role::Officer, "busan", "Park Officer").await,
+        admin: make(Role::Admin, "hq", "Lee Admin").await,
+        auditor: make(Role::Auditor, "hq", "Choi Auditor").await,
     }
 }
+
+/// How long the tests' tokens work: an officer's default.
+pub const TOKEN_LIFE: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
 
 /// A service on `url` with `config`, the demo identity (seed 1) and tokens.
 pub struct World {
