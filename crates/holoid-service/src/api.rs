@@ -148,7 +148,7 @@ impl FromRequestParts<AppState> for Principal {
             .get::<ConnectInfo<std::net::SocketAddr>>()
             .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
         let throttle = state.sign_in_throttle();
-        if let Some(left) = throttle.refused(ip, Instant::now()) {
+        if let Some(left) = throttle.refused(&ip, Instant::now()) {
             let secs = left.as_secs().max(1);
             return Err(ApiError {
                 retry_after: Some(secs),
@@ -160,7 +160,7 @@ impl FromRequestParts<AppState> for Principal {
             });
         }
         let Some(row) = state.store().find_token(&auth::token_hash(token)).await? else {
-            throttle.failed(ip, Instant::now());
+            throttle.count(&ip, Instant::now());
             return Err(missing());
         };
         match row.unusable_at(now_ms()) {
@@ -563,6 +563,32 @@ async fn create_check(
             ),
         ));
     }
+    // A photo is checked once: the same bytes again are a replay (within the retention period).
+    let frames: Vec<String> = match state.config().refuse_replays {
+        true => req
+            .images
+            .iter()
+            .map(|b| to_hex(&sha256(&[b"holoid/v1/frame", b])))
+            .collect(),
+        false => Vec::new(),
+    };
+    if frames.iter().enumerate().any(|(i, h)| frames[..i].contains(h)) {
+        return Err(ApiError::bad_request(
+            "duplicate_image",
+            "the same photo is in the burst twice: send the frames the camera took",
+        ));
+    }
+    let (by_token, by_credential) = state.check_throttles();
+    by_token
+        .admit(&p.token_id, Instant::now())
+        .map_err(|wait| too_many("checks from this token", wait))?;
+    if let Some(earlier) = state.store().frame_seen(&frames).await? {
+        state
+            .store()
+            .audit(event(&p, "check_replay", &earlier), &state.keys().copy_key)
+            .await?;
+        return Err(replayed(&earlier));
+    }
     // The CPU-heavy part runs on the blocking pool, at most max_concurrent_checks at once.
     let permit = state.inner.checks.clone().try_acquire_owned().map_err(|_| {
         state.metrics().busy();
@@ -612,6 +638,9 @@ async fn create_check(
                 .ok_or_else(|| ApiError::not_found("credential for this card's code"))?
         }
     };
+    by_credential
+        .admit(&row.id, Instant::now())
+        .map_err(|wait| too_many("checks of this card", wait))?;
     let detector = detector_for(&state, &row)?;
     let (finding, earlier, seen) = enrolment_status(&state, &row).await?;
     let times = req.times;
@@ -662,14 +691,60 @@ async fn create_check(
         verdict_json: serde_json::to_string(&body).expect("a check result is plain data"),
         card_png: card,
     };
-    state
+    match state
         .store()
-        .insert_check(&check, event(&p, "check", &check_id), &state.keys().copy_key)
-        .await?;
+        .insert_check(
+            &check,
+            &frames,
+            event(&p, "check", &check_id),
+            &state.keys().copy_key,
+        )
+        .await
+    {
+        Err(StoreError::Conflict(_)) => return Err(replayed("sent at the same time")),
+        other => other?,
+    }
     state
         .metrics()
         .check(verdict.decision.as_str(), started.elapsed().as_secs_f64());
-    Ok((StatusCode::OK, Json(body)).into_response())
+    let body = serde_json::to_value(&body).map_err(bad_record)?;
+    Ok((StatusCode::OK, Json(check_view(&p, body))).into_response())
+}
+
+/// 409 for photos checked before (`earlier`: the check that had them).
+fn replayed(earlier: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "replayed_photo",
+        format!("this photo was checked already (check {earlier}): a photo is checked once, take a new one"),
+    )
+}
+
+/// 429 with the wait, for a rate limit on `what`.
+fn too_many(what: &str, wait: std::time::Duration) -> ApiError {
+    let secs = wait.as_secs().max(1);
+    ApiError {
+        retry_after: Some(secs),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_checks",
+            format!("too many {what} this minute: try again in {secs} s"),
+        )
+    }
+}
+
+/// What a role sees of a check. Officers get the decision, the reasons in words, the window
+/// and the status; the scores (overall, per frame and per signal) and the timings only
+/// admins see, so the service is no oracle to tune a forgery against.
+fn check_view(p: &Principal, mut check: serde_json::Value) -> serde_json::Value {
+    if p.role == Role::Officer
+        && let Some(fields) = check.as_object_mut()
+    {
+        for hidden in ["score", "frames", "timings_us"] {
+            fields.remove(hidden);
+        }
+    }
+    check
 }
 
 /// The card from the frame with the best score, straightened, as PNG.
@@ -692,15 +767,19 @@ async fn get_check(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<StoredCheck>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let check = visible_check(&state, &p, &id).await?;
     let result: CheckResult = serde_json::from_str(&check.verdict_json).map_err(bad_record)?;
-    Ok(Json(StoredCheck {
+    let stored = StoredCheck {
         result,
         office: check.office,
         created_at: rfc3339(check.created_ms),
         card_image_kept: check.card_png.is_some(),
-    }))
+    };
+    Ok(Json(check_view(
+        &p,
+        serde_json::to_value(&stored).map_err(bad_record)?,
+    )))
 }
 
 /// "at 14:02 UTC on 27 Nov 2026".

@@ -103,53 +103,68 @@ pub fn valid_office(office: &str) -> bool {
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// Failed sign-ins per client address: after `limit` failures within `window` of the first,
-/// the address is refused until the window ends. Kept in this process's memory (each server
-/// counts its own), at most [`SignInThrottle::MAX_ADDRESSES`] addresses.
-pub struct SignInThrottle {
+/// Counts events per key in fixed windows: after `limit` events within `window` of the first,
+/// the key is refused until the window ends. Failed sign-ins per client address, checks per
+/// token and per credential. Kept in this process's memory (each server counts its own), at
+/// most [`Throttle::MAX_KEYS`] keys.
+pub struct Throttle<K> {
     limit: u32,
     window: std::time::Duration,
-    failures: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (u32, std::time::Instant)>>,
+    counts: std::sync::Mutex<std::collections::HashMap<K, (u32, std::time::Instant)>>,
 }
 
-impl SignInThrottle {
-    /// Addresses remembered at most; the oldest windows are dropped first.
-    pub const MAX_ADDRESSES: usize = 65_536;
+impl<K: std::hash::Hash + Eq + Clone> Throttle<K> {
+    /// Keys remembered at most; the oldest windows are dropped first.
+    pub const MAX_KEYS: usize = 65_536;
 
-    /// A throttle allowing `limit` failures per `window`.
-    pub fn new(limit: u32, window: std::time::Duration) -> SignInThrottle {
-        SignInThrottle {
+    /// A throttle allowing `limit` events per `window`.
+    pub fn new(limit: u32, window: std::time::Duration) -> Throttle<K> {
+        Throttle {
             limit: limit.max(1),
             window,
-            failures: std::sync::Mutex::default(),
+            counts: std::sync::Mutex::default(),
         }
     }
 
-    /// How long `ip` must still wait at `now`, if it is refused.
-    pub fn refused(&self, ip: std::net::IpAddr, now: std::time::Instant) -> Option<std::time::Duration> {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let &(count, since) = map.get(&ip)?;
+    /// How long `key` must still wait at `now`, if it is refused.
+    pub fn refused(&self, key: &K, now: std::time::Instant) -> Option<std::time::Duration> {
+        let map = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let &(count, since) = map.get(key)?;
         let left = self.window.checked_sub(now.saturating_duration_since(since))?;
         (count >= self.limit && !left.is_zero()).then_some(left)
     }
 
-    /// Counts a failed sign-in from `ip` at `now`.
-    pub fn failed(&self, ip: std::net::IpAddr, now: std::time::Instant) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= Self::MAX_ADDRESSES {
+    /// Counts an event of `key` at `now`.
+    pub fn count(&self, key: &K, now: std::time::Instant) {
+        let mut map = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Self::MAX_KEYS && !map.contains_key(key) {
             let window = self.window;
             map.retain(|_, (_, since)| now.saturating_duration_since(*since) < window);
-            if map.len() >= Self::MAX_ADDRESSES
-                && let Some(oldest) = map.iter().min_by_key(|(_, (_, since))| *since).map(|(ip, _)| *ip)
+            if map.len() >= Self::MAX_KEYS
+                && let Some(oldest) = map
+                    .iter()
+                    .min_by_key(|(_, (_, since))| *since)
+                    .map(|(k, _)| k.clone())
             {
                 map.remove(&oldest);
             }
         }
-        let entry = map.entry(ip).or_insert((0, now));
+        let entry = map.entry(key.clone()).or_insert((0, now));
         if now.saturating_duration_since(entry.1) >= self.window {
             *entry = (0, now);
         }
         entry.0 += 1;
+    }
+
+    /// [`Throttle::refused`], else counts the event: `Err(wait)` when refused.
+    pub fn admit(&self, key: &K, now: std::time::Instant) -> Result<(), std::time::Duration> {
+        match self.refused(key, now) {
+            Some(wait) => Err(wait),
+            None => {
+                self.count(key, now);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -158,33 +173,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_address_is_refused_after_the_limit_until_its_window_ends() {
+    fn a_key_is_refused_after_the_limit_until_its_window_ends() {
         use std::time::{Duration, Instant};
-        let t = SignInThrottle::new(3, Duration::from_secs(60));
+        let t = Throttle::<std::net::IpAddr>::new(3, Duration::from_secs(60));
         let (a, b) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         let start = Instant::now();
         for i in 0..3 {
-            assert_eq!(t.refused(a, start), None, "after {i} failures");
-            t.failed(a, start + Duration::from_secs(i));
+            assert_eq!(t.refused(&a, start), None, "after {i} events");
+            t.count(&a, start + Duration::from_secs(i));
         }
-        let left = t.refused(a, start + Duration::from_secs(10)).unwrap();
+        let left = t.refused(&a, start + Duration::from_secs(10)).unwrap();
         assert_eq!(left, Duration::from_secs(50));
-        assert_eq!(
-            t.refused(b, start + Duration::from_secs(10)),
-            None,
-            "another address is not"
-        );
-        assert_eq!(
-            t.refused(a, start + Duration::from_secs(60)),
-            None,
-            "the window ended"
-        );
-        t.failed(a, start + Duration::from_secs(61));
-        assert_eq!(
-            t.refused(a, start + Duration::from_secs(62)),
-            None,
-            "a new window"
-        );
+        let later = |s| start + Duration::from_secs(s);
+        assert_eq!(t.refused(&b, later(10)), None, "another key is not");
+        assert_eq!(t.refused(&a, later(60)), None, "the window ended");
+        t.count(&a, later(61));
+        assert_eq!(t.refused(&a, later(62)), None, "a new window");
+        let checks = Throttle::<String>::new(2, Duration::from_secs(60));
+        let k = "token".to_string();
+        assert!(checks.admit(&k, start).is_ok() && checks.admit(&k, start).is_ok());
+        assert_eq!(checks.admit(&k, later(1)), Err(Duration::from_secs(59)));
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub struct ServiceConfig {
     pub copy_window: Duration,
     /// How far a photo's `captured_at` may be from the server's clock: the detector judges
     /// freshness against the capture times, so they must be the verifier's own, recent ones.
-    /// By default, 2 minutes.
+    /// By default, 10 s.
     pub max_capture_age: Duration,
     /// Print one line per request on stderr (method, path, status, time; no personal data).
     /// By default, on.
@@ -73,7 +73,19 @@ pub struct ServiceConfig {
     pub sign_in_failures: u32,
     /// By default, a minute.
     pub sign_in_window: Duration,
+    /// Checks one token may ask for per minute (more get 429). By default, 60.
+    pub checks_per_token: u32,
+    /// Checks of one credential per minute, from all tokens (more get 429): a forger cannot
+    /// tune an edited card against the service. By default, 20.
+    pub checks_per_credential: u32,
+    /// Refuse a photo checked before (409 `replayed_photo`), remembering each photo's hash for
+    /// [`ServiceConfig::retention`]. By default, on; the load benchmark, which sends the same
+    /// photos again and again, turns it off.
+    pub refuse_replays: bool,
 }
+
+/// The window of the per-token and per-credential check limits.
+pub const RATE_WINDOW: Duration = Duration::from_secs(60);
 
 impl Default for ServiceConfig {
     fn default() -> Self {
@@ -87,12 +99,15 @@ impl Default for ServiceConfig {
             max_in_flight: 512,
             retention: Duration::from_secs(30 * 86_400),
             copy_window: Duration::from_secs(15 * 60),
-            max_capture_age: Duration::from_secs(120),
+            max_capture_age: Duration::from_secs(10),
             access_log: true,
             audit_witness: None,
             connections: listen::Limits::default(),
             sign_in_failures: 10,
             sign_in_window: Duration::from_secs(60),
+            checks_per_token: 60,
+            checks_per_credential: 20,
+            refuse_replays: true,
         }
     }
 }
@@ -135,7 +150,11 @@ struct Inner {
     /// Signed status lists by number (derived data, keyed by the store's status version).
     status_lists: Mutex<HashMap<u32, CachedList>>,
     /// Failed sign-ins by client address.
-    sign_in: auth::SignInThrottle,
+    sign_in: auth::Throttle<std::net::IpAddr>,
+    /// Checks by token id.
+    checks_by_token: auth::Throttle<String>,
+    /// Checks by credential id.
+    checks_by_credential: auth::Throttle<String>,
 }
 
 impl AppState {
@@ -150,7 +169,9 @@ impl AppState {
                 in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
                 detectors: Mutex::default(),
                 status_lists: Mutex::default(),
-                sign_in: auth::SignInThrottle::new(config.sign_in_failures, config.sign_in_window),
+                sign_in: auth::Throttle::new(config.sign_in_failures, config.sign_in_window),
+                checks_by_token: auth::Throttle::new(config.checks_per_token, RATE_WINDOW),
+                checks_by_credential: auth::Throttle::new(config.checks_per_credential, RATE_WINDOW),
                 config,
             }),
         }
@@ -177,8 +198,13 @@ impl AppState {
     }
 
     /// Failed sign-ins by client address.
-    pub(crate) fn sign_in_throttle(&self) -> &auth::SignInThrottle {
+    pub(crate) fn sign_in_throttle(&self) -> &auth::Throttle<std::net::IpAddr> {
         &self.inner.sign_in
+    }
+
+    /// Checks by token id, and by credential id.
+    pub(crate) fn check_throttles(&self) -> (&auth::Throttle<String>, &auth::Throttle<String>) {
+        (&self.inner.checks_by_token, &self.inner.checks_by_credential)
     }
 
     /// The signed status list `list`, if one was made at `version` of the statuses less than
@@ -267,14 +293,19 @@ impl AppState {
         Some(head)
     }
 
-    /// Deletes expired copies and old checks' card images now; returns how many copies.
+    /// Deletes expired copies and old checks' card images now, and forgets the photos checked
+    /// before the retention period (a replay is refused within it); returns how many copies.
     pub async fn sweep_retention(&self) -> Result<usize, store::StoreError> {
         let now = store::now_ms();
         let window = self.inner.config.copy_window.as_millis() as i64;
-        self.inner
+        let n = self
+            .inner
             .store
             .expire(now, now - window, &self.inner.keys.copy_key)
-            .await
+            .await?;
+        let retention = self.inner.config.retention.as_millis() as i64;
+        self.inner.store.forget_frames(now - retention).await?;
+        Ok(n)
     }
 }
 

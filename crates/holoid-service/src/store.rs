@@ -326,6 +326,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "ALTER TABLE tokens ADD COLUMN expires_ms BIGINT;
      ALTER TABLE tokens ADD COLUMN revoked_ms BIGINT",
     ),
+    (
+        6,
+        "CREATE TABLE frames_seen (hash TEXT PRIMARY KEY, check_id TEXT NOT NULL,
+        created_ms BIGINT NOT NULL);
+     CREATE INDEX frames_seen_created ON frames_seen (created_ms)",
+    ),
 ];
 
 /// The audit head row as stored.
@@ -1247,13 +1253,33 @@ impl Store {
     }
 
     /// Stores a check with its audit entry.
+    /// `frames` are the hashes of the photos checked ([`Store::frame_seen`]); a photo already
+    /// recorded (two identical submissions at once) is a conflict and nothing is stored.
     pub async fn insert_check(
         &self,
         c: &CheckRow,
+        frames: &[String],
         event: AuditEvent,
         key: &IssuerSecret,
     ) -> Result<(), StoreError> {
         let (_w, mut tx) = self.begin_write().await?;
+        for hash in frames {
+            let inserted =
+                sqlx::query("INSERT INTO frames_seen (hash, check_id, created_ms) VALUES ($1, $2, $3)")
+                    .bind(hash.clone())
+                    .bind(c.id.clone())
+                    .bind(c.created_ms)
+                    .execute(&mut *tx)
+                    .await;
+            match inserted {
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    return Err(StoreError::Conflict("this photo was checked already".into()));
+                }
+                other => {
+                    other?;
+                }
+            }
+        }
         sqlx::query(
             "INSERT INTO checks (id, created_ms, office, actor, credential_id, decision, verdict_json, card_png) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -1271,6 +1297,32 @@ impl Store {
         ?;
         self.append_audit(&mut tx, event, key).await?;
         tx.commit().await.map_err(StoreError::from)
+    }
+
+    /// The check that already had one of these photos (by hash), if any.
+    pub async fn frame_seen(&self, frames: &[String]) -> Result<Option<String>, StoreError> {
+        for hash in frames {
+            let row = sqlx::query("SELECT check_id FROM frames_seen WHERE hash = $1")
+                .bind(hash.clone())
+                .fetch_optional(&self.pool)
+                .await?;
+            if let Some(r) = row {
+                return Ok(Some(r.try_get("check_id")?));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Forgets the hashes of photos checked before `before_ms`; returns how many.
+    pub async fn forget_frames(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        let n = sqlx::query("DELETE FROM frames_seen WHERE created_ms < $1")
+            .bind(before_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n)
     }
 
     /// The check with this id.

@@ -334,6 +334,12 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
         "the check view",
         "return !document.getElementById('view-check').hidden",
     );
+    // New photos of the same phone (the earlier ones would be refused as a replay).
+    let live = burst_files(
+        &dir,
+        "live-again",
+        &camera.shoot(Species::BonaFide, Level::Easy, mid_window_after(now()), 3, 32),
+    );
     upload(&browser, &live);
     assert_eq!(decision(&browser), "forgery|FORGERY");
     let first = browser.eval("return document.querySelector('#reasons li').dataset.code + '|' + document.querySelector('#reasons li').textContent");

@@ -39,7 +39,7 @@ async fn seed_check(w: &World, office: &str, decision: &str, age_ms: i64) -> Str
     };
     w.state
         .store()
-        .insert_check(&row, event, &copy_key())
+        .insert_check(&row, &[], event, &copy_key())
         .await
         .unwrap();
     id
@@ -1705,4 +1705,90 @@ async fn tokens_expire_are_revoked_and_guessing_them_is_throttled() {
     // Requests without a token are not sign-in attempts.
     let (s, _, _) = call(&w.app, "GET", "/healthz", None, None).await;
     assert_eq!(s, StatusCode::OK);
+}
+
+/// A photo is checked once, and checks are limited per token and per card; without a GPU:
+/// plain pictures named by `credential_id` go through the whole route.
+#[tokio::test]
+async fn a_photo_is_checked_once_and_checks_are_limited_per_token_and_card() {
+    let config = ServiceConfig {
+        checks_per_credential: 2,
+        checks_per_token: 4,
+        ..ServiceConfig::default()
+    };
+    let w = world(&sqlite_url("replay-limits"), config).await;
+    register(&w).await;
+    let id = w.demo.credential.credential.id.clone();
+    let picture = |shade: u8| {
+        let img = image::RgbImage::from_pixel(540, 1170, image::Rgb([shade, 200, 200]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    };
+    let check = |images: Vec<Vec<u8>>, credential: Option<String>| {
+        let app = w.app.clone();
+        let token = w.tokens.officer.clone();
+        async move {
+            let now = format!("{:.3}", now_ms() as f64 / 1000.0);
+            let mut fields: Vec<(&str, &[u8])> = Vec::new();
+            for image in &images {
+                fields.push(("image", image));
+                fields.push(("captured_at", now.as_bytes()));
+            }
+            if let Some(c) = &credential {
+                fields.push(("credential_id", c.as_bytes()));
+            }
+            let (s, h, b) = call(&app, "POST", "/v1/checks", Some(&token), Some(multipart(&fields))).await;
+            (s, h, json(&b))
+        }
+    };
+    let (s, _, v) = check(vec![picture(1)], Some(id.clone())).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        v.get("score").is_none() && v.get("frames").is_none(),
+        "scores shown to an officer: {v}"
+    );
+    let (s, _, v) = check(vec![picture(1)], Some(id.clone())).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("replayed_photo"))
+    );
+    let (s, _, v) = check(vec![picture(2), picture(2)], Some(id.clone())).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("duplicate_image"))
+    );
+    let (s, _, v) = check(vec![picture(3)], Some(id.clone())).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // The card's two checks this minute are spent.
+    let (s, h, v) = check(vec![picture(4)], Some(id.clone())).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_checks"))
+    );
+    assert!(v["error"]["message"].as_str().unwrap().contains("of this card"));
+    assert!(h.contains_key("retry-after"));
+    // And now the token's four (a refused request counts too).
+    let (s, _, v) = check(vec![picture(5)], None).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_checks"))
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("from this token")
+    );
+    // The replay was audited, naming the earlier check.
+    let replays = w
+        .state
+        .store()
+        .all_audit_entries()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event.action == "check_replay")
+        .count();
+    assert_eq!(replays, 1);
 }
