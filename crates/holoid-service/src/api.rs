@@ -271,6 +271,44 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// An error answer that is not the service's JSON envelope (the framework's own rejections: a
+/// malformed JSON body, a wrong content type, a method the route does not take) rewritten
+/// into it, its sentence kept; its other headers (`Allow`, `Retry-After`) kept too.
+async fn enveloped(response: Response) -> Response {
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 16 << 10).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "bad_request",
+        s if s.is_client_error() => "bad_request",
+        _ => "internal",
+    };
+    let message = match text.is_empty() {
+        true => status.canonical_reason().unwrap_or("error").to_string(),
+        false => text,
+    };
+    let mut rewritten = ApiError::new(status, code, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rewritten
+}
+
 /// A body declared larger than the limit is refused before it is read, as JSON (tower-http's
 /// limit still cuts off bodies that grow past it without declaring a length).
 async fn declared_length(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -311,7 +349,7 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
             .into_response()
         }
     };
-    let mut response = response;
+    let mut response = enveloped(response).await;
     no_store(&path, response.headers_mut());
     if state.config().access_log {
         eprintln!(
@@ -769,6 +807,7 @@ async fn get_check(
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let check = visible_check(&state, &p, &id).await?;
+    read_audited(&state, &p, "check_read", &id).await?;
     let result: CheckResult = serde_json::from_str(&check.verdict_json).map_err(bad_record)?;
     let stored = StoredCheck {
         result,
@@ -871,6 +910,16 @@ fn of_my_office<T>(p: &Principal, found: Option<T>, what: &str, office: impl Fn(
 }
 
 /// A check the principal may see.
+/// Records a read of personal data (a check, its card image, an office's copies) before it is
+/// answered: no audit entry, no answer.
+async fn read_audited(state: &AppState, p: &Principal, action: &str, subject: &str) -> ApiResult<()> {
+    state
+        .store()
+        .audit(event(p, action, subject), &state.keys().copy_key)
+        .await?;
+    Ok(())
+}
+
 async fn visible_check(state: &AppState, p: &Principal, id: &str) -> ApiResult<CheckRow> {
     require(p, &[Role::Officer, Role::Admin])?;
     of_my_office(p, state.store().check(id).await?, "check", |c| &c.office)
@@ -883,6 +932,9 @@ async fn get_check_card(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let check = visible_check(&state, &p, &id).await?;
+    if check.card_png.is_some() {
+        read_audited(&state, &p, "check_card_read", &id).await?;
+    }
     let png = check
         .card_png
         .ok_or_else(|| ApiError::not_found("card image (kept only for a genuine check, for 15 minutes)"))?;
@@ -1151,6 +1203,7 @@ async fn list_copies(
         return Err(ApiError::bad_request("bad_request", "`limit` must be 1 to 100"));
     }
     let before = number("before", i64::MAX)?;
+    read_audited(&state, &p, "copy_list", &office).await?;
     let rows = state.store().list_copies(&office, before, limit).await?;
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|c| c.created_ms))

@@ -51,7 +51,8 @@ pub struct ServiceConfig {
     pub max_concurrent_checks: usize,
     /// Requests in flight at once; more are answered 503. By default, 512.
     pub max_in_flight: usize,
-    /// How long copies are kept. By default, 30 days.
+    /// How long copies and checks are kept (and photos remembered against replays). By
+    /// default, 30 days.
     pub retention: Duration,
     /// How long after a genuine check a copy may be made from it; the check's card image is
     /// deleted after this. By default, 15 minutes.
@@ -293,17 +294,18 @@ impl AppState {
         Some(head)
     }
 
-    /// Deletes expired copies and old checks' card images now, and forgets the photos checked
-    /// before the retention period (a replay is refused within it); returns how many copies.
+    /// Deletes expired copies, checks' card images after the copy window and checks after the
+    /// retention period (each audited), and forgets the photos checked before it (a replay is
+    /// refused within it); returns how many copies.
     pub async fn sweep_retention(&self) -> Result<usize, store::StoreError> {
         let now = store::now_ms();
         let window = self.inner.config.copy_window.as_millis() as i64;
+        let retention = self.inner.config.retention.as_millis() as i64;
         let n = self
             .inner
             .store
-            .expire(now, now - window, &self.inner.keys.copy_key)
+            .expire(now, now - window, now - retention, &self.inner.keys.copy_key)
             .await?;
-        let retention = self.inner.config.retention.as_millis() as i64;
         self.inner.store.forget_frames(now - retention).await?;
         Ok(n)
     }

@@ -1458,11 +1458,13 @@ impl Store {
         Ok(true)
     }
 
-    /// Deletes the copies whose retention ended before `now_ms` (and the card images of
-    /// checks older than `checks_before_ms`), each deletion audited; returns how many copies.
+    /// Deletes the copies whose retention ended before `now_ms`, the card images of checks made
+    /// before `cards_before_ms` and the checks made before `checks_before_ms`, each change
+    /// audited (`copy_expire`, `check_card_expire`, `check_expire`); returns how many copies.
     pub async fn expire(
         &self,
         now_ms: i64,
+        cards_before_ms: i64,
         checks_before_ms: i64,
         key: &IssuerSecret,
     ) -> Result<usize, StoreError> {
@@ -1486,12 +1488,49 @@ impl Store {
                 n += 1;
             }
         }
-        let (_w, mut tx) = self.begin_write().await?;
-        sqlx::query("UPDATE checks SET card_png = NULL WHERE created_ms < $1 AND card_png IS NOT NULL")
-            .bind(checks_before_ms)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        // Card images of checks, then whole checks, each change audited with its own entry.
+        let steps = [
+            (
+                "SELECT id, office FROM checks WHERE created_ms < $1 AND card_png IS NOT NULL",
+                "UPDATE checks SET card_png = NULL WHERE id = $1 AND card_png IS NOT NULL",
+                cards_before_ms,
+                "check_card_expire",
+            ),
+            (
+                "SELECT id, office FROM checks WHERE created_ms < $1",
+                "DELETE FROM checks WHERE id = $1",
+                checks_before_ms,
+                "check_expire",
+            ),
+        ];
+        for (select, change, before, action) in steps {
+            let due: Vec<(String, String)> = sqlx::query(select)
+                .bind(before)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("id")?, r.try_get("office")?)))
+                .collect::<Result<_, sqlx::Error>>()?;
+            for (id, office) in due {
+                let (_w, mut tx) = self.begin_write().await?;
+                let changed = sqlx::query(change)
+                    .bind(id.clone())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if changed > 0 {
+                    let event = AuditEvent {
+                        at_ms: now_ms,
+                        actor: "retention".into(),
+                        office,
+                        action: action.into(),
+                        subject: id,
+                    };
+                    self.append_audit(&mut tx, event, key).await?;
+                }
+                tx.commit().await?;
+            }
+        }
         Ok(n)
     }
 

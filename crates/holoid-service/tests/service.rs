@@ -871,12 +871,42 @@ async fn copies_are_made_from_genuine_checks_and_kept_to_their_office() {
 
 #[tokio::test]
 async fn retention_deletes_expired_copies_and_audits_it() {
+    // Copies and checks kept 400 ms, card images 200 ms (the copy is made at once).
     let config = ServiceConfig {
-        retention: std::time::Duration::from_millis(1),
+        retention: std::time::Duration::from_millis(400),
+        copy_window: std::time::Duration::from_millis(200),
         ..Default::default()
     };
     let w = world(&sqlite_url("retention"), config).await;
     let check = seed_check(&w, "seoul", "genuine", 0).await;
+    // Reads of personal data are audited: the check, its card image, the office's copies.
+    for uri in [
+        format!("/v1/checks/{check}"),
+        format!("/v1/checks/{check}/card.png"),
+        "/v1/copies".to_string(),
+    ] {
+        let (s, _, _) = call(&w.app, "GET", &uri, Some(&w.tokens.officer), None).await;
+        assert_eq!(s, StatusCode::OK, "{uri}");
+    }
+    let read: Vec<(String, String)> = w
+        .state
+        .store()
+        .all_audit_entries()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event.action, e.event.subject))
+        .collect();
+    for (action, subject) in [
+        ("check_read", &check),
+        ("check_card_read", &check),
+        ("copy_list", &"seoul".to_string()),
+    ] {
+        assert!(
+            read.contains(&(action.to_string(), subject.clone())),
+            "{action} not audited: {read:?}"
+        );
+    }
     let (s, _, b) = call(
         &w.app,
         "POST",
@@ -887,14 +917,23 @@ async fn retention_deletes_expired_copies_and_audits_it() {
     .await;
     assert_eq!(s, StatusCode::CREATED);
     let id = json(&b)["id"].as_str().unwrap().to_string();
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(450)).await;
     assert_eq!(w.state.sweep_retention().await.unwrap(), 1);
     assert_eq!(w.state.store().copy(&id).await.unwrap(), None);
     let entries = w.state.store().all_audit_entries().await.unwrap();
+    // The copy, then the check's card image and the check itself, each audited.
+    for action in ["copy_expire", "check_card_expire", "check_expire"] {
+        let subject = if action == "copy_expire" { &id } else { &check };
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.event.action == action && &e.event.subject == subject),
+            "{action} not audited"
+        );
+    }
     assert!(
-        entries
-            .iter()
-            .any(|e| e.event.action == "copy_expire" && e.event.subject == id)
+        w.state.store().check(&check).await.unwrap().is_none(),
+        "the check is kept"
     );
     let head = w.state.store().audit_head().await.unwrap();
     assert!(audit::verify(&entries, head.as_ref(), &copy_key().public(), &[]).is_ok());
@@ -1791,4 +1830,60 @@ async fn a_photo_is_checked_once_and_checks_are_limited_per_token_and_card() {
         .filter(|e| e.event.action == "check_replay")
         .count();
     assert_eq!(replays, 1);
+}
+
+/// The framework's own rejections come in the service's JSON envelope too: a malformed JSON
+/// body, a missing field, a wrong content type, a method a route does not take.
+#[tokio::test]
+async fn every_rejection_is_the_json_error_envelope() {
+    let w = world(&sqlite_url("envelope"), ServiceConfig::default()).await;
+    let officer = Some(w.tokens.officer.as_str());
+    let body = |ctype: &str, text: &str| Some((ctype.to_string(), text.as_bytes().to_vec()));
+    let cases = [
+        (
+            body("application/json", "{not json"),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            body("application/json", "{\"check_id\": \"x\"}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_request",
+        ),
+        (
+            body("application/json", "[1, 2]"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_request",
+        ),
+        (
+            body("text/plain", "hello"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+    ];
+    for (b, status, code) in cases {
+        let (s, h, bytes) = call(&w.app, "POST", "/v1/copies", officer, b).await;
+        assert_eq!(s, status, "{}", String::from_utf8_lossy(&bytes));
+        assert!(
+            h["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let e = json(&bytes);
+        assert_eq!(e["error"]["code"], code, "{e}");
+        assert!(!e["error"]["message"].as_str().unwrap().is_empty());
+    }
+    // A method the route does not take (not in /openapi.json, so without `call`'s check).
+    use tower::ServiceExt;
+    let request = axum::http::Request::builder()
+        .method("PUT")
+        .uri("/v1/enrol")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let r = w.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.headers().contains_key("allow"));
+    let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+    assert_eq!(json(&bytes)["error"]["code"], "method_not_allowed");
 }
