@@ -88,12 +88,15 @@ enum Command {
     )]
     Render(render_cmd::RenderCli),
     Serve(serve_cmd::ServeCli),
-    /// Makes bearer tokens for the verifier service.
+    /// Makes, lists and revokes bearer tokens for the verifier service.
     #[command(subcommand)]
     Token(serve_cmd::TokenCmd),
     /// Checks the verifier service's audit log.
     #[command(subcommand)]
     Audit(serve_cmd::AuditCmd),
+    /// Checks a verified digital copy offline.
+    #[command(subcommand)]
+    Copy(serve_cmd::CopyCmd),
     Keygen(serve_cmd::KeygenCli),
     View(view_cmd::ViewCli),
     Simulate(simulate_cmd::SimulateCli),
@@ -350,6 +353,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::serve(args),
         Command::Token(cmd) => serve_cmd::token(cmd),
         Command::Audit(cmd) => serve_cmd::audit(cmd),
+        Command::Copy(cmd) => serve_cmd::copy(cmd),
         Command::Keygen(args) => serve_cmd::keygen(args),
         Command::View(args) => view_cmd::run(args),
         Command::Simulate(args) => simulate_cmd::run(args),

@@ -167,6 +167,28 @@ pub enum AuditCmd {
     },
 }
 
+/// Checks a verified digital copy.
+#[derive(clap::Subcommand)]
+pub enum CopyCmd {
+    /// Checks a copy offline: the record's signature with the service's copy-signing public key,
+    /// and that the image is the one the record names (its SHA-256). The record file is the
+    /// copy's JSON as `GET /v1/copies/ID` answers it. Exit status 0 genuine, 1 not, 2 unreadable.
+    #[command(
+        after_help = "Example:\n  curl -H 'Authorization: Bearer …' https://verifier/v1/copies/ID > copy.json\n  curl -H 'Authorization: Bearer …' https://verifier/v1/copies/ID/image.png > copy.png\n  holoid copy verify --record copy.json --image copy.png --pub copy.key.pub\n\nThe signature is Ed25519 (RFC 8032) over the bytes `holoid/v1/copy-signature` followed by\nrecord_json exactly as stored (canonical JSON: keys sorted, no spaces)."
+    )]
+    Verify {
+        /// The copy's JSON (`record_json` and `signature` are what is checked).
+        #[arg(long, value_name = "FILE")]
+        record: PathBuf,
+        /// The copy's image (PNG).
+        #[arg(long, value_name = "FILE")]
+        image: PathBuf,
+        /// The service's copy-signing public key (`holoid keygen --kind copy` wrote it).
+        #[arg(long = "pub", value_name = "FILE")]
+        public: PathBuf,
+    },
+}
+
 /// Makes a random key file.
 #[derive(clap::Args)]
 #[command(after_help = "Example:\n  holoid keygen --kind copy --out copy.key   # also writes copy.key.pub")]
@@ -439,7 +461,7 @@ pub fn audit(cmd: &AuditCmd) -> Outcome {
         against,
     } = cmd;
     let public =
-        IssuerPublic::from_text(&read_text(copy_pub, "copy-signing public key", 4096).map_err(usage)?)
+        IssuerPublic::from_copy_text(&read_text(copy_pub, "copy-signing public key", 4096).map_err(usage)?)
             .map_err(|e| usage(format!("`{}`: {e}", copy_pub.display())))?;
     let saved = match against {
         Some(path) => {
@@ -484,6 +506,62 @@ pub fn audit(cmd: &AuditCmd) -> Outcome {
     }
 }
 
+pub fn copy(cmd: &CopyCmd) -> Outcome {
+    let CopyCmd::Verify {
+        record,
+        image,
+        public,
+    } = cmd;
+    let key =
+        IssuerPublic::from_copy_text(&read_text(public, "copy-signing public key", 4096).map_err(usage)?)
+            .map_err(|e| usage(format!("`{}`: {e}", public.display())))?;
+    let text = read_text(record, "copy record", 1 << 20).map_err(usage)?;
+    let copy: holoid_service::responses::Copy = serde_json::from_str(&text).map_err(|e| {
+        usage(format!(
+            "`{}` is not a copy's JSON (as GET /v1/copies/ID answers): {e}",
+            record.display()
+        ))
+    })?;
+    let png = std::fs::read(image).map_err(|e| usage(format!("cannot read `{}`: {e}", image.display())))?;
+    let signature = holoid_core::encoding::from_hex::<64>(&copy.signature)
+        .map_err(|_| Failure::Invalid("the copy's signature is not 64 bytes of hex".into()))?;
+    if !holoid_service::copy::verify_record(&copy.record_json, &signature, &key) {
+        return Err(Failure::Invalid(format!(
+            "the copy's record is not signed by key {}: it was changed, or signed by another service",
+            key.key_id()
+        )));
+    }
+    // What is shown must be what was signed.
+    let signed: holoid_service::responses::CopyRecordJson = serde_json::from_str(&copy.record_json)
+        .map_err(|e| Failure::Invalid(format!("the signed record is not a copy record: {e}")))?;
+    if signed != copy.record {
+        return Err(Failure::Invalid(
+            "the record shown differs from the signed one: trust only record_json".into(),
+        ));
+    }
+    if holoid_service::copy::sha256_hex(&png) != signed.image_sha256 {
+        return Err(Failure::Invalid(format!(
+            "`{}` is not the copy's image: its SHA-256 differs from the signed record's",
+            image.display()
+        )));
+    }
+    println!(
+        "copy {} is genuine: signed by key {}, image matches",
+        signed.copy_id,
+        key.key_id()
+    );
+    println!(
+        "  credential {} checked at {} by {} ({}) for \"{}\"; kept until {}",
+        signed.credential_id,
+        signed.office,
+        signed.officer,
+        signed.created_at,
+        signed.purpose,
+        signed.expires_at
+    );
+    Ok(())
+}
+
 pub fn keygen(a: &KeygenCli) -> Outcome {
     let seed = random_bytes::<32>();
     let (secret, public) = match a.kind.as_str() {
@@ -494,7 +572,7 @@ pub fn keygen(a: &KeygenCli) -> Outcome {
         }
         "copy" => {
             let k = IssuerSecret::from_bytes(seed);
-            (k.to_text_of(KeyKind::CopySecret), Some(k.public().to_text()))
+            (k.to_text_of(KeyKind::CopySecret), Some(k.public().to_copy_text()))
         }
         other => return Err(usage(format!("--kind {other}: use master, issuer or copy"))),
     };

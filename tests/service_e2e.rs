@@ -209,6 +209,58 @@ fn photos_over_tcp_genuine_forgery_and_every_refusal() {
         )
         .unwrap();
     }
+    // The copy verifies offline with the service's public key; a changed image does not.
+    let dir = scratch("copy-verify");
+    let (record, png, public, other) = (
+        dir.join("copy.json"),
+        dir.join("copy.png"),
+        dir.join("copy.key.pub"),
+        dir.join("other.pub"),
+    );
+    std::fs::write(&record, copy.to_string()).unwrap();
+    std::fs::write(&png, &r.body).unwrap();
+    std::fs::write(&public, copy_key().public().to_copy_text()).unwrap();
+    std::fs::write(
+        &other,
+        holoid_core::keys::IssuerSecret::from_bytes([8; 32])
+            .public()
+            .to_copy_text(),
+    )
+    .unwrap();
+    let verify = |image: &std::path::Path, key: &std::path::Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_holoid"))
+            .args(["copy", "verify", "--record"])
+            .arg(&record)
+            .arg("--image")
+            .arg(image)
+            .arg("--pub")
+            .arg(key)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.code(), text)
+    };
+    let (code, text) = verify(&png, &public);
+    assert!(
+        code == Some(0) && text.contains("is genuine") && text.contains("image matches"),
+        "{text}"
+    );
+    let (code, text) = verify(&png, &other);
+    assert!(code == Some(1) && text.contains("not signed by key"), "{text}");
+    let mut changed = r.body.clone();
+    let last = changed.len() - 20;
+    changed[last] ^= 1;
+    let edited = dir.join("edited.png");
+    std::fs::write(&edited, &changed).unwrap();
+    let (code, text) = verify(&edited, &public);
+    assert!(code == Some(1) && text.contains("not the copy's image"), "{text}");
+    let (code, text) = verify(&png, &record);
+    assert!(code == Some(2) && text.contains("copy.json"), "{text}");
+
     let img = image::load_from_memory(&r.body).unwrap().to_luma8();
     assert_eq!(img.dimensions(), (540, 1170));
     // The card's top-left finder mark is dark where the copy starts: it was found and cut out.

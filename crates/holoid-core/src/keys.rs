@@ -36,15 +36,18 @@ pub enum KeyKind {
     IssuerPublic,
     /// The verifier service's Ed25519 key that signs digital copies and audit heads (secret).
     CopySecret,
+    /// Its public key: what checks a copy's record and an audit head offline.
+    CopyPublic,
 }
 
 impl KeyKind {
-    const ALL: [KeyKind; 5] = [
+    const ALL: [KeyKind; 6] = [
         KeyKind::Master,
         KeyKind::Device,
         KeyKind::IssuerSecret,
         KeyKind::IssuerPublic,
         KeyKind::CopySecret,
+        KeyKind::CopyPublic,
     ];
 
     /// The label that starts a file of this kind.
@@ -55,6 +58,7 @@ impl KeyKind {
             KeyKind::IssuerSecret => "holoid-issuer-secret-key-v1",
             KeyKind::IssuerPublic => "holoid-issuer-public-key-v1",
             KeyKind::CopySecret => "holoid-copy-signing-key-v1",
+            KeyKind::CopyPublic => "holoid-copy-public-key-v1",
         }
     }
 
@@ -66,6 +70,7 @@ impl KeyKind {
             KeyKind::IssuerSecret => "an issuer signing (secret) key",
             KeyKind::IssuerPublic => "an issuer public key",
             KeyKind::CopySecret => "a copy-signing (secret) key",
+            KeyKind::CopyPublic => "a copy-signing public key",
         }
     }
 }
@@ -334,6 +339,23 @@ impl IssuerPublic {
         encode_key_text(KeyKind::IssuerPublic, &self.0.to_bytes())
     }
 
+    /// The one-line text form of the verifier service's copy-signing public key.
+    pub fn to_copy_text(&self) -> String {
+        encode_key_text(KeyKind::CopyPublic, &self.0.to_bytes())
+    }
+
+    /// Reads a copy-signing public key: [`IssuerPublic::to_copy_text`]'s form, or the issuer
+    /// public form that copy key files had before they were labelled as copy keys.
+    pub fn from_copy_text(text: &str) -> Result<Self, KeyError> {
+        match decode_key_text(text, KeyKind::CopyPublic) {
+            Err(KeyError::WrongKind {
+                found: KeyKind::IssuerPublic,
+                ..
+            }) => Self::from_text(text),
+            other => Self::from_bytes(other?),
+        }
+    }
+
     /// The 32 public key bytes.
     pub fn to_bytes(&self) -> [u8; 32] {
         self.0.to_bytes()
@@ -364,6 +386,20 @@ impl fmt::Debug for IssuerPublic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_public_keys_are_labelled_and_the_old_label_still_reads() {
+        let k = IssuerSecret::from_bytes([3; 32]).public();
+        assert!(k.to_copy_text().starts_with("holoid-copy-public-key-v1:"));
+        assert_eq!(IssuerPublic::from_copy_text(&k.to_copy_text()), Ok(k));
+        assert_eq!(IssuerPublic::from_copy_text(&k.to_text()), Ok(k));
+        assert!(matches!(
+            IssuerPublic::from_text(&k.to_copy_text()),
+            Err(KeyError::WrongKind { .. })
+        ));
+        let secret = IssuerSecret::from_bytes([3; 32]).to_text_of(KeyKind::CopySecret);
+        assert!(IssuerPublic::from_copy_text(&secret).is_err());
+    }
 
     #[test]
     fn key_ids_are_short_stable_and_differ_between_keys() {

@@ -586,6 +586,26 @@ async fn create_check(
     m: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
     require(&p, &[Role::Officer])?;
+    let outcome = run_check(&state, &p, m).await;
+    // A refused check is audited like a finished one (its error code; no photo, no data).
+    // Replays are audited where they are found; limits and a full server are not checks.
+    if let Err(e) = &outcome
+        && e.status.is_client_error()
+        && !matches!(e.code, "replayed_photo" | "too_many_checks")
+    {
+        state
+            .store()
+            .audit(event(&p, "check_refused", e.code), &state.keys().copy_key)
+            .await?;
+    }
+    outcome
+}
+
+async fn run_check(
+    state: &AppState,
+    p: &Principal,
+    m: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
     let m = multipart_body(m)?;
     let started = Instant::now();
     let req = read_check_request(m, state.config().max_images).await?;
@@ -623,7 +643,7 @@ async fn create_check(
     if let Some(earlier) = state.store().frame_seen(&frames).await? {
         state
             .store()
-            .audit(event(&p, "check_replay", &earlier), &state.keys().copy_key)
+            .audit(event(p, "check_replay", &earlier), &state.keys().copy_key)
             .await?;
         return Err(replayed(&earlier));
     }
@@ -679,8 +699,8 @@ async fn create_check(
     by_credential
         .admit(&row.id, Instant::now())
         .map_err(|wait| too_many("checks of this card", wait))?;
-    let detector = detector_for(&state, &row)?;
-    let (finding, earlier, seen) = enrolment_status(&state, &row).await?;
+    let detector = detector_for(state, &row)?;
+    let (finding, earlier, seen) = enrolment_status(state, &row).await?;
     let times = req.times;
     let (verdict, card) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -734,7 +754,7 @@ async fn create_check(
         .insert_check(
             &check,
             &frames,
-            event(&p, "check", &check_id),
+            event(p, "check", &check_id),
             &state.keys().copy_key,
         )
         .await
@@ -746,7 +766,7 @@ async fn create_check(
         .metrics()
         .check(verdict.decision.as_str(), started.elapsed().as_secs_f64());
     let body = serde_json::to_value(&body).map_err(bad_record)?;
-    Ok((StatusCode::OK, Json(check_view(&p, body))).into_response())
+    Ok((StatusCode::OK, Json(check_view(p, body))).into_response())
 }
 
 /// 409 for photos checked before (`earlier`: the check that had them).

@@ -1819,17 +1819,17 @@ async fn a_photo_is_checked_once_and_checks_are_limited_per_token_and_card() {
             .unwrap()
             .contains("from this token")
     );
-    // The replay was audited, naming the earlier check.
-    let replays = w
-        .state
-        .store()
-        .all_audit_entries()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.event.action == "check_replay")
-        .count();
-    assert_eq!(replays, 1);
+    // The replay was audited, naming the earlier check; the refused burst by its code.
+    let entries = w.state.store().all_audit_entries().await.unwrap();
+    let count = |action: &str, subject: Option<&str>| {
+        entries
+            .iter()
+            .filter(|e| e.event.action == action && subject.is_none_or(|s| e.event.subject == s))
+            .count()
+    };
+    assert_eq!(count("check_replay", None), 1);
+    assert_eq!(count("check_refused", Some("duplicate_image")), 1);
+    assert_eq!(count("check", None), 2);
 }
 
 /// The framework's own rejections come in the service's JSON envelope too: a malformed JSON
