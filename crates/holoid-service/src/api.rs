@@ -1280,16 +1280,12 @@ async fn audit_consistency(
             format!("the log has {} entries: from={from} is beyond it", head.size),
         ));
     }
-    let mut hashes = Vec::with_capacity(head.size as usize);
-    while (hashes.len() as i64) < head.size {
-        let page = store
-            .audit_entries(hashes.len() as i64, (head.size - hashes.len() as i64).min(1000))
-            .await?;
-        if page.is_empty() {
-            break;
-        }
-        hashes.extend(page.iter().map(|e| e.hash));
-    }
+    let hashes: Vec<[u8; 32]> = store
+        .first_audit_entries(head.size)
+        .await?
+        .iter()
+        .map(|e| e.hash)
+        .collect();
     let proof = audit::consistency_proof(&hashes, from as u64)
         .filter(|_| hashes.len() as i64 == head.size)
         .ok_or_else(|| {

@@ -635,15 +635,7 @@ impl Store {
         signature: &str,
         key: &IssuerSecret,
     ) -> Result<(TreeHead, Frontier), StoreError> {
-        let mut entries = Vec::new();
-        loop {
-            let page =
-                entries_after(&mut **tx, entries.last().map_or(0, |e: &AuditEntry| e.seq), 1000).await?;
-            if page.is_empty() {
-                break;
-            }
-            entries.extend(page);
-        }
+        let entries = entries_upto(tx, i64::MAX).await?;
         let signed = from_hex::<64>(signature)
             .is_ok_and(|sig| key.public().verify(&audit::legacy_head_message(seq, &hash), &sig));
         let mut prev = audit::GENESIS;
@@ -1543,11 +1535,6 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    /// Audit entries `after_seq + 1 …` in sequence order, at most `limit`.
-    pub async fn audit_entries(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        entries_after(&self.pool, after_seq, limit).await
-    }
-
     /// The signed tree head, or `None` while no head was ever signed.
     pub async fn audit_head(&self) -> Result<Option<TreeHead>, StoreError> {
         let r = sqlx::query(HEAD_COLUMNS).fetch_optional(&self.pool).await?;
@@ -1575,15 +1562,12 @@ impl Store {
 
     /// Every audit entry in sequence order, read in pages.
     pub async fn all_audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut all: Vec<AuditEntry> = Vec::new();
-        loop {
-            let after = all.last().map_or(0, |e| e.seq);
-            let page = self.audit_entries(after, 1000).await?;
-            if page.is_empty() {
-                return Ok(all);
-            }
-            all.extend(page);
-        }
+        self.first_audit_entries(i64::MAX).await
+    }
+
+    /// The first `n` audit entries (fewer when the log is shorter), read in pages.
+    pub async fn first_audit_entries(&self, n: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        entries_upto(&mut *self.pool.acquire().await?, n).await
     }
 }
 
@@ -1635,6 +1619,23 @@ fn head_row(r: &AnyRow) -> Result<HeadRow, StoreError> {
     };
     let frontier = r.try_get::<Option<String>, _>("frontier")?.unwrap_or_default();
     Ok(HeadRow::Tree { head, frontier })
+}
+
+/// The first `n` audit entries in sequence order through `conn`, read in pages of 1000.
+async fn entries_upto(conn: &mut sqlx::AnyConnection, n: i64) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut all: Vec<AuditEntry> = Vec::new();
+    loop {
+        let left = n.saturating_sub(all.len() as i64);
+        if left <= 0 {
+            return Ok(all);
+        }
+        let after = all.last().map_or(0, |e| e.seq);
+        let page = entries_after(&mut *conn, after, left.min(1000)).await?;
+        if page.is_empty() {
+            return Ok(all);
+        }
+        all.extend(page);
+    }
 }
 
 /// Audit entries `after_seq + 1 …` in sequence order, at most `limit`, read through `exec`.
