@@ -37,6 +37,12 @@ pub struct ServeCli {
     /// The service's copy-signing key file (or HOLOID_COPY_KEY); make one with holoid keygen.
     #[arg(long, value_name = "FILE")]
     copy_key: Option<PathBuf>,
+    /// The public file of a copy key used before --copy-key (repeat for each): copies it
+    /// signed still verify, and at start the audit head it signed is checked with the whole
+    /// log and signed again with the new key (audited as copy_key_rotate). See "Rotating the
+    /// copy key" in docs/service.md.
+    #[arg(long, value_name = "FILE")]
+    retired_copy_pub: Vec<PathBuf>,
     /// The issuer's signing key file (or HOLOID_ISSUER_KEY), for a service that issues: it
     /// signs the documents of phones enrolled by QR offer (POST /v1/credentials/ID/offers,
     /// POST /v1/enrol) and the status lists at /v1/status-lists/N. Without it the service
@@ -160,6 +166,9 @@ pub enum AuditCmd {
         /// The public half of the service's copy-signing key (from holoid keygen).
         #[arg(long, value_name = "FILE")]
         copy_pub: PathBuf,
+        /// The public file of a copy key used before (repeat for each): heads it signed count.
+        #[arg(long, value_name = "FILE")]
+        retired_copy_pub: Vec<PathBuf>,
         /// Heads saved earlier: the witness file (`serve --audit-witness`) or one head as
         /// `GET /v1/audit/head` answered it.
         #[arg(long, value_name = "HEAD_FILE")]
@@ -237,6 +246,17 @@ pub fn serve(a: &ServeCli) -> Outcome {
     )?)
     .map_err(|e| usage(format!("issuer public key: {e}")))?;
     let copy_key = copy_key_of(a.copy_key.as_deref())?;
+    let retired_copy_keys = a
+        .retired_copy_pub
+        .iter()
+        .map(|p| copy_public_of(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(same) = retired_copy_keys.iter().find(|k| **k == copy_key.public()) {
+        return Err(usage(format!(
+            "--retired-copy-pub names the current copy key {}: retire a key only after --copy-key is a new one",
+            same.key_id()
+        )));
+    }
     let issuer_text = match &a.issuer_key {
         Some(p) => Some(read_text(p, "issuer signing key", 4096).map_err(usage)?),
         None => std::env::var("HOLOID_ISSUER_KEY").ok(),
@@ -286,6 +306,7 @@ pub fn serve(a: &ServeCli) -> Outcome {
                 master,
                 issuer,
                 copy_key,
+                retired_copy_keys,
                 issuer_secret,
             },
             config,
@@ -337,6 +358,12 @@ async fn shutdown_signal() {
         () = term => {},
     }
     eprintln!("holoid serve: stopping: finishing the requests in flight");
+}
+
+/// A copy key's public file (the label `holoid keygen --kind copy` writes, or the older one).
+fn copy_public_of(path: &Path) -> Result<IssuerPublic, Failure> {
+    IssuerPublic::from_copy_text(&read_text(path, "copy-signing public key", 4096).map_err(usage)?)
+        .map_err(|e| usage(format!("`{}`: {e}", path.display())))
 }
 
 fn copy_key_of(path: Option<&Path>) -> Result<IssuerSecret, Failure> {
@@ -458,11 +485,13 @@ pub fn audit(cmd: &AuditCmd) -> Outcome {
     let AuditCmd::Verify {
         db,
         copy_pub,
+        retired_copy_pub,
         against,
     } = cmd;
-    let public =
-        IssuerPublic::from_copy_text(&read_text(copy_pub, "copy-signing public key", 4096).map_err(usage)?)
-            .map_err(|e| usage(format!("`{}`: {e}", copy_pub.display())))?;
+    let ring = std::iter::once(copy_pub)
+        .chain(retired_copy_pub)
+        .map(|p| copy_public_of(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let saved = match against {
         Some(path) => {
             if !path.is_file() {
@@ -482,7 +511,7 @@ pub fn audit(cmd: &AuditCmd) -> Outcome {
         let head = store.audit_head().await.map_err(usage)?;
         Ok::<_, Failure>((entries, head))
     })?;
-    match audit::verify(&entries, head.as_ref(), &public, &saved) {
+    match audit::verify(&entries, head.as_ref(), &ring, &saved) {
         Ok(n) => {
             match &head {
                 Some(h) => println!(
@@ -512,9 +541,7 @@ pub fn copy(cmd: &CopyCmd) -> Outcome {
         image,
         public,
     } = cmd;
-    let key =
-        IssuerPublic::from_copy_text(&read_text(public, "copy-signing public key", 4096).map_err(usage)?)
-            .map_err(|e| usage(format!("`{}`: {e}", public.display())))?;
+    let key = copy_public_of(public)?;
     let text = read_text(record, "copy record", 1 << 20).map_err(usage)?;
     let copy: holoid_service::responses::Copy = serde_json::from_str(&text).map_err(|e| {
         usage(format!(
@@ -525,6 +552,17 @@ pub fn copy(cmd: &CopyCmd) -> Outcome {
     let png = std::fs::read(image).map_err(|e| usage(format!("cannot read `{}`: {e}", image.display())))?;
     let signature = holoid_core::encoding::from_hex::<64>(&copy.signature)
         .map_err(|_| Failure::Invalid("the copy's signature is not 64 bytes of hex".into()))?;
+    let named = serde_json::from_str::<holoid_service::responses::CopyRecordJson>(&copy.record_json)
+        .ok()
+        .and_then(|r| r.key_id);
+    if let Some(named) = named.filter(|id| *id != key.key_id()) {
+        return Err(Failure::Invalid(format!(
+            "the copy was signed by key {named}, and `{}` is key {}: give that key's public file \
+             (a retired copy key, if the service's key was rotated since)",
+            public.display(),
+            key.key_id()
+        )));
+    }
     if !holoid_service::copy::verify_record(&copy.record_json, &signature, &key) {
         return Err(Failure::Invalid(format!(
             "the copy's record is not signed by key {}: it was changed, or signed by another service",

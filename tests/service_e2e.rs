@@ -76,8 +76,13 @@ fn register(addr: SocketAddr, admin: &str) {
     register_over_http(addr, admin, &holoid_core::demo::DemoIdentity::generate(1));
 }
 
+/// A new copy of `check_id`: each call states a purpose of its own (one copy is kept per check
+/// and purpose).
 fn new_copy(addr: SocketAddr, token: &str, check_id: &str) -> std::io::Result<http::Response> {
-    let body = serde_json::json!({"check_id": check_id, "purpose": "account opening"}).to_string();
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let body =
+        serde_json::json!({"check_id": check_id, "purpose": format!("account opening {n}")}).to_string();
     http::request(
         addr,
         "POST",
@@ -249,8 +254,13 @@ fn photos_over_tcp_genuine_forgery_and_every_refusal() {
         code == Some(0) && text.contains("is genuine") && text.contains("image matches"),
         "{text}"
     );
+    // Another key than the one the record names: told which key the copy needs.
     let (code, text) = verify(&png, &other);
-    assert!(code == Some(1) && text.contains("not signed by key"), "{text}");
+    let wanted = copy_key().public().key_id();
+    assert!(
+        code == Some(1) && text.contains(&format!("signed by key {wanted}")),
+        "{text}"
+    );
     let mut changed = r.body.clone();
     let last = changed.len() - 20;
     changed[last] ^= 1;

@@ -160,7 +160,9 @@ fn main() {
         std::thread::spawn(move || {
             let mut refused = 0;
             while !stop.load(Ordering::Relaxed) {
-                let body = serde_json::json!({"check_id": check_id, "purpose": "load test"}).to_string();
+                // One copy is kept per check and purpose: a purpose of its own each time.
+                let purpose = format!("load test {}", acked.lock().unwrap().len() + refused);
+                let body = serde_json::json!({"check_id": check_id, "purpose": purpose}).to_string();
                 match http::request(
                     addr,
                     "POST",

@@ -496,9 +496,14 @@ async fn read_check_request(mut m: Multipart, max_images: usize) -> ApiResult<Ch
                 );
             }
             "credential_id" => {
-                let text =
-                    std::str::from_utf8(&data).map_err(|_| bad("`credential_id` is not text".into()))?;
-                req.credential_id = Some(text.trim().to_string());
+                let text = std::str::from_utf8(&data)
+                    .ok()
+                    .map(str::trim)
+                    .filter(|t| (1..=128).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_graphic()))
+                    .ok_or_else(|| {
+                        bad("`credential_id` must be 1 to 128 printable ASCII characters".into())
+                    })?;
+                req.credential_id = Some(text.to_string());
             }
             other => {
                 return Err(bad(format!(
@@ -618,6 +623,16 @@ async fn run_check(
                  own capture times, and check the clocks",
                 (t.0 as i64 - now).abs() / 1000,
                 max_age / 1000
+            ),
+        ));
+    }
+    if let Some(i) = (1..req.times.len()).find(|&i| req.times[i] < req.times[i - 1]) {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            format!(
+                "image {} was captured before image {}: send the frames in the order taken",
+                i + 1,
+                i
             ),
         ));
     }
@@ -1031,15 +1046,17 @@ struct NewCopy {
 
 fn copy_json(state: &AppState, c: &CopyRow) -> ApiResult<Copy> {
     let record: CopyRecordJson = serde_json::from_str(&c.record_json).map_err(bad_record)?;
-    let signed_ok = from_hex::<64>(&c.signature)
-        .is_ok_and(|s| copy::verify_record(&c.record_json, &s, &state.keys().copy_key.public()));
+    let ring = state.keys().copy_ring();
+    let signer = from_hex::<64>(&c.signature)
+        .ok()
+        .and_then(|s| copy::signing_key(&c.record_json, &s, &ring));
     Ok(Copy {
         id: c.id.clone(),
         record,
         record_json: c.record_json.clone(),
         signature: c.signature.clone(),
-        signature_valid: signed_ok,
-        public_key: to_hex(&state.keys().copy_key.public().to_bytes()),
+        signature_valid: signer.is_some(),
+        public_key: to_hex(&signer.unwrap_or(&ring[0]).to_bytes()),
         image_url: format!("/v1/copies/{}/image.png", c.id),
         expires_at: rfc3339(c.expires_ms),
     })
@@ -1058,10 +1075,10 @@ async fn create_copy(
         ));
     };
     let purpose = new.purpose.trim().to_string();
-    if purpose.is_empty() || purpose.chars().count() > 200 {
+    if purpose.is_empty() || purpose.chars().count() > 200 || purpose.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "bad_purpose",
-            "state the purpose in 1 to 200 characters",
+            "state the purpose in 1 to 200 characters, on one line, without control characters",
         ));
     }
     let check = of_my_office(&p, state.store().check(&new.check_id).await?, "check", |c| {
@@ -1076,6 +1093,10 @@ async fn create_copy(
                 check.decision
             ),
         ));
+    }
+    let purpose_key = copy::purpose_key(&purpose);
+    if let Some(first) = state.store().copy_for(&check.id, &purpose_key).await? {
+        return first_copy(&state, &p, first).await;
     }
     let now = now_ms();
     let window = state.config().copy_window.as_millis() as i64;
@@ -1105,6 +1126,7 @@ async fn create_copy(
         created: UnixMillis(now as u64),
         expires: UnixMillis((now + retention) as u64),
         image_sha256: String::new(),
+        key_id: state.keys().copy_key.public().key_id(),
     };
     let image_png = {
         let r = record.clone();
@@ -1131,17 +1153,60 @@ async fn create_copy(
         record_json,
         signature,
     };
-    state
+    let made = state
         .store()
         .insert_copy(
             &row,
+            &purpose_key,
             &image_png,
             event(&p, "copy_create", &copy_id),
             &state.keys().copy_key,
         )
         .await?;
+    if !made {
+        // Another request made this check's copy for this purpose meanwhile.
+        let first = state.store().copy_for(&row.check_id, &purpose_key).await?;
+        let first = first.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the copy for this check and purpose vanished",
+            )
+        })?;
+        return first_copy(&state, &p, first).await;
+    }
     state.metrics().copy_created();
     Ok((StatusCode::CREATED, Json(copy_json(&state, &row)?)).into_response())
+}
+
+/// The copy already made of a check for a purpose, answered (200, not 201) in place of a
+/// second one; a read of it, so audited.
+async fn first_copy(state: &AppState, p: &Principal, first: CopyRow) -> ApiResult<Response> {
+    read_audited(state, p, "copy_read", &first.id).await?;
+    Ok((StatusCode::OK, Json(copy_json(state, &first)?)).into_response())
+}
+
+/// The query parameter `key` as a whole number in `range`; `default` when absent.
+fn query_number(
+    q: &HashMap<String, String>,
+    key: &str,
+    default: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> ApiResult<i64> {
+    let Some(v) = q.get(key) else {
+        return Ok(default);
+    };
+    match v.parse::<i64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ApiError::bad_request(
+            "bad_request",
+            format!(
+                "`{key}` must be a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        )),
+    }
 }
 
 /// A copy the principal may see.
@@ -1192,6 +1257,9 @@ async fn delete_copy(
         .delete_copy(&id, event(&p, "copy_delete", &id), &state.keys().copy_key)
         .await?
     {
+        if let Err(e) = state.store().scrub().await {
+            eprintln!("holoid serve: the deleted copy {id} may linger in the write-ahead log: {e}");
+        }
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("copy"))
@@ -1212,17 +1280,8 @@ async fn list_copies(
             return Err(ApiError::bad_request("bad_request", "name the office: ?office=…"));
         }
     };
-    let number = |k: &str, default: i64| -> ApiResult<i64> {
-        q.get(k).map_or(Ok(default), |v| {
-            v.parse()
-                .map_err(|_| ApiError::bad_request("bad_request", format!("`{k}` must be a whole number")))
-        })
-    };
-    let limit = number("limit", 20)?;
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request("bad_request", "`limit` must be 1 to 100"));
-    }
-    let before = number("before", i64::MAX)?;
+    let limit = query_number(&q, "limit", 20, 1..=100)?;
+    let before = query_number(&q, "before", i64::MAX, 0..=i64::MAX)?;
     read_audited(&state, &p, "copy_list", &office).await?;
     let rows = state.store().list_copies(&office, before, limit).await?;
     let next = (rows.len() as i64 == limit)
@@ -1307,17 +1366,15 @@ async fn audit_log(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<AuditPage>> {
     require(&p, &[Role::Auditor])?;
-    let after: i64 = q.get("after").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let limit: i64 = q
-        .get("limit")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100)
-        .clamp(1, 1000);
+    let after = query_number(&q, "after", 0, 0..=i64::MAX)?;
+    let limit = query_number(&q, "limit", 100, 1..=1000)?;
     let all = state.store().all_audit_entries().await?;
-    let key = state.keys().copy_key.public();
-    let head = state.store().observe_audit_head(&key).await?;
+    let head = state
+        .store()
+        .observe_audit_head(&state.keys().copy_key.public())
+        .await?;
     let seen: Vec<_> = state.store().known_head().into_iter().collect();
-    let verification = audit::verify(&all, head.as_ref(), &key, &seen);
+    let verification = audit::verify(&all, head.as_ref(), &state.keys().copy_ring(), &seen);
     let entries = all
         .iter()
         .filter(|e| e.seq > after)

@@ -166,6 +166,11 @@ impl TreeHead {
         self.key_id == key.key_id() && key.verify(&self.message(), &self.signature)
     }
 
+    /// Whether one of `keys` (the current copy key and retired ones) signed this head.
+    pub fn is_signed_by_any(&self, keys: &[IssuerPublic]) -> bool {
+        keys.iter().any(|k| self.is_signed_by(k))
+    }
+
     /// The log id as hex.
     pub fn log_id_hex(&self) -> String {
         holoid_core::encoding::to_hex(&self.log_id)
@@ -397,7 +402,8 @@ impl fmt::Display for AuditBreak {
             AuditBreak::NoHead => write!(f, "the log has entries but no signed head"),
             AuditBreak::BadSavedHead { size } => write!(
                 f,
-                "the saved head of {size} entries is not signed by the service's key"
+                "the saved head of {size} entries is not signed by the service's key (nor by a \
+                 retired copy key given: --retired-copy-pub after a rotation)"
             ),
             AuditBreak::Wiped { saved } => write!(
                 f,
@@ -439,15 +445,16 @@ fn original_seq(entries: &[AuditEntry], at: usize) -> Option<i64> {
 }
 
 /// Checks the entries, read in sequence order, against the signed head and the service's
-/// public key, and against heads saved earlier (`saved`: from `GET /v1/audit/head` or a
-/// witness file); returns the number of entries on success.
+/// public copy keys (`keys`: the current one and retired ones, each head checked against the
+/// key its key id names), and against heads saved earlier (`saved`: from `GET
+/// /v1/audit/head` or a witness file); returns the number of entries on success.
 pub fn verify(
     entries: &[AuditEntry],
     head: Option<&TreeHead>,
-    key: &IssuerPublic,
+    keys: &[IssuerPublic],
     saved: &[TreeHead],
 ) -> Result<i64, AuditBreak> {
-    if let Some(bad) = saved.iter().find(|s| !s.is_signed_by(key)) {
+    if let Some(bad) = saved.iter().find(|s| !s.is_signed_by_any(keys)) {
         return Err(AuditBreak::BadSavedHead { size: bad.size });
     }
     if let Some(head) = head
@@ -505,7 +512,7 @@ pub fn verify(
             _ => Err(AuditBreak::NoHead),
         };
     };
-    if !head.is_signed_by(key) {
+    if !head.is_signed_by_any(keys) {
         return Err(AuditBreak::BadHeadSignature);
     }
     if head.size != last || head.last_entry_hash != prev || head.root != frontier.root() {
@@ -605,24 +612,24 @@ mod tests {
     #[test]
     fn an_intact_log_verifies_and_every_tampering_is_named() {
         let key = IssuerSecret::from_bytes([7; 32]);
-        let public = key.public();
+        let ring = [key.public()];
         let (entries, head) = chain(5, &key);
-        assert_eq!(verify(&entries, Some(&head), &public, &[]), Ok(5));
-        assert_eq!(verify(&[], None, &public, &[]), Ok(0));
+        assert_eq!(verify(&entries, Some(&head), &ring, &[]), Ok(5));
+        assert_eq!(verify(&[], None, &ring, &[]), Ok(0));
         let json = serde_json::to_string(&head).unwrap();
         assert_eq!(serde_json::from_str::<TreeHead>(&json).unwrap(), head);
 
         let mut edited = entries.clone();
         edited[2].event.office = "busan".into();
         assert_eq!(
-            verify(&edited, Some(&head), &public, &[]),
+            verify(&edited, Some(&head), &ring, &[]),
             Err(AuditBreak::Edited { seq: 3 })
         );
 
         let mut deleted = entries.clone();
         deleted.remove(1);
         assert_eq!(
-            verify(&deleted, Some(&head), &public, &[]),
+            verify(&deleted, Some(&head), &ring, &[]),
             Err(AuditBreak::Gap {
                 expected: 2,
                 found: 3
@@ -635,7 +642,7 @@ mod tests {
         reordered[1].seq = 2;
         reordered[2].seq = 3;
         assert_eq!(
-            verify(&reordered, Some(&head), &public, &[]),
+            verify(&reordered, Some(&head), &ring, &[]),
             Err(AuditBreak::Reordered { seq: 2, was: 3 })
         );
 
@@ -644,57 +651,52 @@ mod tests {
         forged[3].event.subject = "other".into();
         forged[3].hash = entry_hash(&forged[3].prev_hash, 4, &forged[3].event);
         assert_eq!(
-            verify(&forged, Some(&head), &public, &[]),
+            verify(&forged, Some(&head), &ring, &[]),
             Err(AuditBreak::Unlinked { seq: 5 })
         );
 
         let mut cut = entries.clone();
         cut.pop();
         assert_eq!(
-            verify(&cut, Some(&head), &public, &[]),
+            verify(&cut, Some(&head), &ring, &[]),
             Err(AuditBreak::HeadMismatch { last: 4, head: 5 })
         );
 
         let other = IssuerSecret::from_bytes([8; 32]);
         let (_, forged_head) = chain(5, &other);
         assert_eq!(
-            verify(&entries, Some(&forged_head), &public, &[]),
+            verify(&entries, Some(&forged_head), &ring, &[]),
             Err(AuditBreak::BadHeadSignature)
         );
         let mut resigned = head.clone();
         resigned.time_ms += 1;
         assert_eq!(
-            verify(&entries, Some(&resigned), &public, &[]),
+            verify(&entries, Some(&resigned), &ring, &[]),
             Err(AuditBreak::BadHeadSignature)
         );
-        assert_eq!(verify(&entries, None, &public, &[]), Err(AuditBreak::NoHead));
+        assert_eq!(verify(&entries, None, &ring, &[]), Err(AuditBreak::NoHead));
     }
 
     #[test]
     fn a_saved_head_catches_a_wipe_a_rollback_a_replacement_and_a_rewrite() {
         let key = IssuerSecret::from_bytes([7; 32]);
-        let public = key.public();
+        let ring = [key.public()];
         let (entries, head) = chain(6, &key);
         let (_, older) = chain(4, &key);
         assert_eq!(
-            verify(&entries, Some(&head), &public, &[older.clone(), head.clone()]),
+            verify(&entries, Some(&head), &ring, &[older.clone(), head.clone()]),
             Ok(6)
         );
 
         // Wiped: no entries, the head row back to its initial state.
         assert_eq!(
-            verify(&[], None, &public, std::slice::from_ref(&head)),
+            verify(&[], None, &ring, std::slice::from_ref(&head)),
             Err(AuditBreak::Wiped { saved: 6 })
         );
         // Rolled back: the database as it was at 4 entries, head row included.
         let (old_entries, old_head) = chain(4, &key);
         assert_eq!(
-            verify(
-                &old_entries,
-                Some(&old_head),
-                &public,
-                std::slice::from_ref(&head)
-            ),
+            verify(&old_entries, Some(&old_head), &ring, std::slice::from_ref(&head)),
             Err(AuditBreak::RolledBack { size: 4, saved: 6 })
         );
         // Replaced: a new log begun under another id.
@@ -702,7 +704,7 @@ mod tests {
         new_log.log_id = [9; LOG_ID_LEN];
         new_log.signature = key.sign(&new_log.message());
         assert_eq!(
-            verify(&entries, Some(&new_log), &public, std::slice::from_ref(&head)),
+            verify(&entries, Some(&new_log), &ring, std::slice::from_ref(&head)),
             Err(AuditBreak::Replaced {
                 saved: head.log_id_hex(),
                 found: new_log.log_id_hex()
@@ -723,16 +725,45 @@ mod tests {
             }),
             &key,
         );
-        assert_eq!(verify(&rewritten, Some(&resigned), &public, &[]), Ok(6));
+        assert_eq!(verify(&rewritten, Some(&resigned), &ring, &[]), Ok(6));
         assert_eq!(
-            verify(&rewritten, Some(&resigned), &public, &[older]),
+            verify(&rewritten, Some(&resigned), &ring, &[older]),
             Err(AuditBreak::Rewritten { size: 4 })
         );
         // A saved head not signed by the service is no evidence.
         let (_, foreign) = chain(3, &IssuerSecret::from_bytes([8; 32]));
         assert_eq!(
-            verify(&entries, Some(&head), &public, &[foreign]),
+            verify(&entries, Some(&head), &ring, &[foreign]),
             Err(AuditBreak::BadSavedHead { size: 3 })
+        );
+    }
+
+    #[test]
+    fn heads_signed_by_a_retired_key_verify_only_with_it_in_the_ring() {
+        let (old, new) = (
+            IssuerSecret::from_bytes([7; 32]),
+            IssuerSecret::from_bytes([8; 32]),
+        );
+        let (entries, saved) = chain(4, &old);
+        let (entries, head) = log_of(
+            entries.iter().map(|e| e.event.clone()).chain((4..6).map(event)),
+            &new,
+        );
+        let ring = [new.public(), old.public()];
+        assert_eq!(
+            verify(&entries, Some(&head), &ring, std::slice::from_ref(&saved)),
+            Ok(6)
+        );
+        assert_eq!(
+            verify(&entries, Some(&head), &ring[..1], std::slice::from_ref(&saved)),
+            Err(AuditBreak::BadSavedHead { size: 4 })
+        );
+        // A head naming the new key's id but signed by the old key is not accepted.
+        let mut forged = head.clone();
+        forged.signature = old.sign(&forged.message());
+        assert_eq!(
+            verify(&entries, Some(&forged), &ring, &[]),
+            Err(AuditBreak::BadHeadSignature)
         );
     }
 }

@@ -35,6 +35,8 @@ pub struct CopyRecord {
     pub expires: UnixMillis,
     /// SHA-256 of the copy's PNG, hex.
     pub image_sha256: String,
+    /// The signing key's id ([`IssuerPublic::key_id`]).
+    pub key_id: String,
 }
 
 impl CopyRecord {
@@ -51,6 +53,7 @@ impl CopyRecord {
             created_at: self.created.to_rfc3339(),
             expires_at: self.expires.to_rfc3339(),
             image_sha256: self.image_sha256.clone(),
+            key_id: Some(self.key_id.clone()),
         }
     }
 
@@ -76,6 +79,32 @@ pub fn sign_record(record_json: &str, key: &IssuerSecret) -> [u8; 64] {
 /// Whether `signature` is the copy key's signature of `record_json`.
 pub fn verify_record(record_json: &str, signature: &[u8; 64], key: &IssuerPublic) -> bool {
     key.verify(&signed_message(record_json), signature)
+}
+
+/// The key among `keys` (the current copy key first, then retired ones) that verifies a
+/// stored record's signature: the one its key id names, or for a record from before key ids,
+/// any of them.
+pub fn signing_key<'k>(
+    record_json: &str,
+    signature: &[u8; 64],
+    keys: &'k [IssuerPublic],
+) -> Option<&'k IssuerPublic> {
+    let named = serde_json::from_str::<CopyRecordJson>(record_json)
+        .ok()
+        .and_then(|r| r.key_id);
+    keys.iter()
+        .filter(|k| named.as_ref().is_none_or(|id| *id == k.key_id()))
+        .find(|k| verify_record(record_json, signature, k))
+}
+
+/// What makes two copies of one check "the same purpose": the purpose with its whitespace
+/// collapsed and in lower case. One copy is kept per check and purpose.
+pub fn purpose_key(purpose: &str) -> String {
+    purpose
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// SHA-256 of bytes, hex.
@@ -160,6 +189,7 @@ mod tests {
             created: UnixMillis(1_795_603_792_000),
             expires: UnixMillis(1_798_195_792_000),
             image_sha256: "00".repeat(32),
+            key_id: IssuerSecret::from_bytes([3; 32]).public().key_id(),
         }
     }
 
@@ -168,6 +198,7 @@ mod tests {
         let r = record();
         let j = r.to_json();
         assert!(j.starts_with("{\"check_id\":\"k1\",\"copy_id\":\"c1\""), "{j}");
+        assert!(j.contains(&format!("\"key_id\":\"{}\"", r.key_id)), "{j}");
         let key = IssuerSecret::from_bytes([3; 32]);
         let sig = sign_record(&j, &key);
         assert!(verify_record(&j, &sig, &key.public()));
@@ -177,6 +208,35 @@ mod tests {
             &sig,
             &IssuerSecret::from_bytes([4; 32]).public()
         ));
+    }
+
+    #[test]
+    fn the_key_id_picks_the_retired_key_that_signed() {
+        let (old, new) = (
+            IssuerSecret::from_bytes([3; 32]),
+            IssuerSecret::from_bytes([4; 32]),
+        );
+        let ring = [new.public(), old.public()];
+        let j = record().to_json();
+        let sig = sign_record(&j, &old);
+        assert_eq!(signing_key(&j, &sig, &ring), Some(&ring[1]));
+        assert_eq!(signing_key(&j, &sig, &ring[..1]), None);
+        // A record naming another key is not checked against the keys it does not name.
+        let renamed = j.replace(&old.public().key_id(), &new.public().key_id());
+        let sig = sign_record(&renamed, &old);
+        assert_eq!(signing_key(&renamed, &sig, &ring), None);
+        // A record from before key ids: any key of the ring.
+        let mut legacy: serde_json::Value = serde_json::from_str(&j).unwrap();
+        legacy.as_object_mut().unwrap().remove("key_id");
+        let legacy = legacy.to_string();
+        let sig = sign_record(&legacy, &old);
+        assert_eq!(signing_key(&legacy, &sig, &ring), Some(&ring[1]));
+    }
+
+    #[test]
+    fn purposes_differ_by_words_not_by_spacing_or_case() {
+        assert_eq!(purpose_key("  Bank   account\topening "), "bank account opening");
+        assert_ne!(purpose_key("bank account"), purpose_key("bank loan"));
     }
 
     #[test]

@@ -121,9 +121,22 @@ pub struct ServiceKeys {
     pub issuer: IssuerPublic,
     /// The service's own key: signs copies and audit heads.
     pub copy_key: IssuerSecret,
+    /// Copy keys used before this one (`holoid serve --retired-copy-pub`): copies they signed
+    /// still verify, and the audit head one of them signed is checked in full and signed
+    /// again with `copy_key` at start.
+    pub retired_copy_keys: Vec<IssuerPublic>,
     /// The issuer's signing key, when this service issues (`holoid serve --issuer-key`): it
     /// signs the status lists. Without it no lists are published.
     pub issuer_secret: Option<IssuerSecret>,
+}
+
+impl ServiceKeys {
+    /// The public copy keys: the current one first, then the retired ones.
+    pub fn copy_ring(&self) -> Vec<IssuerPublic> {
+        std::iter::once(self.copy_key.public())
+            .chain(self.retired_copy_keys.iter().copied())
+            .collect()
+    }
 }
 
 /// A signed status list kept until the statuses change or half its ttl has passed.
@@ -238,27 +251,49 @@ impl AppState {
     pub async fn start_audit(&self) -> Result<audit::TreeHead, String> {
         let store = self.store();
         let key = &self.keys().copy_key;
-        let public = key.public();
+        let ring = self.keys().copy_ring();
         let saved = match &self.config().audit_witness {
             Some(path) => witness::read(path).map_err(|e| store.refuse(e.to_string()).to_string())?,
             None => Vec::new(),
         };
-        if let Some(bad) = saved.iter().find(|h| !h.is_signed_by(&public)) {
+        if let Some(bad) = saved.iter().find(|h| !h.is_signed_by_any(&ring)) {
             let why = format!(
-                "a head in the witness file (size {}) is not signed by this server's key {}",
+                "a head in the witness file (size {}) is signed by key {}: neither this server's key {} nor a retired key given with --retired-copy-pub",
                 bad.size,
-                public.key_id()
+                bad.key_id,
+                ring[0].key_id()
             );
             return Err(store.refuse(why).to_string());
         }
         for head in &saved {
             store.know_head(head);
         }
-        let head = store.prepare_audit(key).await.map_err(|e| e.to_string())?;
+        let before = store.audit_head().await.ok().flatten();
+        let head = store
+            .prepare_audit(key, &self.keys().retired_copy_keys)
+            .await
+            .map_err(|e| e.to_string())?;
         let entries = store.all_audit_entries().await.map_err(|e| e.to_string())?;
-        audit::verify(&entries, Some(&head), &public, &saved)
+        audit::verify(&entries, Some(&head), &ring, &saved)
             .map_err(|b| store.refuse(b.to_string()).to_string())?;
-        Ok(head)
+        match before {
+            Some(old) if old.key_id != head.key_id => {
+                let rotation = audit::AuditEvent {
+                    at_ms: store::now_ms(),
+                    actor: "holoid serve".into(),
+                    office: String::new(),
+                    action: "copy_key_rotate".into(),
+                    subject: format!("{} -> {}", old.key_id, head.key_id),
+                };
+                store.audit(rotation, key).await.map_err(|e| e.to_string())?;
+                store
+                    .audit_head()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| "the audit head vanished after the key rotation".to_string())
+            }
+            _ => Ok(head),
+        }
     }
 
     /// The newest head in the witness file, if there is one.

@@ -123,6 +123,11 @@ pub struct CopyRecordJson {
     pub expires_at: String,
     /// SHA-256 of the copy's PNG, hex.
     pub image_sha256: String,
+    /// [`holoid_core::keys::IssuerPublic::key_id`] of the copy key that signed (absent in
+    /// records made before key ids): after the key is rotated, old copies are checked with the
+    /// retired key of this id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 /// A verified digital copy (`POST /v1/copies`, `GET /v1/copies/{id}`, the list).
@@ -138,7 +143,8 @@ pub struct Copy {
     pub signature: String,
     /// Whether the signature verifies with `public_key`.
     pub signature_valid: bool,
-    /// The service's copy key, hex.
+    /// The copy key that signed (the current one or a retired one, by the record's key id),
+    /// hex; the current key when no known key verifies the signature.
     pub public_key: String,
     /// Where the copy's image is.
     pub image_url: String,

@@ -332,6 +332,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
         created_ms BIGINT NOT NULL);
      CREATE INDEX frames_seen_created ON frames_seen (created_ms)",
     ),
+    (
+        7,
+        // Copies made before this step keep a NULL purpose key (NULLs never collide).
+        "ALTER TABLE copies ADD COLUMN purpose_key TEXT;
+     CREATE UNIQUE INDEX copies_check_purpose ON copies (check_id, purpose_key)",
+    ),
 ];
 
 /// The audit head row as stored.
@@ -395,6 +401,9 @@ impl Store {
                     conn.execute("PRAGMA journal_mode=WAL").await?;
                     conn.execute("PRAGMA synchronous=FULL").await?;
                     conn.execute("PRAGMA busy_timeout=10000").await?;
+                    // Deleted rows (expired checks, card images, copies) are overwritten with
+                    // zeros, not left readable in free pages of the file.
+                    conn.execute("PRAGMA secure_delete=ON").await?;
                     Ok(())
                 })
             })
@@ -569,8 +578,17 @@ impl Store {
         key: &IssuerPublic,
     ) -> Result<Frontier, StoreError> {
         if !head.is_signed_by(key) {
+            let why = if head.key_id != key.key_id() {
+                format!(
+                    "it names key {}: if that was this server's copy key before a rotation, start \
+                     with --retired-copy-pub and its public file; otherwise ",
+                    head.key_id
+                )
+            } else {
+                String::new()
+            };
             return Err(self.refuse(format!(
-                "the stored audit head (size {}) is not signed by this server's key {}: the head row was rewritten",
+                "the stored audit head (size {}) is not signed by this server's key {}: {why}the head row was rewritten",
                 head.size,
                 key.key_id()
             )));
@@ -659,9 +677,54 @@ impl Store {
         Ok((head, frontier))
     }
 
-    /// Makes sure the log has a signed tree head (a new log's, or an upgraded version-1 log's)
-    /// and that it passes the checks made before an append; returns it.
-    pub async fn prepare_audit(&self, key: &IssuerSecret) -> Result<TreeHead, StoreError> {
+    /// After the copy key is rotated: the stored head, signed by a `retired` key, and the whole
+    /// log are verified (against the newest head seen), and the same tree is signed again with
+    /// `key`. Only the current key's heads pass the checks made before each append, so a
+    /// retired (perhaps leaked) key can sign nothing the server will build on after this.
+    async fn rotate_head(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        head: &TreeHead,
+        frontier: &str,
+        key: &IssuerSecret,
+        retired: &[IssuerPublic],
+    ) -> Result<TreeHead, StoreError> {
+        let Some(frontier) = Frontier::from_text(head.size, frontier).filter(|f| f.root() == head.root)
+        else {
+            return Err(self.refuse(
+                "the stored tree edge does not give the signed root: the head row was edited".into(),
+            ));
+        };
+        let ring: Vec<IssuerPublic> = std::iter::once(key.public())
+            .chain(retired.iter().copied())
+            .collect();
+        let entries = entries_upto(tx, i64::MAX).await?;
+        let floor: Vec<TreeHead> = self.known_head().into_iter().collect();
+        audit::verify(&entries, Some(head), &ring, &floor).map_err(|b| {
+            self.refuse(format!(
+                "the audit log signed by the retired key {} does not verify: {b}",
+                head.key_id
+            ))
+        })?;
+        let rotated = TreeHead::sign(
+            head.log_id,
+            &frontier,
+            head.last_entry_hash,
+            now_ms().max(head.time_ms),
+            key,
+        );
+        Self::write_head(tx, &rotated, &frontier).await?;
+        Ok(rotated)
+    }
+
+    /// Makes sure the log has a signed tree head (a new log's, an upgraded version-1 log's, or
+    /// the head a `retired` copy key signed, checked and signed again with `key`) and that it
+    /// passes the checks made before an append; returns it.
+    pub async fn prepare_audit(
+        &self,
+        key: &IssuerSecret,
+        retired: &[IssuerPublic],
+    ) -> Result<TreeHead, StoreError> {
         let (_w, mut tx) = self.begin_write().await?;
         let head = match self.locked_head(&mut tx).await? {
             HeadRow::Initial => {
@@ -672,6 +735,18 @@ impl Store {
             }
             HeadRow::Legacy { seq, hash, signature } => {
                 self.upgrade_legacy(&mut tx, seq, hash, &signature, key).await?.0
+            }
+            // Once a head signed by the current key has been seen (in the witness file), the
+            // rotation is over: a retired key's head is then a forgery, not a rotation.
+            HeadRow::Tree { head, frontier }
+                if !head.is_signed_by(&key.public())
+                    && head.is_signed_by_any(retired)
+                    && !self.known_head().is_some_and(|h| h.is_signed_by(&key.public())) =>
+            {
+                let rotated = self.rotate_head(&mut tx, &head, &frontier, key, retired).await?;
+                self.check_head(&mut tx, &rotated, &frontier, &key.public())
+                    .await?;
+                rotated
             }
             HeadRow::Tree { head, frontier } => {
                 self.check_head(&mut tx, &head, &frontier, &key.public()).await?;
@@ -1341,18 +1416,21 @@ impl Store {
         .transpose()
     }
 
-    /// Stores a copy with its audit entry; durable when this returns.
+    /// Stores a copy with its audit entry; durable when this returns. One copy is kept per
+    /// check and purpose (`purpose_key`, see [`crate::copy::purpose_key`]): false, and nothing
+    /// stored, when that check already has a copy for that purpose.
     pub async fn insert_copy(
         &self,
         c: &CopyRow,
+        purpose_key: &str,
         image_png: &[u8],
         event: AuditEvent,
         key: &IssuerSecret,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let (_w, mut tx) = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO copies (id, check_id, office, created_ms, expires_ms, image_png, record_json, signature) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        let stored = sqlx::query(
+            "INSERT INTO copies (id, check_id, office, created_ms, expires_ms, image_png, record_json, signature, purpose_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (check_id, purpose_key) DO NOTHING",
         )
         .bind(c.id.clone())
         .bind(c.check_id.clone())
@@ -1362,11 +1440,31 @@ impl Store {
         .bind(image_png.to_vec())
         .bind(c.record_json.clone())
         .bind(c.signature.clone())
+        .bind(purpose_key.to_string())
         .execute(&mut *tx)
-        .await
-        ?;
+        .await?
+        .rows_affected();
+        if stored == 0 {
+            return Ok(false);
+        }
         self.append_audit(&mut tx, event, key).await?;
-        tx.commit().await.map_err(StoreError::from)
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The copy made of `check_id` for the purpose `purpose_key`, if there is one.
+    pub async fn copy_for(&self, check_id: &str, purpose_key: &str) -> Result<Option<CopyRow>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {} FROM copies WHERE check_id = $1 AND purpose_key = $2",
+            Self::COPY_COLUMNS
+        ))
+        .bind(check_id.to_string())
+        .bind(purpose_key.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(Self::copy_row)
+        .transpose()
     }
 
     fn copy_row(r: &AnyRow) -> Result<CopyRow, StoreError> {
@@ -1523,7 +1621,21 @@ impl Store {
                 tx.commit().await?;
             }
         }
+        self.scrub().await?;
         Ok(n)
+    }
+
+    /// SQLite: moves the write-ahead log into the database file and empties it, so rows just
+    /// deleted (overwritten with zeros there: `secure_delete`) leave no older copy in the log.
+    /// PostgreSQL: nothing here (dead rows go at its next vacuum; docs/service.md).
+    pub async fn scrub(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            let _w = self.write_lock.lock().await;
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_all(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// How many copies are stored.

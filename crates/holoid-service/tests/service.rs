@@ -182,6 +182,7 @@ fn full_examples() -> Vec<(&'static str, serde_json::Value)> {
         created_at: "t".into(),
         expires_at: "t".into(),
         image_sha256: "00".into(),
+        key_id: Some("0123456789abcdef".into()),
     };
     let copy = Copy {
         id: "c".into(),
@@ -702,10 +703,18 @@ async fn copies_are_made_from_genuine_checks_and_kept_to_their_office() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
 
     let mut ids = Vec::new();
-    for _ in 0..3 {
-        let (s, _, b) = call(&w.app, "POST", "/v1/copies", Some(&t.officer), body(&genuine)).await;
+    for purpose in ["bank account opening", "loan", "lease"] {
+        let (s, _, b) = call(
+            &w.app,
+            "POST",
+            "/v1/copies",
+            Some(&t.officer),
+            copy_body(&genuine, purpose),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
         let c = json(&b);
+        assert_eq!(c["record"]["key_id"], copy_key().public().key_id());
         assert_eq!(c["signature_valid"], true);
         assert_eq!(c["record"]["office"], "seoul");
         assert_eq!(c["record"]["officer"], "Kim Officer");
@@ -722,6 +731,33 @@ async fn copies_are_made_from_genuine_checks_and_kept_to_their_office() {
         ));
         ids.push(c["id"].as_str().unwrap().to_string());
     }
+    // One copy per check and purpose: asking again (whatever the spacing and case) answers
+    // the first copy, 200 not 201, and stores nothing.
+    let before = w
+        .state
+        .store()
+        .list_copies("seoul", i64::MAX, 100)
+        .await
+        .unwrap()
+        .len();
+    let (s, _, b) = call(
+        &w.app,
+        "POST",
+        "/v1/copies",
+        Some(&t.officer),
+        copy_body(&genuine, "  Bank  Account opening"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(json(&b)["id"], ids[0].as_str());
+    let after = w
+        .state
+        .store()
+        .list_copies("seoul", i64::MAX, 100)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
     let id = &ids[0];
     let (s, h, png) = call(
         &w.app,
@@ -936,7 +972,7 @@ async fn retention_deletes_expired_copies_and_audits_it() {
         "the check is kept"
     );
     let head = w.state.store().audit_head().await.unwrap();
-    assert!(audit::verify(&entries, head.as_ref(), &copy_key().public(), &[]).is_ok());
+    assert!(audit::verify(&entries, head.as_ref(), &[copy_key().public()], &[]).is_ok());
 }
 
 /// Four audited writes, then the log as the store reads it back.
@@ -962,7 +998,7 @@ async fn append(store: &Store, i: i64) -> Result<audit::AuditEntry, holoid_servi
 async fn verify(store: &Store, saved: &[audit::TreeHead]) -> Result<i64, AuditBreak> {
     let entries = store.all_audit_entries().await.unwrap();
     let head = store.audit_head().await.unwrap();
-    audit::verify(&entries, head.as_ref(), &copy_key().public(), saved)
+    audit::verify(&entries, head.as_ref(), &[copy_key().public()], saved)
 }
 
 /// The head row as it is now, as statements that put it back.
@@ -1144,7 +1180,7 @@ async fn tampering_is_caught(url_for: impl Fn(&str) -> String) {
         audit::verify(
             &entries,
             Some(&resigned),
-            &copy_key().public(),
+            &[copy_key().public()],
             std::slice::from_ref(&saved)
         ),
         Err(AuditBreak::Rewritten { size: 4 })
@@ -1190,21 +1226,37 @@ async fn storage_round_trip(url: &str) {
         Some(true)
     );
     let mut copies = Vec::new();
-    for _ in 0..5 {
+    for i in 0..5 {
         let (s, _, b) = call(
             &w.app,
             "POST",
             "/v1/copies",
             Some(&w.tokens.officer),
-            copy_body(&check, "lease"),
+            copy_body(&check, &format!("lease {i}")),
         )
         .await;
         assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
         copies.push(json(&b)["id"].as_str().unwrap().to_string());
     }
-    assert_eq!(store.count_copies().await.unwrap(), 5);
+    // Two requests at once for one purpose: one copy made (201), the other answered with it.
+    let same = || {
+        call(
+            &w.app,
+            "POST",
+            "/v1/copies",
+            Some(&w.tokens.officer),
+            copy_body(&check, "deposit"),
+        )
+    };
+    let (a, b) = tokio::join!(same(), same());
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED]);
+    assert_eq!(json(&a.2)["id"], json(&b.2)["id"]);
+    copies.push(json(&a.2)["id"].as_str().unwrap().to_string());
+    assert_eq!(store.count_copies().await.unwrap(), 6);
     let listed = store.list_copies("seoul", i64::MAX, 100).await.unwrap();
-    assert_eq!(listed.len(), 5);
+    assert_eq!(listed.len(), 6);
     assert!(listed.windows(2).all(|p| p[0].created_ms >= p[1].created_ms));
     assert!(
         store
@@ -1213,12 +1265,56 @@ async fn storage_round_trip(url: &str) {
             .unwrap()
             .is_some_and(|png| png.starts_with(b"\x89PNG"))
     );
-    // Four tokens made, two registrations, a check, five copies.
-    assert_eq!(verify(store, &[]).await, Ok(4 + 2 + 1 + 5));
+    // Four tokens made, two registrations, a check, six copies, the first copy read again.
+    assert_eq!(verify(store, &[]).await, Ok(4 + 2 + 1 + 6 + 1));
     // Reopening runs no migration twice and keeps everything.
     let again = Store::open(url).await.unwrap();
-    assert_eq!(again.count_copies().await.unwrap(), 5);
-    assert_eq!(verify(&again, &[]).await, Ok(12));
+    assert_eq!(again.count_copies().await.unwrap(), 6);
+    assert_eq!(verify(&again, &[]).await, Ok(14));
+    // A deleted copy's image is gone from the SQLite files, not left in free pages or the log.
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        // Pieces of its PNG found in no other copy's (a piece may straddle two pages).
+        let png = store.copy_image(&copies[1]).await.unwrap().unwrap();
+        let mut others = Vec::new();
+        for c in copies.iter().filter(|c| *c != &copies[1]) {
+            others.push(store.copy_image(c).await.unwrap().unwrap());
+        }
+        // (The footer's text, drawn last, is what differs: the pieces come from the PNG's end.)
+        let pieces: Vec<&[u8]> = (0..64)
+            .map(|i| &png[png.len() * 3 / 4 + i * (png.len() / 4 - 32) / 64..][..24])
+            .filter(|p| !others.iter().any(|o| o.windows(24).any(|w| w == *p)))
+            .collect();
+        assert!(
+            pieces.len() >= 8,
+            "only {} pieces are the copy's own",
+            pieces.len()
+        );
+        let found = || {
+            let files: Vec<Vec<u8>> = ["", "-wal"]
+                .iter()
+                .filter_map(|suffix| std::fs::read(format!("{path}{suffix}")).ok())
+                .collect();
+            pieces
+                .iter()
+                .filter(|p| files.iter().any(|f| f.windows(24).any(|w| w == **p)))
+                .count()
+        };
+        store.scrub().await.unwrap();
+        assert!(
+            found() >= pieces.len() / 2,
+            "the copy's image is in the file before it is deleted"
+        );
+        let (s, _, _) = call(
+            &w.app,
+            "DELETE",
+            &format!("/v1/copies/{}", copies[1]),
+            Some(&w.tokens.officer),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        assert_eq!(found(), 0, "a deleted copy's image is still readable in {path}");
+    }
 }
 
 #[tokio::test]
@@ -1609,6 +1705,160 @@ async fn heads_proofs_and_the_witness_catch_a_rollback_at_start() {
         Ok(base + 3),
         "nothing was appended"
     );
+}
+
+/// Rotating the copy key: copies the old key signed still verify (by the key id in their
+/// record); at the first start with the new key, the head the old key signed is checked with
+/// the whole log and signed again (audited as copy_key_rotate); after that a head signed with
+/// the retired key (by someone who kept it) is refused, at once and at the next start.
+async fn rotating_the_copy_key(url: &str) {
+    let w = world(url, ServiceConfig::default()).await;
+    let backend = if url.starts_with("sqlite:") {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    let witness = scratch(&format!("rotation-{backend}")).join("heads.jsonl");
+    let check = seed_check(&w, "seoul", "genuine", 0).await;
+    let (s, _, b) = call(
+        &w.app,
+        "POST",
+        "/v1/copies",
+        Some(&w.tokens.officer),
+        copy_body(&check, "loan"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let old_copy = json(&b)["id"].as_str().unwrap().to_string();
+    let old_head = w.state.store().audit_head().await.unwrap().unwrap();
+    holoid_service::witness::append(&witness, &old_head).unwrap();
+    let (old, new) = (copy_key(), holoid_core::keys::IssuerSecret::from_bytes([10; 32]));
+    let restart = |retired: Vec<IssuerPublic>| {
+        let (witness, demo) = (witness.clone(), &w.demo);
+        async move {
+            let keys = holoid_service::ServiceKeys {
+                copy_key: holoid_core::keys::IssuerSecret::from_bytes([10; 32]),
+                retired_copy_keys: retired,
+                ..keys(demo)
+            };
+            let config = ServiceConfig {
+                access_log: false,
+                audit_witness: Some(witness),
+                ..Default::default()
+            };
+            let state = holoid_service::AppState::new(Store::open(url).await.unwrap(), keys, config);
+            (state.clone(), holoid_service::app(state))
+        }
+    };
+    // The new key alone: the old head is not its own, and the message says what to do.
+    let (state, _) = restart(Vec::new()).await;
+    let why = state.start_audit().await.unwrap_err();
+    assert!(
+        why.contains("--retired-copy-pub") && why.contains(&old.public().key_id()),
+        "{why}"
+    );
+    // With the old key retired: checked, signed again, audited.
+    let (state, app) = restart(vec![old.public()]).await;
+    let head = state.start_audit().await.unwrap();
+    assert_eq!(
+        (head.key_id.clone(), head.size),
+        (new.public().key_id(), old_head.size + 1)
+    );
+    let entries = state.store().all_audit_entries().await.unwrap();
+    let last = &entries.last().unwrap().event;
+    assert_eq!(last.action, "copy_key_rotate");
+    assert_eq!(
+        last.subject,
+        format!("{} -> {}", old.public().key_id(), new.public().key_id())
+    );
+    let ring = [new.public(), old.public()];
+    assert_eq!(
+        audit::verify(&entries, Some(&head), &ring, std::slice::from_ref(&old_head)),
+        Ok(head.size)
+    );
+    assert_eq!(
+        audit::verify(&entries, Some(&head), &ring[..1], std::slice::from_ref(&old_head)),
+        Err(AuditBreak::BadSavedHead { size: old_head.size })
+    );
+    let last = state.witness_tick(Some(old_head.clone())).await.unwrap();
+    assert!(last.is_signed_by(&new.public()));
+    // The old copy: valid, by the retired key; a new one: signed by the new key.
+    let (s, _, b) = call(
+        &app,
+        "GET",
+        &format!("/v1/copies/{old_copy}"),
+        Some(&w.tokens.officer),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let c = json(&b);
+    assert_eq!(c["signature_valid"], true);
+    assert_eq!(c["record"]["key_id"], old.public().key_id());
+    assert_eq!(
+        c["public_key"],
+        holoid_core::encoding::to_hex(&old.public().to_bytes())
+    );
+    let (s, _, b) = call(
+        &app,
+        "POST",
+        "/v1/copies",
+        Some(&w.tokens.officer),
+        copy_body(&check, "lease"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(json(&b)["record"]["key_id"], new.public().key_id());
+    // Without the retired key the old copy no longer verifies: the key id is not a free pass.
+    let (_, bare_app) = restart(Vec::new()).await;
+    let (_, _, b) = call(
+        &bare_app,
+        "GET",
+        &format!("/v1/copies/{old_copy}"),
+        Some(&w.tokens.officer),
+        None,
+    )
+    .await;
+    assert_eq!(json(&b)["signature_valid"], false);
+    // Someone who kept the retired key signs a head with it: refused now and at a restart.
+    let mut forged = state.store().audit_head().await.unwrap().unwrap();
+    forged.key_id = old.public().key_id();
+    forged.signature = old.sign(&forged.message());
+    sql(
+        url,
+        &[format!(
+            "UPDATE audit_head SET key_id = '{}', signature = '{}'",
+            forged.key_id,
+            holoid_core::encoding::to_hex(&forged.signature)
+        )],
+    )
+    .await;
+    let (s, _, b) = call(
+        &app,
+        "POST",
+        "/v1/copies",
+        Some(&w.tokens.officer),
+        copy_body(&check, "rent"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(json(&b)["error"]["code"], "audit_refused");
+    let (state, _) = restart(vec![old.public()]).await;
+    let why = state.start_audit().await.unwrap_err();
+    assert!(why.contains("not signed by this server's key"), "{why}");
+}
+
+#[tokio::test]
+async fn rotating_the_copy_key_on_sqlite() {
+    rotating_the_copy_key(&sqlite_url("rotation")).await;
+}
+
+#[tokio::test]
+async fn rotating_the_copy_key_on_postgres() {
+    let Some(base) = postgres_base() else { return };
+    let db = PgScratch::new(&base).await;
+    rotating_the_copy_key(&db.url).await;
+    db.drop_db().await;
 }
 
 /// A version-1 log (a hash chain under a signed (seq, hash) head, before migration 4) is

@@ -26,6 +26,7 @@ pub fn keys(demo: &DemoIdentity) -> ServiceKeys {
         master: holoid_core::keys::MasterKey::from_bytes(*demo.master.as_bytes()),
         issuer: demo.issuer.public(),
         copy_key: copy_key(),
+        retired_copy_keys: Vec::new(),
         issuer_secret: Some(IssuerSecret::from_text(&demo.issuer.to_text()).expect("a key's own text")),
     }
 }
