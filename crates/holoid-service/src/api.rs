@@ -1435,7 +1435,7 @@ async fn change_status(
     if reason.is_empty() || reason.chars().count() > 200 || reason.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "bad_reason",
-            "state the reason in 1 to 200 characters",
+            "state the reason in 1 to 200 characters, on one line, without control characters",
         ));
     }
     state
