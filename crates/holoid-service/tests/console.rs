@@ -405,7 +405,14 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
          return s.dataset.state === 'enrolled' ? s.textContent : null",
     );
     assert!(said.as_str().unwrap().contains("device enrolment 2"), "{said}");
-    assert!(status_is("valid").contains("device enrolment 2"));
+    // The status line is refreshed after the offer's state: wait for it to name the new
+    // enrolment rather than read the line still showing the first one.
+    browser.wait_for(
+        "the status to name device enrolment 2",
+        "const s = document.getElementById('status-now'); \
+         return s.dataset.status === 'valid' && s.textContent.includes('device enrolment 2') \
+         ? s.textContent : null",
+    );
 
     // The auditor sees the log verified.
     browser.click("#signout");
