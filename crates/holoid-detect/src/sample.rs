@@ -54,16 +54,11 @@ pub fn rgb(img: &RgbImage, x: f64, y: f64) -> Option<[f32; 3]> {
 /// outside the image.
 fn rgb_of(img: &RgbImage, x: f64, y: f64, value: impl Fn(u8) -> f32) -> Option<[f32; 3]> {
     let (x0, y0, fx, fy) = cell(img.width(), img.height(), x, y)?;
-    let p = |x, y, c: usize| value(img.get_pixel(x, y)[c]);
-    Some(std::array::from_fn(|c| {
-        mix(
-            p(x0, y0, c),
-            p(x0 + 1, y0, c),
-            p(x0, y0 + 1, c),
-            p(x0 + 1, y0 + 1, c),
-            fx,
-            fy,
-        )
+    // The four neighbours read once each (not once per channel).
+    let [a, b, c, d] =
+        [(x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1)].map(|(x, y)| img.get_pixel(x, y).0);
+    Some(std::array::from_fn(|ch| {
+        mix(value(a[ch]), value(b[ch]), value(c[ch]), value(d[ch]), fx, fy)
     }))
 }
 

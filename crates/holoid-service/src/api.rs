@@ -830,10 +830,20 @@ fn best_card(photos: &[image::RgbImage], v: &holoid_detect::Verdict) -> Option<V
     png(&card).ok()
 }
 
+/// `img` as PNG, encoded for speed (one fixed filter, fast deflate): the card of every
+/// genuine check is encoded on the check's path, where the default adaptive filters and
+/// compression cost more than the detector itself.
 fn png(img: &image::RgbImage) -> Result<Vec<u8>, image::ImageError> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)?;
-    Ok(out.into_inner())
+    use image::ImageEncoder;
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    let mut out = Vec::new();
+    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Paeth).write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )?;
+    Ok(out)
 }
 
 async fn get_check(
