@@ -90,24 +90,18 @@ async fn each_class_of_bad_input_gets_a_clear_4xx_and_leaves_nothing_behind() {
             text.to_vec(),
         )
     };
-    let post_check = |class, (headers, body): (Vec<(&'static str, Vec<u8>)>, Vec<u8>), status, code| Case {
-        class,
-        method: "POST",
-        uri: "/v1/checks".into(),
-        headers,
-        body,
-        status,
-        code,
-    };
-    let post_copy = |class, (headers, body): (Vec<(&'static str, Vec<u8>)>, Vec<u8>), status, code| Case {
-        class,
-        method: "POST",
-        uri: "/v1/copies".into(),
-        headers,
-        body,
-        status,
-        code,
-    };
+    let post =
+        |uri: &str, class, (headers, body): (Vec<(&'static str, Vec<u8>)>, Vec<u8>), status, code| Case {
+            class,
+            method: "POST",
+            uri: uri.into(),
+            headers,
+            body,
+            status,
+            code,
+        };
+    let post_check = |class, request, status, code| post("/v1/checks", class, request, status, code);
+    let post_copy = |class, request, status, code| post("/v1/copies", class, request, status, code);
     let get = |class, uri: String, token: &str, status, code| Case {
         class,
         method: "GET",
@@ -341,24 +335,20 @@ async fn each_class_of_bad_input_gets_a_clear_4xx_and_leaves_nothing_behind() {
             "bad_purpose",
         ),
         // Registration (an administrator's mistakes are bad input too).
-        Case {
-            class: "a credential that is not JSON",
-            method: "POST",
-            uri: "/v1/credentials".into(),
-            headers: register_body(b"not json at all", &w.demo.portrait_png).0,
-            body: register_body(b"not json at all", &w.demo.portrait_png).1,
-            status: StatusCode::BAD_REQUEST,
-            code: "bad_credential",
-        },
-        Case {
-            class: "a portrait that is not an image",
-            method: "POST",
-            uri: "/v1/credentials".into(),
-            headers: register_body(document.as_bytes(), b"GIF89a").0,
-            body: register_body(document.as_bytes(), b"GIF89a").1,
-            status: StatusCode::BAD_REQUEST,
-            code: "bad_portrait",
-        },
+        post(
+            "/v1/credentials",
+            "a credential that is not JSON",
+            register_body(b"not json at all", &w.demo.portrait_png),
+            StatusCode::BAD_REQUEST,
+            "bad_credential",
+        ),
+        post(
+            "/v1/credentials",
+            "a portrait that is not an image",
+            register_body(document.as_bytes(), b"GIF89a"),
+            StatusCode::BAD_REQUEST,
+            "bad_portrait",
+        ),
         // Query strings and paths.
         get(
             "a page size that is not a number",
@@ -395,15 +385,16 @@ async fn each_class_of_bad_input_gets_a_clear_4xx_and_leaves_nothing_behind() {
             StatusCode::NOT_FOUND,
             "not_found",
         ),
-        Case {
-            class: "an enrolment of random bytes",
-            method: "POST",
-            uri: "/v1/enrol".into(),
-            headers: vec![("content-type", b"application/json".to_vec())],
-            body: (0..=255u8).cycle().take(3000).collect(),
-            status: StatusCode::BAD_REQUEST,
-            code: "bad_request",
-        },
+        post(
+            "/v1/enrol",
+            "an enrolment of random bytes",
+            (
+                vec![("content-type", b"application/json".to_vec())],
+                (0..=255u8).cycle().take(3000).collect(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
     ];
     assert!(cases.len() >= 20);
     let audit_before = w.state.store().all_audit_entries().await.unwrap().len();
