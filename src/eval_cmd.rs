@@ -58,6 +58,8 @@ pub(crate) struct Row {
     pub id: String,
     pub species: Species,
     pub level: Level,
+    /// Which edit a `text_edit` capture carries (the manifest's `edit`).
+    pub edit: Option<String>,
     pub result: Result<Verdict, String>,
 }
 
@@ -75,6 +77,45 @@ impl Row {
             total_us: v.timings.total_us,
         })
     }
+}
+
+/// The `text_edit` captures counted per edit and level: the table's lines (none without
+/// such captures) and the JSON groups (`edit`, `level`, `n`, `apcer`, `inconclusive`, ...).
+fn per_edit(rows: &[Row]) -> (String, Vec<serde_json::Value>) {
+    let mut groups: BTreeMap<(String, usize), (Level, Group)> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.species == Species::TextEdit) {
+        let edit = r.edit.clone().unwrap_or_else(|| "unnamed".into());
+        let level = Level::ALL.iter().position(|&l| l == r.level).unwrap_or(0);
+        groups
+            .entry((edit, level))
+            .or_insert_with(|| (r.level, Default::default()))
+            .1
+            .add(r.answer().as_ref());
+    }
+    if groups.is_empty() {
+        return (String::new(), Vec::new());
+    }
+    let mut table = format!(
+        "\n{:<22} {:<7} {:>5}  {:>7} {:>7} {:>8} {:>8}\n",
+        "text_edit by edit", "level", "n", "APCER", "≤ 95%", "forgery", "inconcl"
+    );
+    let mut json = Vec::new();
+    for ((edit, _), (level, g)) in &groups {
+        let [error, _, forgery, inconclusive, _] = g.percentages(Species::TextEdit);
+        let upper = holoid_sim::eval::pct(g.error_upper95(Species::TextEdit));
+        table.push_str(&format!(
+            "{edit:<22} {:<7} {:>5}  {error:>7} {upper:>7} {forgery:>8} {inconclusive:>8}\n",
+            level.name(),
+            g.n
+        ));
+        json.push(serde_json::json!({
+            "edit": edit, "level": level.name(), "n": g.n,
+            "apcer": g.error_rate(Species::TextEdit),
+            "apcer_upper95": g.error_upper95(Species::TextEdit),
+            "forgery": g.forgery, "inconclusive": g.inconclusive, "errors": g.errors,
+        }));
+    }
+    (table, json)
 }
 
 /// The rows counted per species and level, and per species over all levels.
@@ -118,7 +159,13 @@ pub(crate) fn evaluate(
     let mut work = Vec::new();
     for (i, line) in manifest.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         match ManifestEntry::from_line(line) {
-            Ok(e) => work.push((e.id.clone(), e.species, e.level, e.frame_paths(dir))),
+            Ok(e) => work.push((
+                e.id.clone(),
+                e.species,
+                e.level,
+                e.edit.clone(),
+                e.frame_paths(dir),
+            )),
             Err(e) => bad_lines.push(format!("manifest line {}: {e}", i + 1)),
         }
     }
@@ -144,7 +191,7 @@ pub(crate) fn evaluate(
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((id, species, level, frames)) = work.get(i) else {
+                    let Some((id, species, level, edit, frames)) = work.get(i) else {
                         break;
                     };
                     let result = frames
@@ -163,6 +210,7 @@ pub(crate) fn evaluate(
                         id: id.clone(),
                         species: *species,
                         level: *level,
+                        edit: edit.clone(),
                         result,
                     };
                     rows.lock().expect("no panics while held").push((i, row));
@@ -200,6 +248,8 @@ pub(crate) fn evaluate(
 fn report(a: &EvalCli, rows: &[Row], bad_lines: &[String]) -> Outcome {
     let summary = summarise(rows);
     print!("{}", summary.table());
+    let (edit_table, edit_groups) = per_edit(rows);
+    print!("{edit_table}");
     let errors: Vec<String> = rows
         .iter()
         .filter_map(|r| r.result.as_ref().err().map(|e| format!("{}: {e}", r.id)))
@@ -220,10 +270,11 @@ fn report(a: &EvalCli, rows: &[Row], bad_lines: &[String]) -> Outcome {
             "dataset": a.dir.display().to_string(),
             "groups": groups,
             "species": per_species,
+            "text_edits": edit_groups,
             "errors": errors,
             "captures": rows.iter().map(|r| match &r.result {
                 Ok(v) => json!({
-                    "id": r.id, "species": r.species.name(), "level": r.level.name(),
+                    "id": r.id, "species": r.species.name(), "level": r.level.name(), "edit": r.edit,
                     "decision": v.decision.as_str(), "score": v.score,
                     "reasons": v.reasons.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(),
                     "total_us": v.timings.total_us,

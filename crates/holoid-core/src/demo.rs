@@ -270,50 +270,74 @@ fn portrait_png(r: &[u8; 32]) -> Vec<u8> {
 }
 
 /// How many kinds of edit [`edited`] makes.
-pub const EDITS: usize = 4;
+pub const EDITS: usize = 6;
 
 /// The names of the edits of [`edited`], as datasets record them.
-pub const EDIT_NAMES: [&str; EDITS] = ["name", "birth_year", "resident_number", "name_syllable"];
+pub const EDIT_NAMES: [&str; EDITS] = [
+    "name",
+    "birth_year_digit",
+    "birth_year_and_number",
+    "expiry_year_digit",
+    "name_syllable",
+    "latin_letter",
+];
 
 /// The credential `c` as a forger with its device key would edit it (edit `which` of
-/// [`EDITS`]): the name, Hangul and Latin, replaced by `other`'s (taking over another
-/// identity); the birth year moved by three; two digits of the resident number changed; or
-/// only the last syllable of the Hangul name changed to one of `other`'s (the hardest to
-/// see). Everything else, the id and the key commitment included, stays, so the card's tags
-/// are valid.
+/// [`EDIT_NAMES`]):
+/// - `name`: the name, Hangul and Latin, replaced by `other`'s (taking over an identity);
+/// - `birth_year_digit`: one digit of the birth year changed, the year moved by three
+///   within its decade (1998 → 1995: three years older);
+/// - `birth_year_and_number`: the same, and the resident number's year digit with it, so
+///   the two agree;
+/// - `expiry_year_digit`: the expiry year's last digit moved by one (a year more, or less
+///   from a year ending in 9);
+/// - `name_syllable`: the last syllable of the Hangul name changed to one of `other`'s;
+/// - `latin_letter`: one letter of the Latin name changed to another of its case.
+///
+/// Everything else, the id and the key commitment included, stays, so the card's tags are
+/// valid.
 pub fn edited(c: &Credential, other: &Credential, which: usize) -> Credential {
     let mut e = c.clone();
-    let h = &mut e.holder;
+    // The birth year with its last digit moved by three, within its decade.
+    let older = |year: u16| {
+        let last = year % 10;
+        year - last + if last >= 3 { last - 3 } else { last + 3 }
+    };
     match which % EDITS {
         0 => {
+            let h = &mut e.holder;
             h.name_hangul.clone_from(&other.holder.name_hangul);
             h.name_latin.clone_from(&other.holder.name_latin);
             if h.name_hangul == c.holder.name_hangul {
                 h.name_hangul = h.name_hangul.chars().rev().collect();
             }
         }
-        1 => {
+        1 | 2 => {
+            let h = &mut e.holder;
             let b = h.birth_date;
-            let year = if b.year() > 1950 {
-                b.year() - 3
-            } else {
-                b.year() + 3
-            };
+            let year = older(b.year());
             h.birth_date = Date::new(year, b.month(), b.day().min(28)).unwrap_or(b);
+            if which % EDITS == 2 {
+                let digit = char::from_digit(u32::from(year % 10), 10).unwrap_or('0');
+                h.resident_number_masked = h
+                    .resident_number_masked
+                    .chars()
+                    .enumerate()
+                    .map(|(i, ch)| if i == 1 { digit } else { ch })
+                    .collect();
+            }
         }
-        2 => {
-            let bump = |ch: char| match ch.to_digit(10) {
-                Some(d) => char::from_digit((d + 5) % 10, 10).unwrap_or(ch),
-                None => ch,
+        3 => {
+            let x = e.expires;
+            let year = if x.year() % 10 == 9 {
+                x.year() - 1
+            } else {
+                x.year() + 1
             };
-            h.resident_number_masked = h
-                .resident_number_masked
-                .chars()
-                .enumerate()
-                .map(|(i, ch)| if i == 1 || i == 4 { bump(ch) } else { ch })
-                .collect();
+            e.expires = Date::new(year, x.month(), x.day().min(28)).unwrap_or(x);
         }
-        _ => {
+        4 => {
+            let h = &mut e.holder;
             let mut name: Vec<char> = h.name_hangul.chars().collect();
             let last = name.len().saturating_sub(1);
             let replacement = other
@@ -327,6 +351,20 @@ pub fn edited(c: &Credential, other: &Credential, which: usize) -> Credential {
                 *ch = replacement;
             }
             h.name_hangul = name.into_iter().collect();
+        }
+        _ => {
+            let h = &mut e.holder;
+            let mut name: Vec<char> = h.name_latin.chars().collect();
+            // The letter nearest the middle, moved three along the alphabet in its case.
+            let middle = name.len() / 2;
+            let at = (0..name.len())
+                .filter(|&i| name[i].is_ascii_alphabetic())
+                .min_by_key(|&i| i.abs_diff(middle));
+            if let Some(i) = at {
+                let base = if name[i].is_ascii_uppercase() { b'A' } else { b'a' };
+                name[i] = char::from(base + (name[i] as u8 - base + 3) % 26);
+            }
+            h.name_latin = name.into_iter().collect();
         }
     }
     e

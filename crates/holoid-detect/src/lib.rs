@@ -196,6 +196,19 @@ pub struct DetectorConfig {
     /// disagreement to count as an edit: glare on the glass flattens lettering beside it
     /// unevenly. Default 0.03 (frames without glare of the tuning seed: 0.022 at most).
     pub text_max_glare: f32,
+    /// A character whose glyph margin (see [`text::GlyphComparison`]) is at most this,
+    /// with at least `glyph_min_separation`, in every clear photo looks more like another
+    /// character than like the credential's: the field was edited. Default -0.4.
+    pub glyph_mismatch_at_most: f32,
+    /// The least separation (see [`text::GlyphComparison::separation`]) at which a glyph
+    /// margin counts as evidence of an edit: below it the photo's noise and blur could
+    /// have made the margin. Default 0.3 (tuning seed 2: see `docs/detector.md`).
+    pub glyph_min_separation: f32,
+    /// A character of a critical field (birth date, resident number) whose glyph margin is
+    /// below this in every photo leans towards another character: the check asks for a
+    /// retake instead of accepting. Default -0.2 (tuning seed 2: genuine cards' critical
+    /// characters at hard reached -0.17 at worst in their best photo).
+    pub glyph_clear_from: f32,
 }
 
 impl Default for DetectorConfig {
@@ -212,6 +225,9 @@ impl Default for DetectorConfig {
             text_mismatch_below: 0.6,
             text_min_clarity: 0.5,
             text_max_glare: 0.03,
+            glyph_mismatch_at_most: -0.4,
+            glyph_min_separation: 0.3,
+            glyph_clear_from: -0.2,
         }
     }
 }
@@ -255,6 +271,22 @@ impl DetectorConfig {
             return bad(format!(
                 "text thresholds {} (edited below) and {} (clarity) must lie in 0..1",
                 self.text_mismatch_below, self.text_min_clarity
+            ));
+        }
+        let (bad_glyph, clear_glyph) = (self.glyph_mismatch_at_most, self.glyph_clear_from);
+        if !(-1.0..=1.0).contains(&bad_glyph)
+            || !(-1.0..=1.0).contains(&clear_glyph)
+            || bad_glyph >= clear_glyph
+        {
+            return bad(format!(
+                "glyph margins {bad_glyph} (another character at most) and {clear_glyph} (the \
+                 credential's from) must lie in -1..1, the first below the second"
+            ));
+        }
+        if !(0.0..=10.0).contains(&self.glyph_min_separation) {
+            return bad(format!(
+                "glyph separation {} must lie in 0..10",
+                self.glyph_min_separation
             ));
         }
         if !(0.0..=1.0).contains(&self.text_max_glare) {
@@ -391,7 +423,7 @@ impl Detector {
         }
         let burst = self.burst_check(&results, &mut reasons);
         let portrait = portrait_check(&self.config, &results, &mut reasons);
-        text_check(
+        let text_read = text_check(
             &self.config,
             &results,
             portrait.is_some_and(|p| p.1),
@@ -409,7 +441,7 @@ impl Detector {
         let portrait_matches = portrait.is_some_and(|p| p.1);
         let (decision, score) = if failed {
             (Decision::Forgery, frame_scores.fold(whole, f32::min).min(0.49))
-        } else if portrait_matches && results.iter().any(|r| r.state == FrameState::Pass) {
+        } else if portrait_matches && text_read && results.iter().any(|r| r.state == FrameState::Pass) {
             let best = results
                 .iter()
                 .filter(|r| r.state == FrameState::Pass)
@@ -834,12 +866,19 @@ fn portrait_check(
 /// shake or noise in one does not), and the card is judged on its worst field. A field
 /// that does not agree is called edited only when the portrait matched cleanly
 /// (`portrait_clean`); otherwise, and without a clear frame, the check asks for a retake.
+///
+/// Each replaceable character is also judged against the characters that could replace it
+/// ([`text::GlyphComparison`]): its best glyph margin over the clear frames at or below
+/// `glyph_mismatch_at_most` is an edit (with a clean portrait, as above). The critical
+/// fields ([`CRITICAL_FIELDS`]: what an age or identity decision rests on) must be read as
+/// the credential's, every character at `glyph_clear_from` or more in some photo, for the
+/// card to be accepted: returns whether they were.
 fn text_check(
     config: &DetectorConfig,
     results: &[FrameResult],
     portrait_clean: bool,
     reasons: &mut Vec<Reason>,
-) {
+) -> bool {
     // A frame's median field (of its fields' `value`s; every compared frame has fields).
     let median_field = |r: &FrameReport, value: fn(&text::FieldComparison) -> f32| {
         let mut v: Vec<f32> = r.text_fields.iter().map(value).collect();
@@ -854,8 +893,28 @@ fn text_check(
         .map(|(i, r)| (i, &r.report))
         .collect();
     let Some(&(first_index, _)) = compared.first() else {
-        return;
+        if let Some(frame) = results.iter().position(|r| r.report.window.is_some()) {
+            reasons.push(Reason {
+                code: ReasonCode::TextUnclear,
+                message: "the card's words are not wholly in any photo: retake with the whole \
+                          card in the frame"
+                    .into(),
+                frame: Some(frame),
+            });
+        }
+        return false;
     };
+    // Each critical field's least clear character, at its best over the compared frames.
+    let unread = CRITICAL_FIELDS.iter().find_map(|&name| {
+        let best = best_glyph_margins(compared.iter().map(|&(_, r)| r), name, 0.0);
+        match best.iter().min_by(|a, b| a.1.total_cmp(&b.1)) {
+            None => Some((name, None)),
+            Some(&(position, margin)) if margin < config.glyph_clear_from => {
+                Some((name, Some((position, margin))))
+            }
+            Some(_) => None,
+        }
+    });
     // The blur of the frame's median field: an edited field fits a blurred reference
     // best, the frame's other fields do not.
     let soft = |r: &FrameReport| median_field(r, |t| t.blur) >= text::BLURS[text::BLURS.len() - 1];
@@ -890,7 +949,7 @@ fn text_check(
             )
         };
         reasons.push(unclear(first_index, message));
-        return;
+        return unread.is_none();
     }
     if clear.is_empty() {
         reasons.push(unclear(
@@ -899,7 +958,7 @@ fn text_check(
              glare on the card to compare them letter by letter"
                 .into(),
         ));
-        return;
+        return unread.is_none();
     }
     // Per field: the best over the clear frames of its agreement against the frame's
     // median field, and the clear frame where it agrees least.
@@ -920,15 +979,55 @@ fn text_check(
         })
         .min_by(|a, b| a.0.total_cmp(&b.0))
     else {
-        return;
+        return unread.is_none();
     };
+    // The character that looks most like another, at its best over the clear frames (a
+    // frame whose glyphs lie too close in its noise counts as showing the credential's).
+    let glyph_edit = text::VALUE_NAMES
+        .iter()
+        .filter_map(|&name| {
+            let best = best_glyph_margins(
+                clear.iter().map(|&(_, r, _)| r),
+                name,
+                config.glyph_min_separation,
+            );
+            best.into_iter()
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(position, margin)| (name, position, margin))
+        })
+        .min_by(|a, b| a.2.total_cmp(&b.2))
+        .filter(|g| g.2 <= config.glyph_mismatch_at_most);
     let field = text::field_words(field);
     let frames = if clear.len() == 1 {
         "in the one clear photo".to_string()
     } else {
         format!("at best, in {} clear photos", clear.len())
     };
-    let (code, message) = if ratio < config.text_mismatch_below && !portrait_clean {
+    let (code, message) = if let Some((name, position, margin)) = glyph_edit {
+        let field = text::field_words(name);
+        if portrait_clean {
+            (
+                ReasonCode::TextMismatch,
+                format!(
+                    "the {field} on the card is not the credential's: its character {} looks \
+                     more like another character than like the credential's ({frames}; \
+                     margin {margin:.2}, edited at {:.2} or less)",
+                    position + 1,
+                    config.glyph_mismatch_at_most
+                ),
+            )
+        } else {
+            (
+                ReasonCode::TextUnclear,
+                format!(
+                    "the {field}'s character {} looks more like another character than like \
+                     the credential's ({frames}), but the portrait beside it did not match \
+                     cleanly either: retake without glare on the card",
+                    position + 1
+                ),
+            )
+        }
+    } else if ratio < config.text_mismatch_below && !portrait_clean {
         (
             ReasonCode::TextUnclear,
             format!(
@@ -949,6 +1048,20 @@ fn text_check(
                 config.text_mismatch_below * 100.0
             ),
         )
+    } else if let Some((name, least)) = unread {
+        let field = text::field_words(name);
+        (
+            ReasonCode::TextUnclear,
+            match least {
+                Some((position, margin)) => format!(
+                    "the {field}'s character {} cannot be told from another character in any \
+                     photo (margin {margin:.2}, {:.2} needed): retake closer and steadier",
+                    position + 1,
+                    config.glyph_clear_from
+                ),
+                None => format!("the {field} could not be read in any photo: retake closer"),
+            },
+        )
     } else {
         (
             ReasonCode::TextMatch,
@@ -964,6 +1077,39 @@ fn text_check(
         message,
         frame: Some(frame),
     });
+    unread.is_none()
+}
+
+/// The value fields a decision about the holder rests on: they must be read as the
+/// credential's, character by character, for a card to be accepted.
+pub const CRITICAL_FIELDS: [&str; 2] = ["birth_date", "resident_number"];
+
+/// Field `name`'s characters, each at its best glyph margin over `frames`; a margin with
+/// less than `min_separation` counts as the largest (it shows nothing against the
+/// credential's glyph).
+fn best_glyph_margins<'a>(
+    frames: impl Iterator<Item = &'a FrameReport>,
+    name: &str,
+    min_separation: f32,
+) -> Vec<(usize, f32)> {
+    let mut best: Vec<(usize, f32)> = Vec::new();
+    for t in frames
+        .flat_map(|r| r.text_fields.iter())
+        .filter(|t| t.name == name)
+    {
+        for g in &t.glyphs {
+            let margin = if g.separation >= min_separation {
+                g.margin
+            } else {
+                f32::MAX
+            };
+            match best.iter_mut().find(|b| b.0 == g.position) {
+                Some(b) => b.1 = b.1.max(margin),
+                None => best.push((g.position, margin)),
+            }
+        }
+    }
+    best
 }
 
 /// The time a sweep `phase` stands for in `window`, and, when the reading lies within 2 %
@@ -1017,7 +1163,33 @@ mod tests {
     /// A frame with an authentic code and no glare whose fields agree 0.9 but the last (the
     /// expiry date) `last`, all fitted at blur `blur` design units.
     fn text_frame(last: f32, blur: f32) -> FrameResult {
-        let names = ["name_hangul", "name_latin", "birth_date", "address", "expires"];
+        glyph_frame(last, blur, 0.9)
+    }
+
+    /// A frame whose expiry date's worst window agrees `last`, at `blur`, the birth date's
+    /// fourth character at glyph margin `birth`, every other character at 0.9.
+    fn glyph_frame(last: f32, blur: f32, birth: f32) -> FrameResult {
+        let names = [
+            "name_hangul",
+            "name_latin",
+            "birth_date",
+            "resident_number",
+            "address",
+            "expires",
+        ];
+        let glyphs = |name: &str| -> Vec<text::GlyphComparison> {
+            (0..8)
+                .map(|position| text::GlyphComparison {
+                    position,
+                    margin: if name == "birth_date" && position == 3 {
+                        birth
+                    } else {
+                        0.9
+                    },
+                    separation: 2.0,
+                })
+                .collect()
+        };
         FrameResult {
             report: FrameReport {
                 window: Some(Window(1)),
@@ -1030,6 +1202,7 @@ mod tests {
                         correlation: 0.9,
                         worst_window: if k + 1 == names.len() { last } else { 0.9 },
                         blur,
+                        glyphs: glyphs(name),
                     })
                     .collect(),
                 ..Default::default()
@@ -1037,6 +1210,62 @@ mod tests {
             reasons: Vec::new(),
             state: FrameState::Retake,
         }
+    }
+
+    fn glyph_reasons(frames: &[FrameResult]) -> (Vec<Reason>, bool) {
+        let mut reasons = Vec::new();
+        let read = text_check(&DetectorConfig::default(), frames, true, &mut reasons);
+        (reasons, read)
+    }
+
+    #[test]
+    fn a_character_that_looks_like_another_is_an_edit_and_an_unclear_one_is_not_accepted() {
+        // Taken for another digit in both clear photos: an edit of the birth date, named by
+        // field and position, not by value.
+        let (edited, _) = glyph_reasons(&[glyph_frame(0.9, 4.0, -0.9), glyph_frame(0.9, 4.0, -0.7)]);
+        assert_eq!(edited[0].code, ReasonCode::TextMismatch, "{edited:?}");
+        assert!(edited[0].message.contains("birth date") && edited[0].message.contains("character 4"));
+        // Its own in one photo: not an edit (a shake or noise spoils one photo, not all).
+        let (one, read) = glyph_reasons(&[glyph_frame(0.9, 4.0, -0.9), glyph_frame(0.9, 4.0, 0.8)]);
+        assert_eq!((one[0].code, read), (ReasonCode::TextMatch, true), "{one:?}");
+        // Neither its own nor another in any photo: a retake, and the card is not accepted.
+        let (unclear, read) = glyph_reasons(&[glyph_frame(0.9, 4.0, -0.3), glyph_frame(0.9, 4.0, -0.25)]);
+        assert_eq!(
+            (unclear[0].code, read),
+            (ReasonCode::TextUnclear, false),
+            "{unclear:?}"
+        );
+        assert!(
+            unclear[0].message.contains("birth date's character 4"),
+            "{unclear:?}"
+        );
+        // Taken for another only where the two glyphs lie close in the photo's noise: not an
+        // edit, but not read either.
+        let noisy = |margin| {
+            let mut f = glyph_frame(0.9, 4.0, margin);
+            for t in &mut f.report.text_fields {
+                t.glyphs.iter_mut().for_each(|g| g.separation = 0.1);
+            }
+            f
+        };
+        let (reasons, read) = glyph_reasons(&[noisy(-0.9), noisy(-0.8)]);
+        assert_eq!(
+            (reasons[0].code, read),
+            (ReasonCode::TextUnclear, false),
+            "{reasons:?}"
+        );
+        // Too soft to compare words at all, and leaning to another digit: a retake too.
+        let softest = text::BLURS[text::BLURS.len() - 1];
+        let (reasons, read) = glyph_reasons(&[glyph_frame(0.1, softest, -0.3)]);
+        assert!(!read && reasons[0].message.contains("too blurred"), "{reasons:?}");
+        // A critical field missing from every photo is not read.
+        let mut missing = glyph_frame(0.9, 4.0, 0.9);
+        missing.report.text_fields.retain(|t| t.name != "resident_number");
+        let (reasons, read) = glyph_reasons(&[missing]);
+        assert!(
+            !read && reasons[0].message.contains("resident number"),
+            "{reasons:?}"
+        );
     }
 
     fn text_reasons(frames: &[FrameResult]) -> Vec<Reason> {

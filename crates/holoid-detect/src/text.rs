@@ -25,7 +25,9 @@ use holoid_core::credential::Credential;
 use holoid_core::filter::gaussian_blur;
 use holoid_core::homography::Homography;
 use holoid_core::layout::Rect;
-use holoid_text::{TextPainter, VALUE_FIELDS};
+use holoid_text::{GlyphKey, TextPainter, VALUE_FIELDS, ValueGlyph};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// Reference map pixels per design unit: the text drawn at half the design scale, for
 /// photos with fewer than [`FINE_FROM`] pixels a unit; at full scale (made when first needed)
@@ -58,6 +60,9 @@ struct FieldReference {
     maps: Vec<Vec<f32>>,
     origin: [f32; 2],
     size: (usize, usize),
+    /// The field's characters that an edit could replace, with their replacements, placed
+    /// on the map's pixel grid (map pixels = design units × `scale`).
+    glyphs: Vec<ValueGlyph>,
 }
 
 impl FieldReference {
@@ -78,6 +83,17 @@ impl FieldReference {
         top * (1.0 - fy) + bottom * fy
     }
 }
+
+/// The value fields' names, in [`VALUE_FIELDS`]' order.
+pub const VALUE_NAMES: [&str; 7] = {
+    let mut names = [""; 7];
+    let mut k = 0;
+    while k < 7 {
+        names[k] = VALUE_FIELDS[k].0;
+        k += 1;
+    }
+    names
+};
 
 /// A value field's name in words, for people: "Hangul name", "birth date", ….
 pub fn field_words(name: &str) -> &'static str {
@@ -128,11 +144,13 @@ fn fields_at(credential: &Credential, scale: f32) -> Vec<FieldReference> {
         (holoid_core::layout::CARD_WIDTH * scale).round() as u32,
         (holoid_core::layout::CARD_HEIGHT * scale).round() as u32,
     );
-    let layer = TextPainter::new().credential_layer(credential, w, h);
+    let mut painter = TextPainter::new();
+    let layer = painter.credential_layer(credential, w, h);
     let pad = REACH + 3.0 * BLURS[BLURS.len() - 1] + 2.0;
     VALUE_FIELDS
         .iter()
-        .map(|&(name, rect)| {
+        .enumerate()
+        .map(|(k, &(name, rect))| {
             let origin = [rect.x - pad, rect.y - pad];
             let size = (
                 ((rect.w + 2.0 * pad) * scale).ceil() as usize,
@@ -163,6 +181,11 @@ fn fields_at(credential: &Credential, scale: f32) -> Vec<FieldReference> {
                 maps,
                 origin,
                 size,
+                glyphs: painter
+                    .value_glyphs(credential, k, w, h)
+                    .into_iter()
+                    .filter(|g| name != "address" || g.ch.is_ascii_digit())
+                    .collect(),
             }
         })
         .collect()
@@ -195,6 +218,25 @@ pub struct FieldComparison {
     /// The blur (Gaussian σ, design units) of the expected ink that fits the photo best: how
     /// soft the lettering is.
     pub blur: f32,
+    /// Each character an edit could replace, in the value's order (see [`GlyphComparison`]).
+    pub glyphs: Vec<GlyphComparison>,
+}
+
+/// How one character of a field compares with the glyphs that could replace it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GlyphComparison {
+    /// The character's index in the field's value (0 = first).
+    pub position: usize,
+    /// Against the replacement the photo comes nearest: 1 when the photo shows the expected
+    /// glyph exactly, −1 when it shows that replacement, 0 half-way (the difference of the
+    /// two fits' unexplained darkness, in units of the darkness the two glyphs differ by).
+    pub margin: f32,
+    /// How far apart the two glyphs lie in the photo's own noise: half the darkness they
+    /// differ by over the darkness the expected glyph's fit leaves unexplained (both root
+    /// sums of squares over the window). Under white noise, `margin` × `separation` is
+    /// the z-score of the expected glyph against that replacement; a blurred or noisy photo
+    /// of small lettering has little separation, whatever its margin.
+    pub separation: f32,
 }
 
 /// Compares each value field of the photo (`grey`, through `to_image`) with the
@@ -376,15 +418,232 @@ fn compare_field(
         }
         start += window / 2;
     }
+    let glyphs = compare_glyphs(grey, to_image, field, b, shift, beta);
     Some((
         FieldComparison {
             name: field.name,
             correlation,
             worst_window: worst,
             blur: BLURS[b],
+            glyphs,
         },
         shift,
     ))
+}
+
+/// A glyph's coverage blurred like a field map: `w` × `h` values 0..1 whose first lies at
+/// map pixel (`x`, `y`) from the glyph's origin.
+struct BlurredGlyph {
+    x: i32,
+    y: i32,
+    w: usize,
+    h: usize,
+    data: Vec<f32>,
+}
+
+impl BlurredGlyph {
+    /// Coverage at map point (`u`, `v`) from the glyph's origin, bilinear; 0 outside.
+    fn at(&self, u: f32, v: f32) -> f32 {
+        let (u, v) = (u - self.x as f32 - 0.5, v - self.y as f32 - 0.5);
+        if !(u >= 0.0 && v >= 0.0 && u < (self.w - 1) as f32 && v < (self.h - 1) as f32) {
+            return 0.0;
+        }
+        let (x0, y0) = (u as usize, v as usize);
+        let (fx, fy) = (u - x0 as f32, v - y0 as f32);
+        let i = y0 * self.w + x0;
+        let d = &self.data;
+        let top = d[i] * (1.0 - fx) + d[i + 1] * fx;
+        let bottom = d[i + self.w] * (1.0 - fx) + d[i + self.w + 1] * fx;
+        top * (1.0 - fy) + bottom * fy
+    }
+}
+
+/// Blurred glyphs by key, blur and scale, shared by every check in the process (a glyph's
+/// look depends on its key alone; the set is bounded by the font's characters at the card's
+/// few sizes and sub-pixel positions, and is emptied past [`GLYPH_CACHE_MAX`] entries).
+struct GlyphCache {
+    painter: Option<TextPainter>,
+    blurred: HashMap<(GlyphKey, usize, u32), Arc<BlurredGlyph>>,
+}
+
+const GLYPH_CACHE_MAX: usize = 50_000;
+
+static GLYPHS: LazyLock<Mutex<GlyphCache>> = LazyLock::new(|| {
+    Mutex::new(GlyphCache {
+        painter: None,
+        blurred: HashMap::new(),
+    })
+});
+
+/// The glyph `key` at blur `b` of [`BLURS`] for a map of `scale` pixels a design unit.
+fn blurred_glyph(key: GlyphKey, b: usize, scale: f32) -> Option<Arc<BlurredGlyph>> {
+    let mut cache = GLYPHS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let id = (key, b, scale.to_bits());
+    if let Some(g) = cache.blurred.get(&id) {
+        return Some(g.clone());
+    }
+    let image = cache
+        .painter
+        .get_or_insert_with(TextPainter::new)
+        .glyph_image(key)?;
+    let sigma = BLURS[b] * scale;
+    let pad = (3.0 * sigma).ceil() as usize + 1;
+    let (w, h) = (image.width as usize + 2 * pad, image.height as usize + 2 * pad);
+    let mut map = vec![0.0f32; w * h];
+    for (i, &c) in image.coverage.iter().enumerate() {
+        let (x, y) = (i % image.width as usize, i / image.width as usize);
+        map[(y + pad) * w + x + pad] = f32::from(c) / 255.0;
+    }
+    let glyph = Arc::new(BlurredGlyph {
+        x: image.left - pad as i32,
+        y: -image.top - pad as i32,
+        w,
+        h,
+        data: gaussian(&map, (w, h), sigma),
+    });
+    if cache.blurred.len() >= GLYPH_CACHE_MAX {
+        cache.blurred.clear();
+    }
+    cache.blurred.insert(id, glyph.clone());
+    Some(glyph)
+}
+
+/// Each replaceable character of `field` in the photo, against its replacements: the photo's
+/// darkness around the glyph, sampled about a photo pixel apart, is explained by the
+/// field's expected ink at blur `b` and offset `shift` with the field's gain `beta` (and the
+/// window's own black level); the same with the glyph swapped for each replacement. The
+/// expected glyph's fit may move by up to 2 design units along the line (letters sit that
+/// far apart between renderings at different pixel sizes), and so may the nearest
+/// replacement's. Characters not wholly in the photo are left out.
+fn compare_glyphs(
+    grey: &GrayImage,
+    to_image: &Homography,
+    field: &FieldReference,
+    b: usize,
+    shift: [f32; 2],
+    beta: f32,
+) -> Vec<GlyphComparison> {
+    if beta <= 0.0 {
+        return Vec::new();
+    }
+    let scale = field.scale;
+    let r = field.rect;
+    let c = [f64::from(r.x + r.w / 2.0), f64::from(r.y + r.h / 2.0)];
+    let (p0, p1) = (to_image.apply(c), to_image.apply([c[0] + 10.0, c[1]]));
+    let px_per_unit = ((p1[0] - p0[0]).hypot(p1[1] - p0[1]) / 10.0) as f32;
+    let step = (1.0 / px_per_unit.max(1e-3)).max(1.0);
+    let reach = 2.0 * BLURS[b] + 3.0;
+    let mut out = Vec::with_capacity(field.glyphs.len());
+    'glyphs: for g in &field.glyphs {
+        let Some(expected) = blurred_glyph(g.key, b, scale) else {
+            continue;
+        };
+        let alternatives: Vec<Arc<BlurredGlyph>> = g
+            .alternatives
+            .iter()
+            .filter_map(|&(_, key)| blurred_glyph(key, b, scale))
+            .collect();
+        if alternatives.is_empty() {
+            continue;
+        }
+        // The window: every glyph's blurred extent (design units), plus the offsets tried.
+        let origin = [g.origin[0] as f32, g.origin[1] as f32];
+        let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+        for t in std::iter::once(&expected).chain(&alternatives) {
+            x0 = x0.min((origin[0] + t.x as f32) / scale);
+            y0 = y0.min((origin[1] + t.y as f32) / scale);
+            x1 = x1.max((origin[0] + (t.x + t.w as i32) as f32) / scale);
+            y1 = y1.max((origin[1] + (t.y + t.h as i32) as f32) / scale);
+        }
+        let (x0, x1) = (x0.max(r.x - reach), x1.min(r.x + r.w + reach));
+        let (y0, y1) = (y0.max(r.y - reach), y1.min(r.y + r.h + reach));
+        let (nx, ny) = (((x1 - x0) / step) as usize, ((y1 - y0) / step) as usize);
+        if nx < 2 || ny < 2 {
+            continue;
+        }
+        let mut points = Vec::with_capacity(nx * ny);
+        let mut dark = Vec::with_capacity(nx * ny);
+        for j in 0..ny {
+            for i in 0..nx {
+                let (x, y) = (x0 + (i as f32 + 0.5) * step, y0 + (j as f32 + 0.5) * step);
+                let [u, v] = to_image.apply([f64::from(x), f64::from(y)]);
+                let Some(l) = luma(grey, u, v) else {
+                    continue 'glyphs;
+                };
+                dark.push(255.0 * (1.0 - level_to_linear(l)));
+                points.push([x + shift[0], y + shift[1]]);
+            }
+        }
+        let n = dark.len() as f32;
+        // Unexplained darkness (about the window's own level) of the photo against the
+        // expected ink moved by `dx`, with the glyph's ink replaced by `with`'s.
+        let energy = |dx: f32, with: Option<&BlurredGlyph>| -> (f32, f32) {
+            let (mut sum, mut sum2, mut d_sum, mut d_sum2) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
+            for (&[x, y], &d) in points.iter().zip(&dark) {
+                let x = x + dx;
+                let mut ink = field.at(b, x, y);
+                let mut delta = 0.0;
+                if let Some(t) = with {
+                    let (u, v) = (x * scale - origin[0], y * scale - origin[1]);
+                    delta = t.at(u, v) - expected.at(u, v);
+                    ink += delta;
+                }
+                let residual = d - beta * ink;
+                sum += residual;
+                sum2 += residual * residual;
+                d_sum += delta;
+                d_sum2 += delta * delta;
+            }
+            (sum2 - sum * sum / n, beta * beta * (d_sum2 - d_sum * d_sum / n))
+        };
+        let best_shift = |with: Option<&BlurredGlyph>| -> (f32, f32) {
+            [-2.0f32, -1.0, 0.0, 1.0, 2.0]
+                .into_iter()
+                .map(|dx| (energy(dx, with).0, dx))
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .unwrap_or((f32::MAX, 0.0))
+        };
+        let (e_expected, dx) = best_shift(None);
+        // The replacement nearest at the expected glyph's offset (the expected fit's residual
+        // and glyph read once), then its own best offset.
+        let mut residual = Vec::with_capacity(points.len());
+        let mut own = Vec::with_capacity(points.len());
+        let mut uv = Vec::with_capacity(points.len());
+        for (&[x, y], &d) in points.iter().zip(&dark) {
+            let x = x + dx;
+            residual.push(d - beta * field.at(b, x, y));
+            let (u, v) = (x * scale - origin[0], y * scale - origin[1]);
+            own.push(expected.at(u, v));
+            uv.push((u, v));
+        }
+        let Some((nearest, difference)) = alternatives
+            .iter()
+            .filter_map(|t| {
+                let (mut sum, mut sum2, mut d_sum, mut d_sum2) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
+                for ((&r, &e), &(u, v)) in residual.iter().zip(&own).zip(&uv) {
+                    let delta = t.at(u, v) - e;
+                    let left = r - beta * delta;
+                    sum += left;
+                    sum2 += left * left;
+                    d_sum += delta;
+                    d_sum2 += delta * delta;
+                }
+                let difference = beta * beta * (d_sum2 - d_sum * d_sum / n);
+                (difference > 1e-3).then(|| (t, (sum2 - sum * sum / n - e_expected) / difference, difference))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(t, _, d)| (t, d))
+        else {
+            continue;
+        };
+        let (e_nearest, _) = best_shift(Some(nearest));
+        out.push(GlyphComparison {
+            position: g.position,
+            margin: ((e_nearest - e_expected) / difference).clamp(-2.0, 2.0),
+            separation: 0.5 * (difference / e_expected.max(1e-6)).sqrt(),
+        });
+    }
+    out
 }
 
 fn mean(v: &[f32]) -> f32 {
@@ -445,6 +704,7 @@ mod tests {
             assert!(f.correlation > 0.8 && f.worst_window > 0.6, "genuine {f:?}");
         }
         for (which, name) in [(0, "name_hangul"), (1, "birth_date"), (2, "resident_number")] {
+            // (edit 2 moves the birth year and the resident number's year digit together)
             let forged = edited(c, &other.credential.credential, which);
             let (img, h) = photo(&forged, 0.45);
             let seen = compare_text(&img, &h, &expected).unwrap();
@@ -456,6 +716,54 @@ mod tests {
             );
             // The fields not edited still agree.
             assert!(field(&seen, "address").worst_window > 0.6);
+        }
+    }
+
+    #[test]
+    fn a_changed_character_fits_another_glyph_better_than_its_own() {
+        let demo = DemoIdentity::generate(3);
+        let other = DemoIdentity::generate(4);
+        let c = &demo.credential.credential;
+        let expected = reference(c);
+        let margins = |seen: &[FieldComparison], name: &str| -> Vec<(usize, f32)> {
+            field(seen, name)
+                .glyphs
+                .iter()
+                .map(|g| (g.position, g.margin))
+                .collect()
+        };
+        for scale in [0.45, 0.3] {
+            let (img, h) = photo(c, scale);
+            let genuine = compare_text(&img, &h, &expected).unwrap();
+            for name in ["birth_date", "resident_number", "issued", "expires"] {
+                let m = margins(&genuine, name);
+                assert!(m.len() >= 7, "{name}: {m:?}");
+                assert!(m.iter().all(|g| g.1 > 0.5), "genuine {name} at {scale}: {m:?}");
+            }
+            // One digit of the birth year (1975 -> 1972: the fourth character), the expiry
+            // year's last digit, one Latin letter, one Hangul syllable.
+            for (which, name, position) in [
+                (1, "birth_date", 3),
+                (3, "expires", 3),
+                (5, "name_latin", usize::MAX),
+                (4, "name_hangul", 2),
+            ] {
+                let forged = edited(c, &other.credential.credential, which);
+                let (img, h) = photo(&forged, scale);
+                let seen = compare_text(&img, &h, &expected).unwrap();
+                let m = margins(&seen, name);
+                let worst = m.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+                assert!(worst.1 < -0.4, "edit {which} at {scale}: {m:?}");
+                if position != usize::MAX {
+                    assert_eq!(worst.0, position, "edit {which} at {scale}: {m:?}");
+                }
+                // No other character of the field is taken for another, where characters
+                // have one width (a Latin letter of another width moves the rest of its line).
+                if name != "name_latin" {
+                    let mut others = m.iter().filter(|g| g.0 != worst.0);
+                    assert!(others.all(|g| g.1 > -0.4), "edit {which} at {scale}: {m:?}");
+                }
+            }
         }
     }
 

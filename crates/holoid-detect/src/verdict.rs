@@ -324,6 +324,15 @@ impl Verdict {
                             correlation: round(t.correlation),
                             worst_window: round(t.worst_window),
                             blur: round(t.blur),
+                            glyph_margins: t
+                                .glyphs
+                                .iter()
+                                .map(|g| GlyphMarginJson {
+                                    position: g.position,
+                                    margin: round(g.margin),
+                                    separation: round(g.separation),
+                                })
+                                .collect(),
                         })
                         .collect(),
                     score: round(f.score),
@@ -414,6 +423,23 @@ pub struct TextFieldJson {
     pub worst_window: f64,
     /// The blur of the expected ink that fits best, design units.
     pub blur: f64,
+    /// Each character an edit could replace, against the replacement the photo comes
+    /// nearest (1: the expected glyph exactly; −1: the replacement; 0: half-way). The
+    /// characters themselves are not named.
+    #[serde(default)]
+    pub glyph_margins: Vec<GlyphMarginJson>,
+}
+
+/// One character's glyph margin (see [`TextFieldJson::glyph_margins`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GlyphMarginJson {
+    /// The character's index in the field's value, from 0.
+    pub position: usize,
+    /// The margin, -2..2.
+    pub margin: f64,
+    /// How far apart the two glyphs lie in the photo's noise (see
+    /// `holoid_detect::text::GlyphComparison::separation`).
+    pub separation: f64,
 }
 
 /// Time per step, microseconds.
@@ -593,6 +619,11 @@ mod tests {
                     correlation: 0.987_65,
                     worst_window: 0.5,
                     blur: 2.0,
+                    glyphs: vec![crate::text::GlyphComparison {
+                        position: 3,
+                        margin: 0.75,
+                        separation: 1.5,
+                    }],
                 }],
                 score: 0.25,
                 ..Default::default()

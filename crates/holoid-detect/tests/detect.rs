@@ -29,6 +29,8 @@ struct Setup {
     swapped_long_hair: Mutex<CardRenderer>,
     /// The holder's name edited (one syllable), drawn with the cloned key.
     renamed: Mutex<CardRenderer>,
+    /// One digit of the birth year edited (three years older), drawn with the cloned key.
+    older: Mutex<CardRenderer>,
 }
 
 fn setup() -> Option<&'static Setup> {
@@ -55,6 +57,8 @@ fn setup() -> Option<&'static Setup> {
             };
             let renamed = edited(c, &other.credential.credential, 0);
             assert_ne!(renamed.holder.name_hangul, c.holder.name_hangul);
+            let older = edited(c, &other.credential.credential, 1);
+            assert_ne!(older.holder.birth_date, c.holder.birth_date);
             Some(Setup {
                 genuine: make(&key, &demo.portrait_png),
                 fake: make(&fake_key, &demo.portrait_png),
@@ -62,6 +66,9 @@ fn setup() -> Option<&'static Setup> {
                 swapped_long_hair: make(&key, &long_hair.portrait_png),
                 renamed: Mutex::new(
                     CardRenderer::new(gpu, &renamed, &key, &demo.portrait_png, options).expect("renderer"),
+                ),
+                older: Mutex::new(
+                    CardRenderer::new(gpu, &older, &key, &demo.portrait_png, options).expect("renderer"),
                 ),
                 demo,
             })
@@ -235,6 +242,41 @@ fn an_edited_name_is_a_forgery_and_the_genuine_words_match() {
             mismatch.message.contains("name on the card"),
             "{}",
             mismatch.message
+        );
+    }
+}
+
+#[test]
+fn one_digit_of_the_birth_year_edited_is_a_forgery_naming_the_field_and_never_genuine() {
+    let Some(s) = setup() else { return };
+    for (level, seed) in [(Level::Easy, 41), (Level::Normal, 42), (Level::Hard, 43)] {
+        let v = s.check(&s.older, &[T0.0, T0.0 + 250], &[T0.0, T0.0 + 250], level, seed);
+        assert_ne!(v.decision, Decision::Genuine, "{level:?}: {v}");
+        if level == Level::Hard {
+            continue;
+        }
+        assert_eq!(v.decision, Decision::Forgery, "{level:?}: {v}");
+        let mismatch = v
+            .reasons
+            .iter()
+            .find(|r| r.code == ReasonCode::TextMismatch)
+            .unwrap_or_else(|| panic!("{level:?}: {v}"));
+        assert!(
+            mismatch.message.contains("birth date") && mismatch.message.contains("character"),
+            "{}",
+            mismatch.message
+        );
+        // Which field, and which character, but not the values.
+        let born = s.demo.credential.credential.holder.birth_date.to_string();
+        assert!(!mismatch.message.contains(&born), "{}", mismatch.message);
+        // The JSON gives each character's margin.
+        let json = v.to_json();
+        let birth = &json["frames"][0]["text_fields"][2];
+        assert_eq!(birth["field"], "birth_date");
+        assert_eq!(
+            birth["glyph_margins"].as_array().map(Vec::len),
+            Some(8),
+            "{birth}"
         );
     }
 }

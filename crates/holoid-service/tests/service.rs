@@ -155,6 +155,7 @@ fn full_verdict() -> VerdictReport {
                 correlation: 0.9,
                 worst_window: 0.8,
                 blur: 1.5,
+                glyph_margins: Vec::new(),
             }],
             score: 0.9,
         }],

@@ -51,6 +51,103 @@ pub const VALUE_FIELDS: [(&str, Rect); 7] = {
     ]
 };
 
+/// How each of [`VALUE_FIELDS`] is set: size (design units), bold, alignment.
+const VALUE_STYLE: [(f32, bool, Align); 7] = [
+    (70.0, true, Align::Left),
+    (36.0, false, Align::Left),
+    (40.0, true, Align::Left),
+    (40.0, true, Align::Left),
+    (36.0, false, Align::Left),
+    (30.0, false, Align::Left),
+    (30.0, false, Align::Right),
+];
+
+/// The text each of [`VALUE_FIELDS`] draws, and the byte where the credential's value begins
+/// in it (the dates are preceded by their labels on the same line).
+fn value_texts(c: &Credential) -> [(String, usize); 7] {
+    let labelled = |label: &str, value: String| (format!("{label}{value}"), label.len());
+    let h = &c.holder;
+    [
+        (h.name_hangul.clone(), 0),
+        (h.name_latin.clone(), 0),
+        (h.birth_date.to_string(), 0),
+        (h.resident_number_masked.clone(), 0),
+        (h.address.clone(), 0),
+        labelled("발급일 Issued  ", c.issued.to_string()),
+        labelled("유효기간 Expires  ", c.expires.to_string()),
+    ]
+}
+
+/// One glyph as the rasteriser keys it (font, glyph, size, sub-pixel position): the same
+/// key always gives the same coverage ([`TextPainter::glyph_image`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GlyphKey(cosmic_text::CacheKey);
+
+/// A glyph's coverage: `width` × `height` bytes (0..255), its top-left pixel at (`left`,
+/// `-top`) from the glyph's origin (pen position on the baseline).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GlyphImage {
+    pub left: i32,
+    pub top: i32,
+    pub width: u32,
+    pub height: u32,
+    pub coverage: Vec<u8>,
+}
+
+/// One character of a value field as [`TextPainter::credential_layer`] draws it, and the
+/// characters a forger could put in its place, drawn at the same place and size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValueGlyph {
+    /// The character's index among the value's characters (0 = first).
+    pub position: usize,
+    pub ch: char,
+    pub key: GlyphKey,
+    /// The glyph's origin in the layer, pixels.
+    pub origin: [i32; 2],
+    /// Each replacement the font can draw: another digit for a digit, another letter of the
+    /// same case for a Latin letter, a syllable one jamo away for a Hangul syllable.
+    pub alternatives: Vec<(char, GlyphKey)>,
+}
+
+/// The characters that could replace `ch` in an edit the eye would take for a real value:
+/// the other digits, the other Latin letters of its case, or the Hangul syllables that
+/// differ from it in one jamo (initial, vowel or final). Nothing for other characters.
+pub fn replacements(ch: char) -> Vec<char> {
+    if ch.is_ascii_digit() {
+        return ('0'..='9').filter(|&d| d != ch).collect();
+    }
+    if ch.is_ascii_uppercase() {
+        return ('A'..='Z').filter(|&d| d != ch).collect();
+    }
+    if ch.is_ascii_lowercase() {
+        return ('a'..='z').filter(|&d| d != ch).collect();
+    }
+    let code = u32::from(ch);
+    if !(0xAC00..=0xD7A3).contains(&code) {
+        return Vec::new();
+    }
+    let s = code - 0xAC00;
+    let (initial, vowel, last) = (s / 588, (s % 588) / 28, s % 28);
+    let syllable = |i: u32, v: u32, l: u32| char::from_u32(0xAC00 + i * 588 + v * 28 + l);
+    let mut out = Vec::new();
+    out.extend(
+        (0..19)
+            .filter(|&i| i != initial)
+            .filter_map(|i| syllable(i, vowel, last)),
+    );
+    out.extend(
+        (0..21)
+            .filter(|&v| v != vowel)
+            .filter_map(|v| syllable(initial, v, last)),
+    );
+    out.extend(
+        (0..28)
+            .filter(|&l| l != last)
+            .filter_map(|l| syllable(initial, vowel, l)),
+    );
+    out
+}
+
 /// Shapes and rasterises text into card layers.
 pub struct TextPainter {
     fonts: FontSystem,
@@ -90,9 +187,11 @@ impl TextPainter {
         };
         let h = l.header;
         let f = l.identity_fields;
-        let birth = c.holder.birth_date.to_string();
-        let issued = format!("발급일 Issued  {}", c.issued);
-        let expires = format!("유효기간 Expires  {}", c.expires);
+        let values = value_texts(c);
+        let value = |k: usize| {
+            let (size, bold, align) = VALUE_STYLE[k];
+            item(&values[k].0, VALUE_FIELDS[k].1, size, bold, VALUE, align)
+        };
         let row = |i: f32, height: f32| Rect::new(f.x, f.y + i, f.w, height);
         let items = [
             item(
@@ -111,22 +210,8 @@ impl TextPainter {
                 WHITE,
                 Align::Center,
             ),
-            item(
-                &c.holder.name_hangul,
-                VALUE_FIELDS[0].1,
-                70.0,
-                true,
-                VALUE,
-                Align::Left,
-            ),
-            item(
-                &c.holder.name_latin,
-                VALUE_FIELDS[1].1,
-                36.0,
-                false,
-                VALUE,
-                Align::Left,
-            ),
+            value(0),
+            value(1),
             item(
                 "생년월일 Date of birth",
                 row(200.0, 36.0),
@@ -135,7 +220,7 @@ impl TextPainter {
                 LABEL,
                 Align::Left,
             ),
-            item(&birth, VALUE_FIELDS[2].1, 40.0, true, VALUE, Align::Left),
+            value(2),
             item(
                 "주민등록번호 Resident No.",
                 row(330.0, 36.0),
@@ -144,14 +229,7 @@ impl TextPainter {
                 LABEL,
                 Align::Left,
             ),
-            item(
-                &c.holder.resident_number_masked,
-                VALUE_FIELDS[3].1,
-                40.0,
-                true,
-                VALUE,
-                Align::Left,
-            ),
+            value(3),
             item(
                 "주소 Address",
                 Rect::new(l.address.x, l.address.y, l.address.w, 36.0),
@@ -160,16 +238,9 @@ impl TextPainter {
                 LABEL,
                 Align::Left,
             ),
-            item(
-                &c.holder.address,
-                VALUE_FIELDS[4].1,
-                36.0,
-                false,
-                VALUE,
-                Align::Left,
-            ),
-            item(&issued, VALUE_FIELDS[5].1, 30.0, false, VALUE, Align::Left),
-            item(&expires, VALUE_FIELDS[6].1, 30.0, false, VALUE, Align::Right),
+            value(4),
+            value(5),
+            value(6),
             item(
                 &c.issuer,
                 Rect::new(l.footer.x, l.footer.y + 30.0, l.footer.w, 40.0),
@@ -267,21 +338,93 @@ impl TextPainter {
         self.raster(items, w, h, scale)
     }
 
+    /// `it` shaped at `scale` pixels a design unit, and where its box's corner lies, pixels.
+    fn shaped(&mut self, it: &Item<'_>, scale: f32) -> (Buffer, [i32; 2]) {
+        let metrics = Metrics::new(it.size * scale, it.size * scale * 1.2);
+        let mut buffer = Buffer::new(&mut self.fonts, metrics);
+        buffer.set_wrap(Wrap::WordOrGlyph);
+        buffer.set_size(Some(it.rect.w * scale), Some(it.rect.h * scale));
+        let weight = if it.bold { Weight::BOLD } else { Weight::NORMAL };
+        let attrs = Attrs::new().family(Family::Name(FAMILY)).weight(weight);
+        buffer.set_text(it.text, &attrs, Shaping::Advanced, Some(it.align));
+        buffer.shape_until_scroll(&mut self.fonts, false);
+        let corner = [
+            (it.rect.x * scale).round() as i32,
+            (it.rect.y * scale).round() as i32,
+        ];
+        (buffer, corner)
+    }
+
+    /// The characters of value field `field` (index into [`VALUE_FIELDS`]) as
+    /// [`TextPainter::credential_layer`] draws them for a `width` × `height` target, each
+    /// with the glyphs that could replace it at the same place ([`replacements`] the font
+    /// has). Characters without replacements (spaces, dashes, masks) are left out.
+    pub fn value_glyphs(&mut self, c: &Credential, field: usize, width: u32, height: u32) -> Vec<ValueGlyph> {
+        let Some((text, start)) = value_texts(c).into_iter().nth(field) else {
+            return Vec::new();
+        };
+        let scale = (width as f32 / CARD_WIDTH).min(height as f32 / CARD_HEIGHT);
+        let (size, bold, align) = VALUE_STYLE[field];
+        let it = item(&text, VALUE_FIELDS[field].1, size, bold, VALUE, align);
+        let (buffer, [ox, oy]) = self.shaped(&it, scale);
+        let mut out = Vec::new();
+        for run in buffer.layout_runs() {
+            for glyph in run.glyphs {
+                if glyph.start < start {
+                    continue;
+                }
+                let mut chars = text[glyph.start..glyph.end].chars();
+                let (Some(ch), None) = (chars.next(), chars.next()) else {
+                    continue;
+                };
+                let physical = glyph.physical((0.0, run.line_y), 1.0);
+                let key = physical.cache_key;
+                let Some(font) = self.fonts.get_font(key.font_id, key.font_weight) else {
+                    continue;
+                };
+                let charmap = font.as_swash().charmap();
+                let alternatives: Vec<(char, GlyphKey)> = replacements(ch)
+                    .into_iter()
+                    .filter_map(|alt| {
+                        let glyph_id = charmap.map(alt);
+                        (glyph_id != 0).then_some((alt, GlyphKey(cosmic_text::CacheKey { glyph_id, ..key })))
+                    })
+                    .collect();
+                if alternatives.is_empty() {
+                    continue;
+                }
+                out.push(ValueGlyph {
+                    position: text[start..glyph.start].chars().count(),
+                    ch,
+                    key: GlyphKey(key),
+                    origin: [ox + physical.x, oy + physical.y],
+                    alternatives,
+                });
+            }
+        }
+        out
+    }
+
+    /// The coverage of the glyph `key` names (`None` for an empty glyph, such as a space).
+    pub fn glyph_image(&mut self, key: GlyphKey) -> Option<GlyphImage> {
+        let image = self.cache.get_image(&mut self.fonts, key.0).as_ref()?;
+        if image.content != cosmic_text::SwashContent::Mask || image.placement.width == 0 {
+            return None;
+        }
+        Some(GlyphImage {
+            left: image.placement.left,
+            top: image.placement.top,
+            width: image.placement.width,
+            height: image.placement.height,
+            coverage: image.data.clone(),
+        })
+    }
+
     fn raster(&mut self, items: &[Item<'_>], w: u32, h: u32, scale: f32) -> RgbaImage {
         let mut out = RgbaImage::new(w, h);
         for it in items {
-            let metrics = Metrics::new(it.size * scale, it.size * scale * 1.2);
-            let mut buffer = Buffer::new(&mut self.fonts, metrics);
-            buffer.set_wrap(Wrap::WordOrGlyph);
-            buffer.set_size(Some(it.rect.w * scale), Some(it.rect.h * scale));
-            let weight = if it.bold { Weight::BOLD } else { Weight::NORMAL };
-            let attrs = Attrs::new().family(Family::Name(FAMILY)).weight(weight);
-            buffer.set_text(it.text, &attrs, Shaping::Advanced, Some(it.align));
+            let (mut buffer, [ox, oy]) = self.shaped(it, scale);
             let [r, g, b] = it.rgb;
-            let (ox, oy) = (
-                (it.rect.x * scale).round() as i32,
-                (it.rect.y * scale).round() as i32,
-            );
             buffer.draw(
                 &mut self.fonts,
                 &mut self.cache,
@@ -320,5 +463,72 @@ fn item(text: &str, rect: Rect, size: f32, bold: bool, rgb: [u8; 3], align: Alig
         bold,
         rgb,
         align,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use holoid_core::demo::DemoIdentity;
+
+    #[test]
+    fn value_glyphs_are_the_layers_own_pixels() {
+        let demo = DemoIdentity::generate(3);
+        let c = &demo.credential.credential;
+        let mut painter = TextPainter::new();
+        let (w, h) = (540, 1170);
+        let layer = painter.credential_layer(c, w, h);
+        for (field, (name, _)) in VALUE_FIELDS.iter().enumerate() {
+            let glyphs = painter.value_glyphs(c, field, w, h);
+            assert!(!glyphs.is_empty(), "{name}");
+            for g in &glyphs {
+                let img = painter.glyph_image(g.key).expect("drawn");
+                let mut differ = 0;
+                for y in 0..img.height as i32 {
+                    for x in 0..img.width as i32 {
+                        let cov = img.coverage[(y * img.width as i32 + x) as usize];
+                        let (px, py) = (g.origin[0] + img.left + x, g.origin[1] - img.top + y);
+                        let alpha = layer.get_pixel(px as u32, py as u32)[3];
+                        // Over-compositing only adds where a neighbour's pixels overlap.
+                        assert!(
+                            u16::from(alpha) + 1 >= u16::from(cov),
+                            "{name} {}: {alpha} < {cov}",
+                            g.ch
+                        );
+                        differ += usize::from(alpha.abs_diff(cov) > 1);
+                    }
+                }
+                assert!(
+                    differ * 20 <= (img.width * img.height) as usize,
+                    "{name} {}",
+                    g.ch
+                );
+                // Another character at the same place draws other pixels.
+                let (alt, key) = g.alternatives[0];
+                assert_ne!(painter.glyph_image(key), Some(img), "{} → {alt}", g.ch);
+            }
+        }
+        // The birth date's digits: 8 of them, each with the nine others.
+        let birth = painter.value_glyphs(c, 2, w, h);
+        assert_eq!(birth.len(), 8);
+        assert!(birth.iter().all(|g| g.alternatives.len() == 9));
+        let dates = painter.value_glyphs(c, 5, w, h);
+        assert_eq!(dates[0].position, 0, "the label is not part of the value");
+        assert_eq!(dates.len(), 8);
+    }
+
+    #[test]
+    fn replacements_are_one_step_away() {
+        assert_eq!(replacements('7').len(), 9);
+        assert!(!replacements('7').contains(&'7'));
+        assert_eq!(replacements('K').len(), 25);
+        assert!(replacements('k').iter().all(char::is_ascii_lowercase));
+        let kim = replacements('김');
+        for near in ['님', '금', '기', '킴', '길'] {
+            assert!(kim.contains(&near), "{near}");
+        }
+        assert!(!kim.contains(&'박'));
+        assert_eq!(kim.len(), 18 + 20 + 27);
+        assert!(replacements('-').is_empty() && replacements('*').is_empty());
     }
 }
