@@ -43,8 +43,8 @@ pub const VALUE_FIELDS: [(&str, Rect); 7] = {
     [
         ("name_hangul", Rect::new(f.x, f.y, f.w, 90.0)),
         ("name_latin", Rect::new(f.x, f.y + 92.0, f.w, 50.0)),
-        ("birth_date", Rect::new(f.x, f.y + 238.0, f.w, 50.0)),
-        ("resident_number", Rect::new(f.x, f.y + 368.0, f.w, 50.0)),
+        ("birth_date", Rect::new(f.x, f.y + 236.0, f.w, 70.0)),
+        ("resident_number", Rect::new(f.x, f.y + 374.0, f.w, 70.0)),
         ("address", Rect::new(a.x, a.y + 38.0, a.w, 84.0)),
         ("issued", Rect::new(d.x, d.y + 20.0, d.w / 2.0, 50.0)),
         ("expires", Rect::new(d.x + d.w / 2.0, d.y + 20.0, d.w / 2.0, 50.0)),
@@ -55,8 +55,11 @@ pub const VALUE_FIELDS: [(&str, Rect); 7] = {
 const VALUE_STYLE: [(f32, bool, Align); 7] = [
     (70.0, true, Align::Left),
     (36.0, false, Align::Left),
-    (40.0, true, Align::Left),
-    (40.0, true, Align::Left),
+    // The critical fields (what an age or identity decision rests on) are the largest value
+    // digits on the card: at 40 units a photo at the hard capture level could not tell one
+    // digit from another (docs/detector.md, "Glyph-level check").
+    (56.0, true, Align::Left),
+    (56.0, true, Align::Left),
     (36.0, false, Align::Left),
     (30.0, false, Align::Left),
     (30.0, false, Align::Right),
@@ -223,7 +226,7 @@ impl TextPainter {
             value(2),
             item(
                 "주민등록번호 Resident No.",
-                row(330.0, 36.0),
+                row(336.0, 36.0),
                 26.0,
                 false,
                 LABEL,
