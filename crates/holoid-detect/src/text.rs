@@ -68,20 +68,23 @@ struct FieldReference {
 impl FieldReference {
     /// Expected ink of blur `b` at design point (`x`, `y`), bilinear; 0 outside the map.
     fn at(&self, b: usize, x: f32, y: f32) -> f32 {
-        let (w, h) = self.size;
         let u = (x - self.origin[0]) * self.scale - 0.5;
         let v = (y - self.origin[1]) * self.scale - 0.5;
-        if !(u >= 0.0 && v >= 0.0 && u < (w - 1) as f32 && v < (h - 1) as f32) {
-            return 0.0;
-        }
-        let (x0, y0) = (u as usize, v as usize);
-        let (fx, fy) = (u - x0 as f32, v - y0 as f32);
-        let m = &self.maps[b];
-        let i = y0 * w + x0;
-        let top = m[i] * (1.0 - fx) + m[i + 1] * fx;
-        let bottom = m[i + w] * (1.0 - fx) + m[i + w + 1] * fx;
-        top * (1.0 - fy) + bottom * fy
+        bilinear(&self.maps[b], self.size, u, v)
     }
+}
+
+/// `map` (`w` × `h`, row-major) at (`u`, `v`) in pixel-centre units, bilinear; 0 outside.
+fn bilinear(map: &[f32], (w, h): (usize, usize), u: f32, v: f32) -> f32 {
+    if !(u >= 0.0 && v >= 0.0 && u < (w - 1) as f32 && v < (h - 1) as f32) {
+        return 0.0;
+    }
+    let (x0, y0) = (u as usize, v as usize);
+    let (fx, fy) = (u - x0 as f32, v - y0 as f32);
+    let i = y0 * w + x0;
+    let top = map[i] * (1.0 - fx) + map[i + 1] * fx;
+    let bottom = map[i + w] * (1.0 - fx) + map[i + w + 1] * fx;
+    top * (1.0 - fy) + bottom * fy
 }
 
 /// The value fields' names, in [`VALUE_FIELDS`]' order.
@@ -418,7 +421,7 @@ fn compare_field(
         }
         start += window / 2;
     }
-    let glyphs = compare_glyphs(grey, to_image, field, b, shift, beta);
+    let glyphs = compare_glyphs(grey, to_image, field, px_per_unit, (b, shift, beta));
     Some((
         FieldComparison {
             name: field.name,
@@ -445,16 +448,7 @@ impl BlurredGlyph {
     /// Coverage at map point (`u`, `v`) from the glyph's origin, bilinear; 0 outside.
     fn at(&self, u: f32, v: f32) -> f32 {
         let (u, v) = (u - self.x as f32 - 0.5, v - self.y as f32 - 0.5);
-        if !(u >= 0.0 && v >= 0.0 && u < (self.w - 1) as f32 && v < (self.h - 1) as f32) {
-            return 0.0;
-        }
-        let (x0, y0) = (u as usize, v as usize);
-        let (fx, fy) = (u - x0 as f32, v - y0 as f32);
-        let i = y0 * self.w + x0;
-        let d = &self.data;
-        let top = d[i] * (1.0 - fx) + d[i + 1] * fx;
-        let bottom = d[i + self.w] * (1.0 - fx) + d[i + self.w + 1] * fx;
-        top * (1.0 - fy) + bottom * fy
+        bilinear(&self.data, (self.w, self.h), u, v)
     }
 }
 
@@ -508,7 +502,8 @@ fn blurred_glyph(key: GlyphKey, b: usize, scale: f32) -> Option<Arc<BlurredGlyph
     Some(glyph)
 }
 
-/// Each replaceable character of `field` in the photo, against its replacements: the photo's
+/// Each replaceable character of `field` in the photo (`px_per_unit` photo pixels a design
+/// unit at the field), against its replacements: the photo's
 /// darkness around the glyph, sampled about a photo pixel apart, is explained by the
 /// field's expected ink at blur `b` and offset `shift` with the field's gain `beta` (and the
 /// window's own black level); the same with the glyph swapped for each replacement. The
@@ -519,18 +514,14 @@ fn compare_glyphs(
     grey: &GrayImage,
     to_image: &Homography,
     field: &FieldReference,
-    b: usize,
-    shift: [f32; 2],
-    beta: f32,
+    px_per_unit: f32,
+    (b, shift, beta): (usize, [f32; 2], f32),
 ) -> Vec<GlyphComparison> {
     if beta <= 0.0 {
         return Vec::new();
     }
     let scale = field.scale;
     let r = field.rect;
-    let c = [f64::from(r.x + r.w / 2.0), f64::from(r.y + r.h / 2.0)];
-    let (p0, p1) = (to_image.apply(c), to_image.apply([c[0] + 10.0, c[1]]));
-    let px_per_unit = ((p1[0] - p0[0]).hypot(p1[1] - p0[1]) / 10.0) as f32;
     let step = (1.0 / px_per_unit.max(1e-3)).max(1.0);
     let reach = 2.0 * BLURS[b] + 3.0;
     let mut out = Vec::with_capacity(field.glyphs.len());
@@ -577,29 +568,25 @@ fn compare_glyphs(
         let n = dark.len() as f32;
         // Unexplained darkness (about the window's own level) of the photo against the
         // expected ink moved by `dx`, with the glyph's ink replaced by `with`'s.
-        let energy = |dx: f32, with: Option<&BlurredGlyph>| -> (f32, f32) {
-            let (mut sum, mut sum2, mut d_sum, mut d_sum2) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
+        let energy = |dx: f32, with: Option<&BlurredGlyph>| -> f32 {
+            let (mut sum, mut sum2) = (0.0f32, 0.0f32);
             for (&[x, y], &d) in points.iter().zip(&dark) {
                 let x = x + dx;
                 let mut ink = field.at(b, x, y);
-                let mut delta = 0.0;
                 if let Some(t) = with {
                     let (u, v) = (x * scale - origin[0], y * scale - origin[1]);
-                    delta = t.at(u, v) - expected.at(u, v);
-                    ink += delta;
+                    ink += t.at(u, v) - expected.at(u, v);
                 }
                 let residual = d - beta * ink;
                 sum += residual;
                 sum2 += residual * residual;
-                d_sum += delta;
-                d_sum2 += delta * delta;
             }
-            (sum2 - sum * sum / n, beta * beta * (d_sum2 - d_sum * d_sum / n))
+            sum2 - sum * sum / n
         };
         let best_shift = |with: Option<&BlurredGlyph>| -> (f32, f32) {
             [-2.0f32, -1.0, 0.0, 1.0, 2.0]
                 .into_iter()
-                .map(|dx| (energy(dx, with).0, dx))
+                .map(|dx| (energy(dx, with), dx))
                 .min_by(|a, b| a.0.total_cmp(&b.0))
                 .unwrap_or((f32::MAX, 0.0))
         };
