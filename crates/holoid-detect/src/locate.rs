@@ -296,10 +296,25 @@ fn column_runs(
     Some((runs, (start + end) as f64 / 2.0))
 }
 
+/// What one scan of a binarised photo saw.
+struct Scanned {
+    /// Finders confirmed along their column, most confirmed first.
+    finders: Vec<FoundMark>,
+    /// Orientation marks confirmed along their column, most confirmed first.
+    orientation: Vec<FoundMark>,
+    /// Finders and orientation marks (in that order) seen along rows whose column did not
+    /// confirm them: a mark on the far side of a card tilted away from the camera is
+    /// squashed, top to bottom, to half its width or less, and blur merges its one-module
+    /// rings along the column while they stay apart along the row. Their centre is the mean
+    /// of the rows that saw them.
+    rows_only: [Vec<FoundMark>; 2],
+}
+
 /// Scans every row once for both patterns; returns the finders and the orientation marks,
-/// each confirmed along its column and merged across rows.
-fn scan(bin: &[bool], w: usize, h: usize) -> (Vec<FoundMark>, Vec<FoundMark>) {
+/// each confirmed along its column and merged across rows, and those the rows alone saw.
+fn scan(bin: &[bool], w: usize, h: usize) -> Scanned {
     let mut found: [Vec<FoundMark>; 2] = [Vec::new(), Vec::new()];
+    let mut rows_only: [Vec<FoundMark>; 2] = [Vec::new(), Vec::new()];
     let mut runs: Vec<(bool, usize, usize)> = Vec::with_capacity(w); // (dark, start, length)
     let mut lengths = [0usize; 8];
     for y in 0..h {
@@ -326,33 +341,47 @@ fn scan(bin: &[bool], w: usize, h: usize) -> (Vec<FoundMark>, Vec<FoundMark>) {
                 };
                 let mid_run = win[n / 2];
                 let cx = mid_run.1 as f64 + mid_run.2 as f64 / 2.0;
-                let Some((vr, cy)) = column_runs(bin, w, h, cx as usize, y, n) else {
-                    continue;
-                };
-                let Some(vunit) = matches(&vr, pattern) else {
-                    continue;
-                };
-                if (vunit / unit - 1.0).abs() > 0.5 {
-                    continue;
+                let column = column_runs(bin, w, h, cx as usize, y, n)
+                    .and_then(|(vr, cy)| Some((matches(&vr, pattern)?, cy)))
+                    .filter(|(vunit, _)| (vunit / unit - 1.0).abs() <= 0.5);
+                match column {
+                    Some((vunit, cy)) => merge(&mut found[kind], [cx, cy], (unit + vunit) / 2.0),
+                    None => merge(&mut rows_only[kind], [cx, y as f64 + 0.5], unit),
                 }
-                let module = (unit + vunit) / 2.0;
-                merge(&mut found[kind], [cx, cy], module);
             }
         }
     }
-    let [finders, orientation] = found.map(|mut f| {
+    let confirmed = |mut f: Vec<FoundMark>| {
         f.retain(|m| f64::from(m.hits) >= (m.module * 0.8).max(2.0));
         f.sort_by_key(|m| std::cmp::Reverse(m.hits));
         f
+    };
+    let [finders, orientation] = found.map(confirmed);
+    let rows_only = rows_only.map(|f| {
+        let mut f = confirmed(f);
+        // Rows through a confirmed mark's edges need not confirm it.
+        f.retain(|m| {
+            finders.iter().chain(&orientation).all(|c| {
+                (c.center[0] - m.center[0]).hypot(c.center[1] - m.center[1]) >= 2.0 * c.module.max(m.module)
+            })
+        });
+        f
     });
-    (finders, orientation)
+    Scanned {
+        finders,
+        orientation,
+        rows_only,
+    }
 }
 
 /// Adds one row's sighting of a mark: averaged into a mark already seen within two modules,
-/// or a new mark.
+/// or a new mark. Rows come top to bottom, so marks are looked at latest first, and no
+/// further than a few modules up (noise makes many short-lived sightings).
 fn merge(found: &mut Vec<FoundMark>, [cx, cy]: [f64; 2], module: f64) {
     match found
         .iter_mut()
+        .rev()
+        .take_while(|m| cy - m.center[1] < 8.0 * m.module.max(module))
         .find(|m| (m.center[0] - cx).hypot(m.center[1] - cy) < 2.0 * module)
     {
         Some(m) => {
@@ -416,7 +445,7 @@ fn arrange(three: [FoundMark; 3], o: FoundMark) -> Option<(f64, [FoundMark; 4])>
         let module_from_span = across / f64::from(design[1][0] - design[0][0]) * 24.0;
         let misfit = (ratio / design_ratio - 1.0).abs() + (module_from_span / ((lo + hi) / 2.0) - 1.0).abs();
         let plausible = (ratio / design_ratio - 1.0).abs() < 0.45
-            && hi / lo < 2.0
+            && hi / lo < 3.0
             && (module_from_span / ((lo + hi) / 2.0) - 1.0).abs() < 0.5;
         let score = f64::from(tl.hits + tr.hits + bl.hits + o.hits) - misfit;
         if plausible && best.as_ref().is_none_or(|(s, _)| score > *s) {
@@ -732,11 +761,18 @@ const MIN_MARK_CONTRAST: f32 = 16.0;
 /// the light ring two modules out; for the orientation mark, its light centre against four
 /// samples on the dark ring a module out. The ring samples lie along the rows and columns,
 /// where rotation keeps them within their ring.
-fn contrast(img: &GrayImage, m: &FoundMark, kind: MarkKind) -> f32 {
+///
+/// A mark seen along rows only (`rows_only`, see [`Scanned::rows_only`]) may be squashed top
+/// to bottom: only the samples along its row count.
+fn contrast(img: &GrayImage, m: &FoundMark, kind: MarkKind, rows_only: bool) -> f32 {
     let at =
         |dx: f64, dy: f64| crate::sample::luma(img, m.center[0] + dx * m.module, m.center[1] + dy * m.module);
     let mean = |points: &[(f64, f64)]| {
-        let v: Vec<f32> = points.iter().filter_map(|&(dx, dy)| at(dx, dy)).collect();
+        let v: Vec<f32> = points
+            .iter()
+            .filter(|p| !rows_only || p.1 == 0.0)
+            .filter_map(|&(dx, dy)| at(dx, dy))
+            .collect();
         (!v.is_empty()).then(|| v.iter().sum::<f32>() / v.len() as f32)
     };
     let cross = |r: f64| [(r, 0.0), (-r, 0.0), (0.0, r), (0.0, -r)];
@@ -754,46 +790,130 @@ fn contrast(img: &GrayImage, m: &FoundMark, kind: MarkKind) -> f32 {
     }
 }
 
-/// The best-scoring card among three of `finders` and one of `orientation`.
-fn best_arrangement(finders: &[FoundMark], orientation: &[FoundMark]) -> Option<(f64, [FoundMark; 4])> {
-    let mut best: Option<(f64, [FoundMark; 4])> = None;
+/// How much the photo looks like the card's four marks where `marks` put them: the least,
+/// over the four, of the correlation of each mark's whole pattern (7 × 7 modules and its
+/// light quiet zone) sampled through the homography the four marks make, at each mark's
+/// centre (`reach` 0) or the best within `reach` modules of it. A row and a column through
+/// the data grid can each run 1:1:1:1:1:1:1 (or 1:1:3:1:1) without the square around them
+/// being a mark's rings and quiet zone. Stops as soon as one mark scores `below` or less
+/// (the score is then at most that); `None` if the four cannot make a homography.
+fn structure(img: &GrayImage, marks: &[FoundMark; 4], reach: f64, below: f64) -> Option<f64> {
+    let design = CodeGeometry::STANDARD.mark_centers().map(|p| p.map(f64::from));
+    let hom = Homography::from_points(design, marks.map(|m| m.center))?;
+    let mut least = f64::INFINITY;
+    // The orientation mark first: a false one is the likeliest.
+    for i in [3, 0, 1, 2] {
+        let [mu, mv] = module_vectors(&hom, design[i]);
+        let (_, r) = match_mark(
+            img,
+            ROLES[i],
+            marks[i].center,
+            mu,
+            mv,
+            reach,
+            0.25,
+            Search::Square,
+            -1.0,
+        )?;
+        least = least.min(r);
+        if least <= below {
+            break;
+        }
+    }
+    Some(least)
+}
+
+/// A structure score ([`structure`]) no false card reaches: the search for a better-formed
+/// card stops at one that reaches it (a sharp card's marks score 0.95 and more, a blurred
+/// one's 0.9; a false mark in the data grid, whose square is not a mark's, far less).
+const SURE_MATCH: f64 = 0.8;
+
+/// The card among three of `finders` and one of `orientation` whose four marks look most
+/// like the card's marks ([`structure`] at their centres), among those whose shape a card
+/// can have ([`arrange`]), tried most confirmed first; with its structure score within a
+/// quarter module of them.
+fn best_arrangement(
+    img: &GrayImage,
+    finders: &[FoundMark],
+    orientation: &[FoundMark],
+) -> Option<(f64, [FoundMark; 4])> {
+    let mut cards: Vec<(f64, [FoundMark; 4])> = Vec::new();
     for o in orientation {
         for (i, a) in finders.iter().enumerate() {
             for (j, b) in finders.iter().enumerate().skip(i + 1) {
                 for c in finders.iter().skip(j + 1) {
-                    if let Some((score, marks)) = arrange([*a, *b, *c], *o)
-                        && best.as_ref().is_none_or(|(s, _)| score > *s)
-                    {
-                        best = Some((score, marks));
-                    }
+                    cards.extend(arrange([*a, *b, *c], *o));
                 }
             }
         }
     }
-    best
+    cards.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut best: Option<(f64, [FoundMark; 4])> = None;
+    for (_, marks) in cards {
+        let floor = best.map_or(-1.0, |(s, _)| s);
+        if let Some(r) = structure(img, &marks, 0.0, floor)
+            && r > floor
+        {
+            best = Some((r, marks));
+            if r >= SURE_MATCH {
+                break;
+            }
+        }
+    }
+    let (_, marks) = best?;
+    Some((structure(img, &marks, 0.25, -1.0)?, marks))
 }
+
+/// The structure score ([`structure`]) a card's marks must reach for the card to be taken
+/// without looking further (a completed card's mark needs as much, see [`complete`]).
+const CARD_MATCH: f64 = EXPECTED_MATCH;
 
 fn locate_in(img: &GrayImage, bin: &[bool]) -> Result<Located, LocateError> {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let (mut finders, mut orientation) = scan(bin, w, h);
-    finders.retain(|m| contrast(img, m, MarkKind::Finder) >= MIN_MARK_CONTRAST);
-    orientation.retain(|m| contrast(img, m, MarkKind::Orientation) >= MIN_MARK_CONTRAST);
-    if finders.len() + orientation.len().min(1) < 3 {
+    let Scanned {
+        mut finders,
+        mut orientation,
+        rows_only: [mut flat_finders, mut flat_orientation],
+    } = scan(bin, w, h);
+    finders.retain(|m| contrast(img, m, MarkKind::Finder, false) >= MIN_MARK_CONTRAST);
+    orientation.retain(|m| contrast(img, m, MarkKind::Orientation, false) >= MIN_MARK_CONTRAST);
+    flat_finders.retain(|m| contrast(img, m, MarkKind::Finder, true) >= MIN_MARK_CONTRAST);
+    flat_orientation.retain(|m| contrast(img, m, MarkKind::Orientation, true) >= MIN_MARK_CONTRAST);
+    let seen = finders.len() + orientation.len().min(1);
+    if seen + flat_finders.len() + flat_orientation.len().min(1) < 3 {
         return Err(LocateError::MarksNotFound {
             finders: finders.len(),
             orientation: orientation.len().min(1),
         });
     }
-    // Other parts of the card (the code grid, the digits) can look like marks along a line:
-    // choose the finders and orientation mark that form a card (see `arrange`), preferring
-    // the most confirmed marks.
+    // Other parts of the card (the code grid, the digits) can look like marks along a row
+    // and a column: of the finders and orientation marks that can form a card (`arrange`),
+    // the four that look most like the marks, rings and quiet zone (`structure`).
     let fs = &finders[..finders.len().min(8)];
-    let os = &orientation[..orientation.len().min(3)];
-    let mut best = best_arrangement(fs, os).map(|(_, marks)| marks);
-    if best.is_none() {
+    let os = &orientation[..orientation.len().min(8)];
+    let first = best_arrangement(img, fs, os);
+    let mut best = first.filter(|(r, _)| *r >= CARD_MATCH).map(|(_, marks)| marks);
+    if best.is_none() && seen >= 3 {
         // One mark not seen: where three of them say it should be, look for it.
-        best = complete(img, &finders[..finders.len().min(6)], os);
+        best = complete(
+            img,
+            &finders[..finders.len().min(6)],
+            &orientation[..orientation.len().min(3)],
+        );
     }
+    if best.is_none() && seen >= 2 && flat_finders.len() + flat_orientation.len() > 0 {
+        // A card tilted away from the camera: its near marks seen, its far ones along rows
+        // only.
+        let mut fs = finders[..finders.len().min(4)].to_vec();
+        fs.extend(flat_finders.iter().take(3));
+        let mut os = orientation[..orientation.len().min(2)].to_vec();
+        os.extend(flat_orientation.iter().take(3));
+        best = best_arrangement(img, &fs, &os)
+            .filter(|(r, _)| *r >= CARD_MATCH)
+            .map(|(_, marks)| marks);
+    }
+    // Nothing better: the best-formed card of the marks seen, though it looks little like one.
+    let best = best.or(first.map(|(_, marks)| marks));
     let Some([tl, tr, bl, o]) = best else {
         if finders.len() < 3 || orientation.is_empty() {
             return Err(LocateError::MarksNotFound {
@@ -920,7 +1040,7 @@ mod tests {
         let img = marks_photo(&h, [true; 4], 2, 6);
         let bin = binarize(&img, 720 / 16, 0.92);
         assert!(
-            scan(&bin, 720, 1280).1.is_empty(),
+            scan(&bin, 720, 1280).orientation.is_empty(),
             "the orientation mark is seen: not this case"
         );
         let found = locate(&img).expect("completed");
@@ -935,7 +1055,9 @@ mod tests {
         let h = keystone();
         let img = marks_photo(&h, [true; 4], 0, 6);
         let bin = binarize(&img, 720 / 16, 0.92);
-        let (finders, orientation) = scan(&bin, 720, 1280);
+        let Scanned {
+            finders, orientation, ..
+        } = scan(&bin, 720, 1280);
         assert_eq!(
             (finders.len(), orientation.len()),
             (3, 1),
