@@ -703,8 +703,10 @@ impl Detector {
         }
 
         if passed {
+            let clock = Instant::now();
             out.report.text_fields =
                 text::compare_text(&grey, &located.to_image, &self.trust.text).unwrap_or_default();
+            timings.content_us += clock.elapsed().as_micros() as u64;
         }
         out.report.score = scores.into_iter().fold(1.0, f32::min);
         out.state = if out.reasons.iter().any(|r| r.code.outcome() == Outcome::Fail) {
