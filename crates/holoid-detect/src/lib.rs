@@ -896,7 +896,12 @@ fn text_check(
         .map(|(i, r)| (i, &r.report))
         .collect();
     let Some(&(first_index, _)) = compared.first() else {
-        if let Some(frame) = results.iter().position(|r| r.report.window.is_some()) {
+        // A frame whose code failed (a replay's stale window) has its own reason; its words
+        // were never compared, and saying they were not in the photo would be wrong.
+        if let Some(frame) = results
+            .iter()
+            .position(|r| r.report.window.is_some() && r.state != FrameState::Fail)
+        {
             reasons.push(Reason {
                 code: ReasonCode::TextUnclear,
                 message: "the card's words are not wholly in any photo: retake with the whole \
@@ -1288,6 +1293,23 @@ mod tests {
         // A single clear photo is judged by itself.
         let one = text_reasons(&[text_frame(0.2, 6.0)]);
         assert_eq!(one[0].code, ReasonCode::TextMismatch, "{one:?}");
+    }
+
+    #[test]
+    fn a_failed_frame_gets_no_retake_reason_for_its_words() {
+        // A replay's frames: a window read, the code failed, the words never compared.
+        let unread = |state: FrameState| {
+            let mut frame = text_frame(0.9, 6.0);
+            frame.report.text_fields.clear();
+            frame.state = state;
+            frame
+        };
+        let replayed = text_reasons(&[unread(FrameState::Fail), unread(FrameState::Fail)]);
+        assert_eq!(replayed, Vec::new());
+        // A frame whose code passed and whose words were not all in the photo: a retake.
+        let partial = text_reasons(&[unread(FrameState::Retake)]);
+        assert_eq!(partial.len(), 1, "{partial:?}");
+        assert_eq!(partial[0].code, ReasonCode::TextUnclear, "{partial:?}");
     }
 
     #[test]

@@ -256,6 +256,18 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
     assert_eq!(decision(&browser), "forgery|FORGERY");
     let reasons = browser.eval("return document.getElementById('reasons').innerText");
     assert!(reasons.as_str().unwrap().contains("replay"), "{reasons}");
+    // Three frames of one stale window: the finding is said once, and the time it took in
+    // milliseconds (a check of tens of milliseconds once read "checked in 0.0 s").
+    let stale_lines = browser.eval(
+        "return [...document.querySelectorAll('#reasons li')].filter(li => li.dataset.code === 'stale_window').length",
+    );
+    assert_eq!(stale_lines.as_u64(), Some(1), "{reasons}");
+    let meta = browser.eval("return document.getElementById('verdict-meta').textContent");
+    let meta = meta.as_str().unwrap_or_default();
+    assert!(
+        meta.starts_with("3 photo(s) · checked in ") && meta.ends_with(" ms"),
+        "{meta}"
+    );
     if std::env::var("HOLOID_UPDATE_DOCS").as_deref() == Ok("1") {
         std::fs::write(
             concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/console-check.png"),

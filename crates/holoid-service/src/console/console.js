@@ -16,7 +16,7 @@ const TEXT = {
     audit_title: '감사 기록', col_time: '시각', col_purpose: '용도', col_officer: '담당자',
     col_expires: '보관 기한', col_action: '행위', col_office: '기관', col_subject: '대상',
     genuine: '진본', forgery: '위조', inconclusive: '재촬영 필요',
-    checked_in: (ms, n) => `${n}장 · ${(ms / 1000).toFixed(1)}초 만에 확인`,
+    checked_in: (ms, n) => `${n}장 · ${Math.round(ms)} ms 만에 확인`,
     card_status: (s, e) => `등록 상태: ${s} (${e}번째 등록 기기)`,
     checking: '확인 중…', signed_in: (r, o, n) => `${n} · ${o} (${r})`,
     bad_token: '토큰이 거부되었습니다. 토큰을 확인하고 다시 로그인하세요.',
@@ -57,7 +57,7 @@ const TEXT = {
     audit_title: 'Audit log', col_time: 'Time', col_purpose: 'Purpose', col_officer: 'Officer',
     col_expires: 'Kept until', col_action: 'Action', col_office: 'Office', col_subject: 'Subject',
     genuine: 'GENUINE', forgery: 'FORGERY', inconclusive: 'RETAKE',
-    checked_in: (ms, n) => `${n} photo(s) · checked in ${(ms / 1000).toFixed(1)} s`,
+    checked_in: (ms, n) => `${n} photo(s) · checked in ${Math.round(ms)} ms`,
     card_status: (s, e) => `Registered status: ${s} (device enrolment ${e})`,
     checking: 'Checking…', signed_in: (r, o, n) => `${n} · ${o} (${r})`,
     bad_token: 'The token was refused. Check it and sign in again.',
@@ -251,9 +251,12 @@ async function showVerdict(v, ms, n) {
   list.textContent = '';
   const seen = new Set();
   for (const r of v.reasons) {
-    // The same finding on several frames of a burst is said once.
-    if (seen.has(r.message)) continue;
-    seen.add(r.message);
+    // The same finding on several frames of a burst is said once, in the words of its first
+    // frame (the frames' own times make the sentences differ: 'the card's pattern is from
+    // 01:57:15 UTC, …' three times was one finding).
+    const key = r.frame === null ? `burst|${r.message}` : `frame|${r.code}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     const li = document.createElement('li');
     li.className = r.outcome;
     li.dataset.code = r.code;
