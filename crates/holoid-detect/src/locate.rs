@@ -1076,6 +1076,61 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_row_and_a_column_of_the_data_like_the_orientation_mark_are_not_taken_for_it() {
+        // The data grid drawn with random modules, except that the row and the column through
+        // one module alternate dark and light for seven modules each way: along its row and
+        // its column it is the orientation mark's 1:1:1:1:1:1:1, and the scan, confirming
+        // along both, can count it on more rows than the real mark.
+        let h = keystone();
+        let g = CodeGeometry::STANDARD;
+        let grid = g.grid_rect();
+        let (fc, fr) = (21i64, 6i64); // the false mark's module
+        let mut img = marks_photo(&h, [true; 4], 0, 0);
+        let from = h.inverse().expect("invertible");
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            let [u, v] = from.apply([f64::from(x) + 0.5, f64::from(y) + 0.5]);
+            let (col, row) = (
+                ((u - f64::from(grid.x)) / 24.0).floor() as i64,
+                ((v - f64::from(grid.y)) / 24.0).floor() as i64,
+            );
+            if !(0..40).contains(&col) || !(0..12).contains(&row) {
+                continue;
+            }
+            let on_cross = (row == fr && (col - fc).abs() <= 3) || (col == fc && (row - fr).abs() <= 3);
+            let dark = if on_cross {
+                (col - fc + row - fr).rem_euclid(2) == 1 || (col - fc).abs() == 3 || (row - fr).abs() == 3
+            } else {
+                (col * 7919 + row * 104_729).wrapping_mul(2_654_435_761) >> 7 & 1 == 1
+            };
+            p[0] = if dark { 30 } else { 225 };
+        }
+        let design = g.mark_centers().map(|d| d.map(f64::from));
+        let found = |p: [f64; 2], hits: u32| {
+            let (a, b) = (h.apply(p), h.apply([p[0] + 24.0, p[1]]));
+            FoundMark {
+                center: a,
+                module: (b[0] - a[0]).hypot(b[1] - a[1]),
+                hits,
+            }
+        };
+        let [tl, tr, bl, o] = design.map(|d| found(d, 10));
+        let centre = [
+            f64::from(grid.x) + (fc as f64 + 0.5) * 24.0,
+            f64::from(grid.y) + (fr as f64 + 0.5) * 24.0,
+        ];
+        let fake = found(centre, 30);
+        // Confirmations less misfit, the rule before, would take the false mark.
+        let score = |m: FoundMark| arrange([tl, tr, bl], m).map(|(s, _)| s);
+        assert!(score(fake) > score(o), "{:?} {:?}", score(fake), score(o));
+        let (r, marks) = best_arrangement(&img, &[tl, tr, bl], &[fake, o]).expect("a card");
+        assert_eq!(marks[3], o, "the false mark was taken (structure {r:.2})");
+        assert!(r >= SURE_MATCH, "structure {r:.2}");
+        // Alone, the false mark makes a card that looks little like one.
+        let (false_r, _) = best_arrangement(&img, &[tl, tr, bl], &[fake]).expect("a shape");
+        assert!(false_r < CARD_MATCH, "structure {false_r:.2}");
+    }
+
     /// The definition, one window at a time.
     fn binarize_naive(img: &GrayImage, radius: usize, factor: f64) -> Vec<bool> {
         let (w, h) = (img.width() as usize, img.height() as usize);
