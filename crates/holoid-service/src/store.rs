@@ -466,15 +466,21 @@ impl Store {
         Ok(version)
     }
 
-    /// Begins a write transaction, holding this process's writer lock for SQLite.
+    /// Begins a write transaction, holding this process's writer lock for SQLite. SQLite's
+    /// transaction begins IMMEDIATE: it takes the database's write lock at once, waiting
+    /// (busy_timeout) for a connection whose transaction is still being rolled back, where a
+    /// deferred one that reads first and writes later is refused at once with "database is
+    /// locked" (seen once in CI: two copies requested at the same moment, one answered 500).
     async fn begin_write(
         &self,
     ) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, Transaction<'static, Any>), StoreError> {
-        let guard = match self.backend {
-            Backend::Sqlite => Some(self.write_lock.lock().await),
-            Backend::Postgres => None,
+        let (guard, tx) = match self.backend {
+            Backend::Sqlite => (
+                Some(self.write_lock.lock().await),
+                self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            ),
+            Backend::Postgres => (None, self.pool.begin().await?),
         };
-        let tx = self.pool.begin().await?;
         Ok((guard, tx))
     }
 
