@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::files::{read_text, write_atomic};
 use holoid_core::keys::{IssuerPublic, IssuerSecret, KeyKind, MasterKey};
-use holoid_service::auth::{Role, random_bytes, valid_office};
+use holoid_service::auth::{Role, View, random_bytes, valid_office};
 use holoid_service::store::{Store, TokenEnd};
 use holoid_service::{AppState, ServiceConfig, ServiceKeys, audit, witness};
 
@@ -97,6 +97,11 @@ pub enum TokenCmd {
         /// officer, auditor or admin.
         #[arg(long)]
         role: Role,
+        /// What an officer's token sees of a check: identity (the whole registered record and
+        /// copies: offices, banks), age (only "19+" or "under 19" and the portrait: shops; age:N
+        /// for another threshold) or kiosk (checks only, no personal data).
+        #[arg(long, default_value = "identity")]
+        view: View,
         /// The office (letters, digits, -, _ and .).
         #[arg(long)]
         office: String,
@@ -383,10 +388,16 @@ pub fn token(cmd: &TokenCmd) -> Outcome {
             db,
             copy_key,
             role,
+            view,
             office,
             name,
             valid_for,
         } => {
+            if *role != Role::Officer && *view != View::Identity {
+                return Err(usage(format!(
+                    "--view {view}: only an officer's token has a view (a {role} sees the whole record)"
+                )));
+            }
             if !valid_office(office) {
                 return Err(usage(format!(
                     "office `{office}`: use 1 to 64 letters, digits, -, _ or ."
@@ -401,6 +412,7 @@ pub fn token(cmd: &TokenCmd) -> Outcome {
                 holoid_service::api::create_token(
                     &store,
                     *role,
+                    *view,
                     office,
                     name.trim(),
                     *valid_for,
@@ -411,7 +423,7 @@ pub fn token(cmd: &TokenCmd) -> Outcome {
                 .map_err(usage)
             })?;
             eprintln!(
-                "made a token with the role {role} for office {office}, valid for {} h \
+                "made a token with the role {role} and the view {view} for office {office}, valid for {} h \
                  (shown once; only its hash is stored):",
                 valid_for.as_secs_f64() / 3600.0
             );
@@ -426,7 +438,7 @@ pub fn token(cmd: &TokenCmd) -> Outcome {
             let when = |ms: i64| holoid_core::time::UnixMillis(ms.max(0) as u64).to_rfc3339();
             let now = holoid_service::store::now_ms();
             println!(
-                "id                               role     office           made                      state"
+                "id                               role     view      office           made                      state"
             );
             for t in &tokens {
                 let state = match (t.unusable_at(now), t.expires_ms) {
@@ -435,10 +447,13 @@ pub fn token(cmd: &TokenCmd) -> Outcome {
                     (None, Some(at)) => format!("valid until {}", when(at)),
                     (None, None) => "valid, never expires (made before tokens expired: revoke it)".into(),
                 };
+                let view = View::from_stored(t.view_kind.as_deref(), t.age_over)
+                    .map_or_else(|e| format!("unreadable view ({e})"), |v| v.to_string());
                 println!(
-                    "{}  {:<8} {:<16} {}  {state}  ({})",
+                    "{}  {:<8} {:<9} {:<16} {}  {state}  ({})",
                     t.id,
                     t.role,
+                    view,
                     t.office,
                     when(t.created_ms),
                     t.name

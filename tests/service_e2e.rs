@@ -305,6 +305,77 @@ fn photos_over_tcp_genuine_forgery_and_every_refusal() {
     );
 }
 
+/// The same card photographed at the same moment, checked by a counter, a shop and a kiosk:
+/// each answer carries only what its token's view allows.
+#[test]
+fn a_counter_a_shop_and_a_kiosk_see_their_views_of_real_checks() {
+    if skip_gpu() {
+        return;
+    }
+    use holoid_service::auth::View;
+    let server = start(&sqlite_url("e2e-views"), ServiceConfig::default());
+    let (addr, t) = (server.addr, &server.tokens);
+    register(addr, &t.admin);
+    let (shop, kiosk) = server.rt.block_on(async {
+        let store = server.state.store();
+        (
+            support::view_token(store, View::Age { over: 19 }, "Shop").await,
+            support::view_token(store, View::Kiosk, "Kiosk").await,
+        )
+    });
+    let demo = holoid_core::demo::DemoIdentity::generate(1);
+    let c = &demo.credential.credential;
+    let mut camera = Camera::new(&demo);
+    let at = mid_window_after(now());
+    let answers: Vec<serde_json::Value> = [&t.officer, &shop, &kiosk]
+        .iter()
+        .enumerate()
+        .map(|(i, token)| {
+            let burst = camera.shoot(Species::BonaFide, Level::Easy, at, 2, 40 + i as u64);
+            let r = check(addr, token, &burst);
+            assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+            let v = r.json();
+            assert_eq!(v["decision"], "genuine", "{v}");
+            v
+        })
+        .collect();
+    let [counter, at_shop, at_kiosk] = &answers[..] else {
+        unreachable!()
+    };
+    assert_eq!(counter["holder"]["name_hangul"], c.holder.name_hangul.as_str());
+    assert_eq!(
+        counter["holder"]["resident_number_masked"],
+        c.holder.resident_number_masked.as_str()
+    );
+    assert!(counter["portrait_url"].is_string() && counter["credential_status"]["status"] == "valid");
+    assert_eq!(at_shop["age_check"]["label"], "19+");
+    assert!(at_shop["portrait_url"].is_string());
+    assert!(at_kiosk.get("portrait_url").is_none() && at_kiosk.get("age_check").is_none());
+    let personal = support::personal_data(c);
+    for (who, v) in [("shop", at_shop), ("kiosk", at_kiosk)] {
+        let text = v.to_string();
+        for datum in &personal {
+            assert!(
+                !text.contains(datum.as_str()),
+                "`{datum}` shown to the {who}: {text}"
+            );
+        }
+        for hidden in ["holder", "credential_id", "credential_status"] {
+            assert!(v.get(hidden).is_none(), "{hidden} shown to the {who}");
+        }
+    }
+    let r = http::request(
+        addr,
+        "GET",
+        at_shop["portrait_url"].as_str().unwrap(),
+        Some(&shop),
+        None,
+    )
+    .unwrap();
+    assert_eq!((r.status, r.body.as_slice()), (200, demo.portrait_png.as_slice()));
+    server.shutdown().unwrap();
+}
+
 #[test]
 fn a_full_server_answers_503_with_retry_after() {
     if skip_gpu() {
@@ -805,6 +876,7 @@ fn kill_9_during_copy_creation_loses_no_acknowledged_copy() {
         let officer = holoid_service::api::create_token(
             &store,
             holoid_service::auth::Role::Officer,
+            holoid_service::auth::View::Identity,
             "seoul",
             "Kim",
             support::TOKEN_LIFE,
@@ -975,9 +1047,37 @@ fn tokens_are_made_listed_and_revoked_from_the_command_line() {
         assert_eq!(code, Some(2), "{bad}: {err}");
     }
 
+    // A shop's token sees only the age; views are for officers' tokens.
+    let (code, _, err) = create(&["--copy-key", &copy, "--view", "age:20"]);
+    assert!(code == Some(0) && err.contains("the view age:20"), "{err}");
+    let (code, _, err) = create(&["--copy-key", &copy, "--view", "shop"]);
+    assert!(code == Some(2) && err.contains("not a view"), "{err}");
+    let (code, _, err) = holoid(&[
+        "token",
+        "create",
+        "--db",
+        &db,
+        "--copy-key",
+        &copy,
+        "--role",
+        "auditor",
+        "--office",
+        "hq",
+        "--name",
+        "Choi",
+        "--view",
+        "kiosk",
+    ]);
+    assert!(
+        code == Some(2) && err.contains("only an officer's token"),
+        "{err}"
+    );
+
     let (code, list, _) = holoid(&["token", "list", "--db", &db]);
     assert_eq!(code, Some(0));
-    assert_eq!(list.matches("valid until").count(), 2, "{list}");
+    assert_eq!(list.matches("valid until").count(), 3, "{list}");
+    assert_eq!(list.matches(" age:20 ").count(), 1, "{list}");
+    assert_eq!(list.matches(" identity ").count(), 2, "{list}");
     assert!(!list.contains("holoid_"), "a token printed by list: {list}");
     let id = list
         .lines()
@@ -1003,7 +1103,7 @@ fn tokens_are_made_listed_and_revoked_from_the_command_line() {
     assert!(code == Some(2) && err.contains("no token with the id"), "{err}");
     let (_, list, _) = holoid(&["token", "list", "--db", &db]);
     assert!(
-        list.contains("revoked ") && list.matches("valid until").count() == 1,
+        list.contains("revoked ") && list.matches("valid until").count() == 2,
         "{list}"
     );
     let (code, out, err) = holoid(&[
@@ -1015,5 +1115,5 @@ fn tokens_are_made_listed_and_revoked_from_the_command_line() {
         &copy_pub.display().to_string(),
     ]);
     assert_eq!(code, Some(0), "{out}{err}");
-    assert!(out.contains("intact: 3 entries"), "{out}");
+    assert!(out.contains("intact: 4 entries"), "{out}");
 }

@@ -235,6 +235,15 @@ impl Date {
         Date { year, month, day }
     }
 
+    /// The age in completed years on `today` of someone born on this date (0 before the
+    /// first birthday, and for a `today` before birth). A 29 February birthday is reached on
+    /// 1 March in common years.
+    pub fn age_on(self, today: Date) -> u16 {
+        let years = today.year.saturating_sub(self.year);
+        let before_birthday = (today.month, today.day) < (self.month, self.day);
+        years.saturating_sub(u16::from(before_birthday))
+    }
+
     /// The first millisecond of this day (UTC), or `None` before the epoch.
     pub fn start(self) -> Option<UnixMillis> {
         let d = self.days_since_epoch();
@@ -317,6 +326,26 @@ mod tests {
         ] {
             assert!(s.parse::<Date>().is_err(), "{s}");
         }
+    }
+
+    #[test]
+    fn ages_count_completed_years() {
+        let d = |y, m, day| Date::new(y, m, day).unwrap();
+        let born = d(2007, 11, 28);
+        assert_eq!(
+            born.age_on(d(2026, 11, 27)),
+            18,
+            "the day before the 19th birthday"
+        );
+        assert_eq!(born.age_on(d(2026, 11, 28)), 19, "on it");
+        assert_eq!(born.age_on(d(2026, 12, 31)), 19);
+        assert_eq!(born.age_on(d(2027, 1, 1)), 19);
+        assert_eq!(born.age_on(d(2007, 11, 28)), 0);
+        assert_eq!(born.age_on(d(2000, 1, 1)), 0, "before birth");
+        let leap = d(2004, 2, 29);
+        assert_eq!(leap.age_on(d(2023, 2, 28)), 18);
+        assert_eq!(leap.age_on(d(2023, 3, 1)), 19);
+        assert_eq!(leap.age_on(d(2024, 2, 29)), 20);
     }
 
     #[test]

@@ -20,15 +20,16 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::audit::{self, AuditEvent, TreeHead};
-use super::auth::{self, Principal, Role};
+use super::auth::{self, Principal, Role, View};
 use super::copy::{self, COPY_SIZE, CopyRecord};
 use super::responses::{
-    AuditConsistency, AuditEntryJson, AuditPage, AuditVerification, CheckResult, CheckStatus, Copy, CopyList,
-    CopyRecordJson, CredentialCreated, CredentialStatus, EnrolmentOffer, ErrorBody, ErrorDetail, Health, Me,
-    StatusEvent, StoredCheck,
+    AgeCheck, AuditConsistency, AuditEntryJson, AuditPage, AuditVerification, CheckResult, CheckStatus, Copy,
+    CopyList, CopyRecordJson, CredentialCreated, CredentialStatus, EnrolmentOffer, ErrorBody, ErrorDetail,
+    Health, HolderAnswerJson, HolderRecord, Me, StatusEvent, StoredCheck,
 };
 use super::store::{
-    CheckRow, CopyRow, CredentialRow, OfferRow, StatusChange, StoreError, TokenEnd, TokenRow, now_ms,
+    CheckRow, CopyRow, CredentialRow, HolderAnswer, OfferRow, StatusChange, StoreError, TokenEnd, TokenRow,
+    now_ms,
 };
 use holoid_core::code::Locator;
 use holoid_core::credential::SignedCredential;
@@ -39,6 +40,7 @@ use holoid_core::status::{self, Status, StatusList, StatusRef};
 use holoid_core::time::UnixMillis;
 use holoid_detect::input::decode_photo;
 use holoid_detect::rectify::{read_locator, rectify};
+use holoid_detect::verdict::ReasonCode;
 use holoid_detect::{Capture, Decision, Detector, StatusFinding, Trust};
 
 /// An answer other than success.
@@ -181,22 +183,39 @@ impl FromRequestParts<AppState> for Principal {
             }
             None => {}
         }
+        // A view the service cannot read (a hand-edited row) refuses the token rather than
+        // showing it more.
+        let view = View::from_stored(row.view_kind.as_deref(), row.age_over).map_err(|_| missing())?;
         Ok(Principal {
             token_id: row.id,
             role: row.role.parse().map_err(|_| missing())?,
             office: row.office,
             name: row.name,
+            view,
         })
     }
 }
 
+/// The principal has one of `roles` and an `identity` view: every route but those an `age`
+/// or `kiosk` token may use (which call [`require_in_view`]), so a route added later is closed
+/// to them until it says otherwise.
 fn require(p: &Principal, roles: &[Role]) -> ApiResult<()> {
-    if roles.contains(&p.role) {
+    require_in_view(p, roles, &["identity"])
+}
+
+/// The principal has one of `roles` and one of the `views` (by kind).
+fn require_in_view(p: &Principal, roles: &[Role], views: &[&str]) -> ApiResult<()> {
+    if roles.contains(&p.role) && views.contains(&p.view.kind()) {
         Ok(())
     } else {
         Err(ApiError::forbidden())
     }
 }
+
+/// Every view: the kiosk's one route is the check.
+const ALL_VIEWS: &[&str] = &["identity", "age", "kiosk"];
+/// The views that compare a face with the registered portrait.
+const FACE_VIEWS: &[&str] = &["identity", "age"];
 
 fn event(p: &Principal, action: &str, subject: &str) -> AuditEvent {
     AuditEvent {
@@ -224,6 +243,8 @@ fn routes() -> Vec<Route> {
         Route("get", "/console/font.ttf", get(console_font)),
         Route("get", "/v1/me", get(whoami)),
         Route("get", "/v1/checks/{id}/card.png", get(get_check_card)),
+        Route("get", "/v1/checks/{id}/portrait.png", get(get_check_portrait)),
+        Route("post", "/v1/checks/{id}/holder", post(answer_holder)),
         Route("post", "/v1/checks", post(create_check)),
         Route("get", "/v1/checks/{id}", get(get_check)),
         Route("post", "/v1/credentials", post(register_credential)),
@@ -460,6 +481,8 @@ async fn whoami(p: Principal) -> Json<Me> {
         role: p.role.as_str().into(),
         office: p.office,
         name: p.name,
+        view: p.view.kind().into(),
+        age_over: p.view.age_over(),
     })
 }
 
@@ -590,7 +613,7 @@ async fn create_check(
     p: Principal,
     m: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
-    require(&p, &[Role::Officer])?;
+    require_in_view(&p, &[Role::Officer], ALL_VIEWS)?;
     let outcome = run_check(&state, &p, m).await;
     // A refused check is audited like a finished one (its error code; no photo, no data).
     // Replays are audited where they are found; limits and a full server are not checks.
@@ -753,6 +776,9 @@ async fn run_check(
         check_id: check_id.clone(),
         credential_status: seen,
         verdict: verdict.report(),
+        holder: None,
+        age_check: None,
+        portrait_url: None,
     };
     let check = CheckRow {
         id: check_id.clone(),
@@ -780,6 +806,7 @@ async fn run_check(
     state
         .metrics()
         .check(verdict.decision.as_str(), started.elapsed().as_secs_f64());
+    let body = in_view(p, body, Some(&row), check.created_ms)?;
     let body = serde_json::to_value(&body).map_err(bad_record)?;
     Ok((StatusCode::OK, Json(check_view(p, body))).into_response())
 }
@@ -808,16 +835,101 @@ fn too_many(what: &str, wait: std::time::Duration) -> ApiError {
 
 /// What a role sees of a check. Officers get the decision, the reasons in words, the window
 /// and the status; the scores (overall, per frame and per signal) and the timings only
-/// admins see, so the service is no oracle to tune a forgery against.
+/// admins see, so the service is no oracle to tune a forgery against. `age` and `kiosk`
+/// tokens see no credential id and no status record either.
 fn check_view(p: &Principal, mut check: serde_json::Value) -> serde_json::Value {
-    if p.role == Role::Officer
-        && let Some(fields) = check.as_object_mut()
-    {
-        for hidden in ["score", "frames", "timings_us"] {
-            fields.remove(hidden);
+    if let Some(fields) = check.as_object_mut() {
+        if p.role == Role::Officer {
+            for hidden in ["score", "frames", "timings_us"] {
+                fields.remove(hidden);
+            }
+        }
+        if p.view != View::Identity {
+            for hidden in ["credential_id", "credential_status"] {
+                fields.remove(hidden);
+            }
         }
     }
     check
+}
+
+/// Korea's offset from UTC (no daylight saving): an age is counted on the date in Korea.
+const KOREA_UTC_OFFSET_MS: u64 = 9 * 3600 * 1000;
+
+/// `check` as the principal's view shows it: for a genuine check, the registered record
+/// (`identity`) or the age check (`age`), and the portrait's address; for `age` and `kiosk`
+/// tokens, reasons that carry no record data (no credential id, no status reason an officer
+/// typed). `record` is the credential the check was made against; `at_ms` when it was made
+/// (the day an age is counted on).
+fn in_view(
+    p: &Principal,
+    mut check: CheckResult,
+    record: Option<&CredentialRow>,
+    at_ms: i64,
+) -> ApiResult<CheckResult> {
+    if check.verdict.decision == Decision::Genuine
+        && let Some(row) = record
+    {
+        let c = SignedCredential::from_json(&row.json)
+            .map_err(|e| bad_record(format!("stored credential: {e}")))?
+            .credential;
+        let today = UnixMillis((at_ms.max(0) as u64).saturating_add(KOREA_UTC_OFFSET_MS)).date();
+        let age = c.holder.birth_date.age_on(today);
+        let portrait = Some(format!("/v1/checks/{}/portrait.png", check.check_id));
+        match p.view {
+            View::Identity => {
+                check.holder = Some(HolderRecord {
+                    name_hangul: c.holder.name_hangul,
+                    name_latin: c.holder.name_latin,
+                    birth_date: c.holder.birth_date.to_string(),
+                    age,
+                    resident_number_masked: c.holder.resident_number_masked,
+                    address: c.holder.address,
+                    document: c.document.as_str().into(),
+                    expires: c.expires.to_string(),
+                });
+                check.portrait_url = portrait;
+            }
+            View::Age { over } => {
+                let old_enough = age >= u16::from(over);
+                check.age_check = Some(AgeCheck {
+                    threshold: over,
+                    old_enough,
+                    label: match old_enough {
+                        true => format!("{over}+"),
+                        false => format!("under {over}"),
+                    },
+                });
+                check.portrait_url = portrait;
+            }
+            View::Kiosk => {}
+        }
+    }
+    if p.view != View::Identity {
+        let id = check.verdict.credential_id.clone();
+        for r in &mut check.verdict.reasons {
+            if let Some(plain) = plain_reason(r.code) {
+                r.message = plain.into();
+            } else if !id.is_empty() {
+                r.message = r.message.replace(&id, "the credential");
+            }
+        }
+    }
+    Ok(check)
+}
+
+/// The sentence an `age` or `kiosk` token reads for a finding whose words come from the
+/// credential's record (when and why it was suspended, its enrolments).
+fn plain_reason(code: ReasonCode) -> Option<&'static str> {
+    Some(match code {
+        ReasonCode::CredentialSuspended => {
+            "the card is suspended (its phone was reported lost): do not accept"
+        }
+        ReasonCode::CredentialRevoked => "the card was revoked: do not accept",
+        ReasonCode::DeviceReplaced => "the card was moved to another phone: do not accept this one",
+        ReasonCode::OtherCredential => "the code belongs to another credential: a forgery",
+        _ => return None,
+    })
 }
 
 /// The card from the frame with the best score, straightened, as PNG.
@@ -851,14 +963,22 @@ async fn get_check(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let check = visible_check(&state, &p, &id).await?;
+    let check = visible_check(&state, &p, &id, FACE_VIEWS).await?;
     read_audited(&state, &p, "check_read", &id).await?;
     let result: CheckResult = serde_json::from_str(&check.verdict_json).map_err(bad_record)?;
+    let record = state.store().credential(&check.credential_id).await?;
+    let result = in_view(&p, result, record.as_ref(), check.created_ms)?;
+    let holder_answer = state.store().holder_answer(&id).await?.map(|a| HolderAnswerJson {
+        check_id: id.clone(),
+        matches: a.matches,
+        answered_at: rfc3339(a.at_ms),
+    });
     let stored = StoredCheck {
         result,
         office: check.office,
         created_at: rfc3339(check.created_ms),
         card_image_kept: check.card_png.is_some(),
+        holder_answer,
     };
     Ok(Json(check_view(
         &p,
@@ -965,9 +1085,100 @@ async fn read_audited(state: &AppState, p: &Principal, action: &str, subject: &s
     Ok(())
 }
 
-async fn visible_check(state: &AppState, p: &Principal, id: &str) -> ApiResult<CheckRow> {
-    require(p, &[Role::Officer, Role::Admin])?;
+async fn visible_check(state: &AppState, p: &Principal, id: &str, views: &[&str]) -> ApiResult<CheckRow> {
+    require_in_view(p, &[Role::Officer, Role::Admin], views)?;
     of_my_office(p, state.store().check(id).await?, "check", |c| &c.office)
+}
+
+/// The registered portrait of a genuine check's holder (the service's record, not the
+/// photo), for the officer to compare with the face in front of them; served while the
+/// check's card image is kept.
+async fn get_check_portrait(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let check = visible_check(&state, &p, &id, FACE_VIEWS).await?;
+    if check.decision != "genuine" || check.card_png.is_none() {
+        return Err(ApiError::not_found(
+            "portrait (shown only for a genuine check, for 15 minutes)",
+        ));
+    }
+    let record = state
+        .store()
+        .credential(&check.credential_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("credential of this check"))?;
+    read_audited(&state, &p, "check_portrait_read", &id).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], Body::from(record.portrait)).into_response())
+}
+
+/// `POST /v1/checks/{id}/holder`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HolderAnswerRequest {
+    matches: bool,
+}
+
+/// The officer's answer to "does the person in front of me match the registered portrait"
+/// for a genuine check of their office, recorded with the check and audited
+/// (`holder_matches` / `holder_mismatch`). The first answer stands.
+async fn answer_holder(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    body: Result<Json<HolderAnswerRequest>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Response> {
+    // The role first: a token that may not answer learns nothing from its body's errors.
+    require_in_view(&p, &[Role::Officer], FACE_VIEWS)?;
+    let Ok(Json(answer)) = body else {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            "send JSON {\"matches\": true} or {\"matches\": false} with Content-Type: application/json",
+        ));
+    };
+    let check = visible_check(&state, &p, &id, FACE_VIEWS).await?;
+    if check.decision != "genuine" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_genuine",
+            format!(
+                "the check was {}: only a genuine card's holder is compared",
+                check.decision
+            ),
+        ));
+    }
+    let row = HolderAnswer {
+        matches: answer.matches,
+        at_ms: now_ms(),
+        by: p.token_id.clone(),
+    };
+    let action = match answer.matches {
+        true => "holder_matches",
+        false => "holder_mismatch",
+    };
+    let stored = state
+        .store()
+        .answer_holder(&id, &row, event(&p, action, &id), &state.keys().copy_key)
+        .await?;
+    if !stored {
+        let first = state.store().holder_answer(&id).await?;
+        let said = first.map_or("answered", |a| match a.matches {
+            true => "answered: the person matches",
+            false => "answered: the person does not match",
+        });
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_answered",
+            format!("this check was {said}; the first answer stands"),
+        ));
+    }
+    let body = HolderAnswerJson {
+        check_id: id,
+        matches: row.matches,
+        answered_at: rfc3339(row.at_ms),
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// The straightened card of a genuine check, while it is kept (for the console).
@@ -976,7 +1187,7 @@ async fn get_check_card(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let check = visible_check(&state, &p, &id).await?;
+    let check = visible_check(&state, &p, &id, &["identity"]).await?;
     if check.card_png.is_some() {
         read_audited(&state, &p, "check_card_read", &id).await?;
     }
@@ -1916,16 +2127,25 @@ async fn fresh_status_entry(state: &AppState) -> ApiResult<StatusRef> {
     ))
 }
 
-/// Makes a token for a person and stores its hash; returns the token (shown once).
+/// Makes a token for a person and stores its hash; returns the token (shown once). Only an
+/// officer's token may have a view other than `identity`.
+#[allow(clippy::too_many_arguments)]
 pub async fn create_token(
     store: &super::store::Store,
     role: Role,
+    view: View,
     office: &str,
     name: &str,
     valid_for: std::time::Duration,
     actor: &str,
     key: &holoid_core::keys::IssuerSecret,
 ) -> Result<String, StoreError> {
+    if role != Role::Officer && view != View::Identity {
+        return Err(StoreError::Conflict(format!(
+            "a {role}'s token sees the whole record: the {} view is for officers' tokens",
+            view.kind()
+        )));
+    }
     let (token, id) = auth::new_token();
     let now = now_ms();
     let row = TokenRow {
@@ -1936,6 +2156,8 @@ pub async fn create_token(
         created_ms: now,
         expires_ms: Some(now.saturating_add(valid_for.as_millis().min(i64::MAX as u128) as i64)),
         revoked_ms: None,
+        view_kind: Some(view.kind().into()),
+        age_over: view.age_over().map(i64::from),
     };
     let event = AuditEvent {
         at_ms: now,

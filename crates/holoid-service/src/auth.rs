@@ -48,6 +48,91 @@ impl fmt::Display for Role {
     }
 }
 
+/// What an officer's token lets its holder see of a check: chosen when the token is made,
+/// enforced by the service on every answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The holder's whole registered record (name, birth date, age, resident number, address,
+    /// portrait) and copies: public offices and banks. The default.
+    Identity,
+    /// Only whether the holder is at least `over` years old, and the registered portrait to
+    /// compare the face: shops. No name, birth date, credential id, copies or status.
+    Age {
+        /// The age threshold in completed years (19 for alcohol and tobacco in Korea).
+        over: u8,
+    },
+    /// An unattended kiosk: checks only; the decision and its reasons, no personal data.
+    Kiosk,
+}
+
+impl View {
+    /// The age threshold of an `age` view when none is given.
+    pub const DEFAULT_AGE: u8 = 19;
+
+    /// `identity`, `age` or `kiosk`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            View::Identity => "identity",
+            View::Age { .. } => "age",
+            View::Kiosk => "kiosk",
+        }
+    }
+
+    /// The view stored as (`kind`, age threshold): `None`/unknown kinds are refused, so a
+    /// hand-edited row never widens what a token sees.
+    pub fn from_stored(kind: Option<&str>, over: Option<i64>) -> Result<View, String> {
+        match kind {
+            None | Some("identity") => Ok(View::Identity),
+            Some("kiosk") => Ok(View::Kiosk),
+            Some("age") => over
+                .and_then(|o| u8::try_from(o).ok())
+                .filter(|o| (1..=120).contains(o))
+                .map(|over| View::Age { over })
+                .ok_or_else(|| format!("age view with threshold {over:?}")),
+            Some(other) => Err(format!("`{other}` is not a view")),
+        }
+    }
+
+    /// The age threshold, for an `age` view.
+    pub fn age_over(self) -> Option<u8> {
+        match self {
+            View::Age { over } => Some(over),
+            _ => None,
+        }
+    }
+}
+
+impl FromStr for View {
+    type Err = String;
+
+    /// `identity`, `kiosk`, `age` (19 and over) or `age:N`.
+    fn from_str(s: &str) -> Result<View, String> {
+        let bad = || format!("`{s}` is not a view: use identity, age, age:N (N from 1 to 120) or kiosk");
+        match s.split_once(':') {
+            None if s == "age" => Ok(View::Age {
+                over: View::DEFAULT_AGE,
+            }),
+            None => View::from_stored(Some(s), None).map_err(|_| bad()),
+            Some(("age", n)) => n
+                .parse::<u8>()
+                .ok()
+                .filter(|n| (1..=120).contains(n))
+                .map(|over| View::Age { over })
+                .ok_or_else(bad),
+            Some(_) => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for View {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            View::Age { over } => write!(f, "age:{over}"),
+            v => f.write_str(v.kind()),
+        }
+    }
+}
+
 /// The person behind a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
@@ -59,6 +144,8 @@ pub struct Principal {
     pub office: String,
     /// Their name (printed on the copies they make; never logged).
     pub name: String,
+    /// What their token lets them see.
+    pub view: View,
 }
 
 /// Prefix of every token, so a leaked one is recognisable.
@@ -210,6 +297,21 @@ mod tests {
         assert_eq!(bearer("Bearer abc"), None);
         assert_eq!("officer".parse(), Ok(Role::Officer));
         assert!("root".parse::<Role>().is_err());
+        assert_eq!("identity".parse(), Ok(View::Identity));
+        assert_eq!("kiosk".parse(), Ok(View::Kiosk));
+        assert_eq!("age".parse(), Ok(View::Age { over: 19 }));
+        assert_eq!("age:20".parse(), Ok(View::Age { over: 20 }));
+        for bad in ["age:0", "age:121", "age:x", "kiosk:1", "all", ""] {
+            assert!(bad.parse::<View>().is_err(), "{bad}");
+        }
+        assert_eq!(View::Age { over: 18 }.to_string(), "age:18");
+        assert_eq!(View::from_stored(None, None), Ok(View::Identity));
+        assert_eq!(
+            View::from_stored(Some("age"), Some(19)),
+            Ok(View::Age { over: 19 })
+        );
+        assert!(View::from_stored(Some("age"), None).is_err());
+        assert!(View::from_stored(Some("everything"), None).is_err());
         assert!(valid_office("seoul-jongno") && valid_office("부산.해운대"));
         assert!(!valid_office("") && !valid_office("a b") && !valid_office(&"x".repeat(65)));
     }

@@ -51,6 +51,11 @@ pub struct Me {
     pub office: String,
     /// The person's name.
     pub name: String,
+    /// What the token lets them see: `identity`, `age` or `kiosk`.
+    pub view: String,
+    /// The age threshold of an `age` view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_over: Option<u8>,
 }
 
 /// `POST /v1/credentials`.
@@ -72,6 +77,61 @@ pub struct CheckResult {
     /// The verdict, its fields at the top level.
     #[serde(flatten)]
     pub verdict: VerdictReport,
+    /// Who the card belongs to, from the service's registered record (not the photo): for a
+    /// genuine check, to `identity` tokens only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<HolderRecord>,
+    /// Whether the holder is old enough: for a genuine check, to `age` tokens only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_check: Option<AgeCheck>,
+    /// The registered portrait (PNG) to compare with the person's face: for a genuine
+    /// check, to `identity` and `age` tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portrait_url: Option<String>,
+}
+
+/// The card holder's registered record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderRecord {
+    /// Name in Hangul.
+    pub name_hangul: String,
+    /// Name in Latin letters.
+    pub name_latin: String,
+    /// Date of birth, `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// Age in completed years on the day of the check (the date in Korea, UTC+9).
+    pub age: u16,
+    /// Resident registration number, its last six digits masked.
+    pub resident_number_masked: String,
+    /// Address.
+    pub address: String,
+    /// `resident_registration` or `driving_licence`.
+    pub document: String,
+    /// The credential's last valid day, `YYYY-MM-DD`.
+    pub expires: String,
+}
+
+/// An age check: the only personal fact an `age` token is told.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgeCheck {
+    /// The threshold in completed years (the token's).
+    pub threshold: u8,
+    /// The holder is at least `threshold` years old on the day of the check.
+    pub old_enough: bool,
+    /// `19+` or `under 19`.
+    pub label: String,
+}
+
+/// `POST /v1/checks/{id}/holder`: the officer's answer, does the person match the registered
+/// portrait.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderAnswerJson {
+    /// The check answered.
+    pub check_id: String,
+    /// The person matches.
+    pub matches: bool,
+    /// When, RFC 3339.
+    pub answered_at: String,
 }
 
 /// The status of the credential's current enrolment, as a check saw it.
@@ -97,6 +157,9 @@ pub struct StoredCheck {
     pub created_at: String,
     /// Whether the straightened card (`card.png`) is still kept.
     pub card_image_kept: bool,
+    /// The officer's answer (does the person match the registered portrait), once given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder_answer: Option<HolderAnswerJson>,
 }
 
 /// The signed record of a copy: its canonical JSON (keys sorted, no spaces) is exactly the

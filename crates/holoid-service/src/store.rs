@@ -93,6 +93,10 @@ pub struct TokenRow {
     pub expires_ms: Option<i64>,
     /// When it was revoked, if it was.
     pub revoked_ms: Option<i64>,
+    /// What it lets its holder see (`identity`, `age` or `kiosk`; `None`: `identity`).
+    pub view_kind: Option<String>,
+    /// The age threshold of an `age` view.
+    pub age_over: Option<i64>,
 }
 
 impl TokenRow {
@@ -144,6 +148,17 @@ pub struct CheckRow {
     pub verdict_json: String,
     /// The rectified card (PNG), kept for genuine checks so a copy can be made.
     pub card_png: Option<Vec<u8>>,
+}
+
+/// The officer's answer: does the person in front of them match the registered portrait.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HolderAnswer {
+    /// They match.
+    pub matches: bool,
+    /// When it was answered, Unix ms.
+    pub at_ms: i64,
+    /// The token id that answered.
+    pub by: String,
 }
 
 /// A stored digital copy (without its image).
@@ -337,6 +352,17 @@ const MIGRATIONS: &[(i64, &str)] = &[
         // Copies made before this step keep a NULL purpose key (NULLs never collide).
         "ALTER TABLE copies ADD COLUMN purpose_key TEXT;
      CREATE UNIQUE INDEX copies_check_purpose ON copies (check_id, purpose_key)",
+    ),
+    (
+        8,
+        // Tokens made before this step see the whole record (`identity`, as NULL). A check's
+        // holder answer is the officer's: does the person in front of them match the
+        // registered portrait.
+        "ALTER TABLE tokens ADD COLUMN view_kind TEXT;
+     ALTER TABLE tokens ADD COLUMN age_over BIGINT;
+     ALTER TABLE checks ADD COLUMN holder_matches BIGINT;
+     ALTER TABLE checks ADD COLUMN holder_answered_ms BIGINT;
+     ALTER TABLE checks ADD COLUMN holder_answered_by TEXT",
     ),
 ];
 
@@ -830,8 +856,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (_w, mut tx) = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO tokens (hash, id, role, office, name, created_ms, expires_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO tokens (hash, id, role, office, name, created_ms, expires_ms, view_kind, age_over) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(hash_hex.to_string())
         .bind(t.id.clone())
@@ -840,6 +866,8 @@ impl Store {
         .bind(t.name.clone())
         .bind(t.created_ms)
         .bind(t.expires_ms)
+        .bind(t.view_kind.clone())
+        .bind(t.age_over)
         .execute(&mut *tx)
         .await?;
         self.append_audit(&mut tx, event, key).await?;
@@ -1422,6 +1450,61 @@ impl Store {
         .transpose()
     }
 
+    /// Records the officer's answer to "does the person match the registered portrait" for
+    /// check `id`, with its audit entry: `Ok(false)`, and nothing stored, when the check was
+    /// answered before (the first answer stands).
+    pub async fn answer_holder(
+        &self,
+        id: &str,
+        answer: &HolderAnswer,
+        event: AuditEvent,
+        key: &IssuerSecret,
+    ) -> Result<bool, StoreError> {
+        let (_w, mut tx) = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE checks SET holder_matches = $1, holder_answered_ms = $2, holder_answered_by = $3 \
+             WHERE id = $4 AND holder_matches IS NULL",
+        )
+        .bind(i64::from(answer.matches))
+        .bind(answer.at_ms)
+        .bind(answer.by.clone())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        self.append_audit(&mut tx, event, key).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The officer's answer for check `id`, if one was given.
+    pub async fn holder_answer(&self, id: &str) -> Result<Option<HolderAnswer>, StoreError> {
+        let row = sqlx::query(
+            "SELECT holder_matches, holder_answered_ms, holder_answered_by FROM checks WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let matches: Option<i64> = r.try_get("holder_matches")?;
+        let (at, by): (Option<i64>, Option<String>) =
+            (r.try_get("holder_answered_ms")?, r.try_get("holder_answered_by")?);
+        match (matches, at, by) {
+            (None, _, _) => Ok(None),
+            (Some(m @ (0 | 1)), Some(at_ms), Some(by)) => Ok(Some(HolderAnswer {
+                matches: m == 1,
+                at_ms,
+                by,
+            })),
+            _ => Err(StoreError::Corrupt(format!(
+                "check {id}: a partial holder answer"
+            ))),
+        }
+    }
+
     /// Stores a copy with its audit entry; durable when this returns. One copy is kept per
     /// check and purpose (`purpose_key`, see [`crate::copy::purpose_key`]): false, and nothing
     /// stored, when that check already has a copy for that purpose.
@@ -1689,7 +1772,8 @@ impl Store {
     }
 }
 
-const TOKEN_COLUMNS: &str = "SELECT id, role, office, name, created_ms, expires_ms, revoked_ms FROM tokens";
+const TOKEN_COLUMNS: &str =
+    "SELECT id, role, office, name, created_ms, expires_ms, revoked_ms, view_kind, age_over FROM tokens";
 
 fn token_row(r: &AnyRow) -> Result<TokenRow, StoreError> {
     Ok(TokenRow {
@@ -1700,6 +1784,8 @@ fn token_row(r: &AnyRow) -> Result<TokenRow, StoreError> {
         created_ms: r.try_get("created_ms")?,
         expires_ms: r.try_get("expires_ms")?,
         revoked_ms: r.try_get("revoked_ms")?,
+        view_kind: r.try_get("view_kind")?,
+        age_over: r.try_get("age_over")?,
     })
 }
 

@@ -50,30 +50,6 @@ fn read_qr(png: &[u8]) -> String {
     holoid_testkit::qr::read(&grey).expect("the QR code reads")
 }
 
-async fn audit_actions(w: &World) -> Vec<(String, String)> {
-    let (_, _, b) = call(
-        &w.app,
-        "GET",
-        "/v1/audit?limit=1000",
-        Some(&w.tokens.auditor),
-        None,
-    )
-    .await;
-    let page = json(&b);
-    assert_eq!(page["verification"]["ok"], true, "the audit chain holds");
-    page["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["action"].as_str().unwrap().to_string(),
-                e["subject"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn a_phone_enrols_once_by_the_offers_qr_code_on_sqlite() {
     enrols_once(&sqlite_url("enrol")).await;

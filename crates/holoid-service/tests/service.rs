@@ -19,15 +19,36 @@ use support::*;
 type Fields<'a> = Vec<(&'a str, &'a [u8])>;
 
 async fn seed_check(w: &World, office: &str, decision: &str, age_ms: i64) -> String {
+    seed_verdict(w, office, decision, now_ms() - age_ms, full_verdict()).await
+}
+
+/// A check of the demo card stored as the service stores one: `verdict` with `decision`,
+/// made by `office` at `created_ms`.
+async fn seed_verdict(
+    w: &World,
+    office: &str,
+    decision: &str,
+    created_ms: i64,
+    mut verdict: VerdictReport,
+) -> String {
     let id = holoid_service::auth::new_id();
+    verdict.decision = serde_json::from_value(serde_json::json!(decision)).unwrap();
     let row = CheckRow {
         id: id.clone(),
-        created_ms: now_ms() - age_ms,
+        created_ms,
         office: office.into(),
         actor: "seed".into(),
         credential_id: w.demo.credential.credential.id.clone(),
         decision: decision.into(),
-        verdict_json: seeded_verdict(&id, decision),
+        verdict_json: serde_json::to_string(&holoid_service::responses::CheckResult {
+            check_id: id.clone(),
+            credential_status: None,
+            verdict,
+            holder: None,
+            age_check: None,
+            portrait_url: None,
+        })
+        .unwrap(),
         card_png: Some(card_png()),
     };
     let event = AuditEvent {
@@ -43,18 +64,6 @@ async fn seed_check(w: &World, office: &str, decision: &str, age_ms: i64) -> Str
         .await
         .unwrap();
     id
-}
-
-/// A stored check's JSON as the service writes it.
-fn seeded_verdict(check_id: &str, decision: &str) -> String {
-    let mut verdict = full_verdict();
-    verdict.decision = serde_json::from_value(serde_json::json!(decision)).unwrap();
-    serde_json::to_string(&holoid_service::responses::CheckResult {
-        check_id: check_id.into(),
-        credential_status: None,
-        verdict,
-    })
-    .unwrap()
 }
 
 fn copy_body(check_id: &str, purpose: &str) -> Option<(String, Vec<u8>)> {
@@ -203,6 +212,27 @@ fn full_examples() -> Vec<(&'static str, serde_json::Value)> {
             changed_at: "t".into(),
         }),
         verdict: full_verdict(),
+        holder: Some(HolderRecord {
+            name_hangul: "김민준".into(),
+            name_latin: "KIM MINJUN".into(),
+            birth_date: "1998-03-14".into(),
+            age: 28,
+            resident_number_masked: "980314-1******".into(),
+            address: "a".into(),
+            document: "resident_registration".into(),
+            expires: "2031-01-01".into(),
+        }),
+        age_check: Some(AgeCheck {
+            threshold: 19,
+            old_enough: true,
+            label: "19+".into(),
+        }),
+        portrait_url: Some("/v1/checks/k/portrait.png".into()),
+    };
+    let answer = HolderAnswerJson {
+        check_id: "k".into(),
+        matches: true,
+        answered_at: "t".into(),
     };
     fn v<T: serde::Serialize>(x: &T) -> serde_json::Value {
         serde_json::to_value(x).unwrap()
@@ -282,6 +312,8 @@ fn full_examples() -> Vec<(&'static str, serde_json::Value)> {
                 role: "officer".into(),
                 office: "o".into(),
                 name: "n".into(),
+                view: "age".into(),
+                age_over: Some(19),
             }),
         ),
         (
@@ -299,8 +331,10 @@ fn full_examples() -> Vec<(&'static str, serde_json::Value)> {
                 office: "o".into(),
                 created_at: "t".into(),
                 card_image_kept: true,
+                holder_answer: Some(answer.clone()),
             }),
         ),
+        ("HolderAnswer", v(&answer)),
         ("CopyRecord", v(&copy.record)),
         ("Copy", v(&copy)),
         (
@@ -407,6 +441,8 @@ async fn the_openapi_document_matches_the_router_and_the_types() {
             "AuditEntry",
             "StatusEvent",
             "CheckStatus",
+            "HolderRecord",
+            "AgeCheck",
         ];
         assert!(
             nested.contains(&name.as_str()) || examples.iter().any(|(n, _)| n == name),
@@ -495,6 +531,220 @@ async fn tokens_and_roles_are_enforced_with_no_data_in_denials() {
         let (s, _, b) = call(&w.app, m, uri, Some(token), None).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{m} {uri}");
         assert_eq!(json(&b)["error"]["code"], "forbidden");
+    }
+}
+
+/// A check of the demo card by `seoul` now, with `reasons` and `decision`.
+async fn seed_demo_check(w: &World, decision: &str, reasons: Vec<ReasonReport>) -> String {
+    let mut verdict = full_verdict();
+    verdict.credential_id = w.demo.credential.credential.id.clone();
+    verdict.reasons = reasons;
+    seed_verdict(w, "seoul", decision, now_ms(), verdict).await
+}
+
+#[tokio::test]
+async fn each_view_sees_only_its_part_of_a_check_and_the_officer_answers_once() {
+    use holoid_service::auth::View;
+    let w = world(&sqlite_url("views"), ServiceConfig::default()).await;
+    register(&w).await;
+    let store = w.state.store();
+    let shop = view_token(store, View::Age { over: 19 }, "GS25 Clerk").await;
+    let kiosk = view_token(store, View::Kiosk, "Kiosk 3").await;
+    let c = w.demo.credential.credential.clone();
+    // A shop whose threshold is one year above the holder's age (on the date in Korea).
+    let korea_today = holoid_core::time::UnixMillis(now_ms() as u64 + 9 * 3600 * 1000).date();
+    let age = c.holder.birth_date.age_on(korea_today);
+    assert!(age >= 19, "the demo holder is an adult ({age})");
+    let strict = view_token(store, View::Age { over: age as u8 + 1 }, "Strict Bar").await;
+    let said = |code, message: String| ReasonReport {
+        code,
+        outcome: Outcome::Pass,
+        message,
+        frame: Some(0),
+    };
+    let genuine = seed_demo_check(
+        &w,
+        "genuine",
+        vec![said(ReasonCode::TagValid, format!("the tag is {}'s", c.id))],
+    )
+    .await;
+    let uri = format!("/v1/checks/{genuine}");
+    let get = |token: &str| {
+        let (app, uri) = (w.app.clone(), uri.clone());
+        let token = token.to_string();
+        async move {
+            let (s, _, b) = call(&app, "GET", &uri, Some(&token), None).await;
+            (s, json(&b), String::from_utf8_lossy(&b).into_owned())
+        }
+    };
+    // The counter: the registered record, its age today, the portrait to compare.
+    let (s, v, _) = get(&w.tokens.officer).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["holder"]["name_hangul"], c.holder.name_hangul.as_str());
+    assert_eq!(v["holder"]["name_latin"], c.holder.name_latin.as_str());
+    assert_eq!(v["holder"]["birth_date"], c.holder.birth_date.to_string());
+    assert_eq!(v["holder"]["age"], age);
+    assert_eq!(v["credential_id"], c.id.as_str());
+    assert!(v.get("age_check").is_none());
+    assert_eq!(v["portrait_url"], format!("{uri}/portrait.png"));
+    // The shop: the age check and the portrait's address, not one other personal datum.
+    let (s, v, text) = get(&shop).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        v["age_check"],
+        serde_json::json!({"threshold": 19, "old_enough": true, "label": "19+"})
+    );
+    assert_eq!(v["portrait_url"], format!("{uri}/portrait.png"));
+    for hidden in ["holder", "credential_id", "credential_status", "score", "frames"] {
+        assert!(v.get(hidden).is_none(), "{hidden} shown to a shop: {v}");
+    }
+    for datum in personal_data(&c) {
+        assert!(!text.contains(&datum), "`{datum}` shown to a shop: {text}");
+    }
+    assert_eq!(v["reasons"][0]["message"], "the tag is the credential's");
+    let (_, v, _) = get(&strict).await;
+    let over = age + 1;
+    assert_eq!(
+        v["age_check"],
+        serde_json::json!({"threshold": over, "old_enough": false, "label": format!("under {over}")})
+    );
+    // The portrait is the registered one (the service's record), to the counter and the shop.
+    for token in [&w.tokens.officer, &shop] {
+        let (s, h, b) = call(&w.app, "GET", &format!("{uri}/portrait.png"), Some(token), None).await;
+        assert_eq!(
+            (s, &h["content-type"]),
+            (StatusCode::OK, &"image/png".parse().unwrap())
+        );
+        assert_eq!(b, w.demo.portrait_png);
+    }
+    // What a shop or a kiosk may not reach: the card image (all of the record), copies, the
+    // credential's status and history, the audit log; a kiosk reads no check back at all.
+    let forbidden = [
+        ("GET", format!("{uri}/card.png"), &shop),
+        ("POST", "/v1/copies".to_string(), &shop),
+        ("GET", "/v1/copies".to_string(), &shop),
+        ("GET", format!("/v1/credentials/{}/status", c.id), &shop),
+        ("POST", format!("/v1/credentials/{}/offers", c.id), &shop),
+        ("GET", uri.clone(), &kiosk),
+        ("GET", format!("{uri}/portrait.png"), &kiosk),
+        ("GET", format!("{uri}/card.png"), &kiosk),
+        ("POST", format!("{uri}/holder"), &kiosk),
+        ("GET", "/v1/copies".to_string(), &kiosk),
+    ];
+    for (m, u, token) in forbidden {
+        let (s, _, b) = call(&w.app, m, &u, Some(token), copy_body(&genuine, "x")).await;
+        assert_eq!(
+            s,
+            StatusCode::FORBIDDEN,
+            "{m} {u}: {}",
+            String::from_utf8_lossy(&b)
+        );
+    }
+    let (_, _, b) = call(&w.app, "GET", "/v1/me", Some(&shop), None).await;
+    assert_eq!(
+        (json(&b)["view"].clone(), json(&b)["age_over"].clone()),
+        ("age".into(), 19.into())
+    );
+    let (_, _, b) = call(&w.app, "GET", "/v1/me", Some(&kiosk), None).await;
+    assert_eq!(json(&b)["view"], "kiosk");
+    // A suspended card's reason (typed by an officer) and a look-alike's credential id reach
+    // a shop only as plain sentences.
+    let suspended = seed_demo_check(
+        &w,
+        "forgery",
+        vec![
+            said(
+                ReasonCode::CredentialSuspended,
+                "reported lost at 09:00 (stolen at Gangnam)".into(),
+            ),
+            said(
+                ReasonCode::OtherCredential,
+                format!("the code belongs to another credential, not {}", c.id),
+            ),
+        ],
+    )
+    .await;
+    let (_, _, b) = call(
+        &w.app,
+        "GET",
+        &format!("/v1/checks/{suspended}"),
+        Some(&shop),
+        None,
+    )
+    .await;
+    let text = String::from_utf8_lossy(&b);
+    assert!(
+        !text.contains("Gangnam") && !text.contains(&c.id) && json(&b).get("age_check").is_none(),
+        "{text}"
+    );
+    // No portrait for a forgery.
+    let (s, _, _) = call(
+        &w.app,
+        "GET",
+        &format!("/v1/checks/{suspended}/portrait.png"),
+        Some(&shop),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // The officer's answer: recorded once, audited, shown with the check.
+    let answer = |m: bool| {
+        Some((
+            "application/json".to_string(),
+            format!("{{\"matches\": {m}}}").into_bytes(),
+        ))
+    };
+    let holder = format!("{uri}/holder");
+    let (s, _, b) = call(&w.app, "POST", &holder, Some(&w.tokens.busan), answer(true)).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "another office: {}",
+        String::from_utf8_lossy(&b)
+    );
+    let (s, _, b) = call(&w.app, "POST", &holder, Some(&w.tokens.officer), None).await;
+    assert_eq!(
+        (s, json(&b)["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, "bad_request".into())
+    );
+    let (s, _, b) = call(
+        &w.app,
+        "POST",
+        &format!("/v1/checks/{suspended}/holder"),
+        Some(&w.tokens.officer),
+        answer(true),
+    )
+    .await;
+    assert_eq!(
+        (s, json(&b)["error"]["code"].clone()),
+        (StatusCode::CONFLICT, "not_genuine".into())
+    );
+    let (s, _, b) = call(&w.app, "POST", &holder, Some(&w.tokens.officer), answer(false)).await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    assert_eq!(
+        (json(&b)["matches"].clone(), json(&b)["check_id"].clone()),
+        (false.into(), genuine.as_str().into())
+    );
+    let (s, _, b) = call(&w.app, "POST", &holder, Some(&shop), answer(true)).await;
+    assert_eq!(
+        (s, json(&b)["error"]["code"].clone()),
+        (StatusCode::CONFLICT, "already_answered".into())
+    );
+    assert!(
+        json(&b)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not match")
+    );
+    let (_, v, _) = get(&w.tokens.officer).await;
+    assert_eq!(v["holder_answer"]["matches"], false);
+    let actions = audit_actions(&w).await;
+    for done in ["holder_mismatch", "check_portrait_read"] {
+        assert!(
+            actions.contains(&(done.to_string(), genuine.clone())),
+            "{done}: {actions:?}"
+        );
     }
 }
 
@@ -1528,20 +1778,7 @@ async fn a_card_is_suspended_resumed_moved_and_revoked_and_every_list_says_so() 
     assert!(b["error"]["message"].as_str().unwrap().contains("revoked"));
 
     // Every change is in the audit log, with the status read.
-    let (_, _, b) = call(
-        &w.app,
-        "GET",
-        "/v1/audit?limit=1000",
-        Some(&w.tokens.auditor),
-        None,
-    )
-    .await;
-    let actions: Vec<String> = json(&b)["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap().to_string())
-        .collect();
+    let actions: Vec<String> = audit_actions(&w).await.into_iter().map(|(a, _)| a).collect();
     for a in [
         "credential_suspend",
         "credential_resume",
@@ -1550,7 +1787,6 @@ async fn a_card_is_suspended_resumed_moved_and_revoked_and_every_list_says_so() 
     ] {
         assert!(actions.iter().any(|x| x == a), "{a} not audited: {actions:?}");
     }
-    assert_eq!(json(&b)["verification"]["ok"], true);
     // Unknown lists.
     for n in ["2", "0", "x"] {
         let (s, _, _) = call(&w.app, "GET", &format!("/v1/status-lists/{n}"), None, None).await;
@@ -1914,6 +2150,7 @@ async fn tokens_expire_are_revoked_and_guessing_them_is_throttled() {
     let short = holoid_service::api::create_token(
         store,
         holoid_service::auth::Role::Officer,
+        holoid_service::auth::View::Identity,
         "seoul",
         "Short Shift",
         std::time::Duration::from_millis(300),

@@ -9,7 +9,7 @@ use holoid_core::credential::SignedCredential;
 use holoid_core::demo::DemoIdentity;
 use holoid_core::keys::IssuerSecret;
 use holoid_service::api::create_token;
-use holoid_service::auth::{Role, new_id};
+use holoid_service::auth::{Role, View, new_id};
 use holoid_service::store::Store;
 use holoid_service::{AppState, ServiceConfig, ServiceKeys, app};
 use sqlx::Executor;
@@ -125,17 +125,25 @@ pub struct Tokens {
 }
 
 pub async fn tokens(store: &Store) -> Tokens {
-    let make = |role, office, name| async move {
-        create_token(store, role, office, name, TOKEN_LIFE, "test", &copy_key())
-            .await
-            .unwrap()
-    };
+    let make = |role, office, name| token(store, role, View::Identity, office, name);
     Tokens {
         officer: make(Role::Officer, "seoul", "Kim Officer").await,
         busan: make(Role::Officer, "busan", "Park Officer").await,
         admin: make(Role::Admin, "hq", "Lee Admin").await,
         auditor: make(Role::Auditor, "hq", "Choi Auditor").await,
     }
+}
+
+/// A `seoul` officer's token with `view` (a shop's `age`, a `kiosk`), made when a test needs
+/// one (each token is an audit entry, which other tests count).
+pub async fn view_token(store: &Store, view: View, name: &str) -> String {
+    token(store, Role::Officer, view, "seoul", name).await
+}
+
+async fn token(store: &Store, role: Role, view: View, office: &str, name: &str) -> String {
+    create_token(store, role, view, office, name, TOKEN_LIFE, "test", &copy_key())
+        .await
+        .unwrap()
 }
 
 /// How long the tests' tokens work: an officer's default.
@@ -359,6 +367,45 @@ pub async fn register_document(w: &World, doc: &SignedCredential) -> (StatusCode
 pub async fn register(w: &World) {
     let (s, b) = register_document(w, &w.demo.credential).await;
     assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+}
+
+/// Every audit entry's (action, subject), read by the auditor, once the chain is verified.
+pub async fn audit_actions(w: &World) -> Vec<(String, String)> {
+    let (_, _, b) = call(
+        &w.app,
+        "GET",
+        "/v1/audit?limit=1000",
+        Some(&w.tokens.auditor),
+        None,
+    )
+    .await;
+    let page = json(&b);
+    assert_eq!(page["verification"]["ok"], true, "the audit chain holds");
+    page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A credential's personal data as strings: what an answer to a shop or a kiosk must not
+/// carry.
+pub fn personal_data(c: &holoid_core::credential::Credential) -> Vec<String> {
+    let h = &c.holder;
+    vec![
+        c.id.clone(),
+        h.name_hangul.clone(),
+        h.name_latin.clone(),
+        h.birth_date.to_string(),
+        h.resident_number_masked.clone(),
+        h.address.clone(),
+    ]
 }
 
 /// A plain PNG the size of a copy, standing in for a rectified card.
