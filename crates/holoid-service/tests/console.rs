@@ -138,6 +138,44 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
         "the card image",
         "const i = document.getElementById('card'); return !i.hidden && i.naturalWidth > 0",
     );
+    // The holder panel: the registered portrait (the service's record) beside the card, the
+    // registered name, birth date and age; the officer says the person matches.
+    let holder = &w.demo.credential.credential.holder;
+    let record = browser.wait_for(
+        "the holder panel",
+        "const p = document.getElementById('portrait'); \
+         return !document.getElementById('holder').hidden && p.naturalWidth > 0 \
+           ? document.getElementById('holder-record').innerText : null",
+    );
+    let record = record.as_str().unwrap();
+    for shown in [
+        &holder.name_hangul,
+        &holder.name_latin,
+        &holder.resident_number_masked,
+    ] {
+        assert!(record.contains(shown.as_str()), "{shown} not in {record}");
+    }
+    assert!(
+        record.contains(&format!("{} (age ", holder.birth_date)),
+        "{record}"
+    );
+    if std::env::var("HOLOID_UPDATE_DOCS").as_deref() == Ok("1") {
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/console-holder.png"),
+            browser.screenshot(),
+        )
+        .unwrap();
+    }
+    browser.click("#match-yes");
+    let said = browser.wait_for(
+        "the answer recorded",
+        "const s = document.getElementById('match-said'); return s.hidden ? null : s.dataset.matches",
+    );
+    assert_eq!(said, "true");
+    assert_eq!(
+        browser.eval("return document.getElementById('match-yes').disabled"),
+        true
+    );
     browser.type_into("#purpose", "bank account opening");
     browser.click("#copy-form button");
     let copy_id = browser
@@ -271,6 +309,56 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
     if std::env::var("HOLOID_UPDATE_DOCS").as_deref() == Ok("1") {
         std::fs::write(
             concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/console-check.png"),
+            browser.screenshot(),
+        )
+        .unwrap();
+    }
+
+    // A shop: an age token sees "19+" and the registered portrait, and nothing else of the
+    // holder anywhere on the page; no copies, no status desk.
+    let shop = rt.block_on(support::view_token(
+        w.state.store(),
+        holoid_service::auth::View::Age { over: 19 },
+        "GS25 Clerk",
+    ));
+    browser.click("#signout");
+    sign_in(&browser, &base, &shop);
+    browser.wait_for(
+        "the check view",
+        "return !document.getElementById('view-check').hidden",
+    );
+    let adult = burst_files(
+        &dir,
+        "shop",
+        &camera.shoot(Species::BonaFide, Level::Easy, mid_window_after(now()), 3, 33),
+    );
+    upload(&browser, &adult);
+    assert_eq!(decision(&browser), "genuine|GENUINE");
+    let label = browser.wait_for(
+        "the age and the portrait",
+        "const a = document.getElementById('age-label'); \
+         return !a.hidden && document.getElementById('portrait').naturalWidth > 0 ? a.textContent : null",
+    );
+    assert_eq!(label, "19+");
+    let page = browser.eval("return document.body.innerText + document.body.innerHTML");
+    for datum in support::personal_data(&w.demo.credential.credential) {
+        assert!(
+            !page.as_str().unwrap().contains(&datum),
+            "`{datum}` on the shop's page"
+        );
+    }
+    for hidden in ["nav-copies", "nav-status", "copy-form", "card-box"] {
+        assert_eq!(
+            browser.eval(&format!(
+                "return document.getElementById('{hidden}').offsetParent === null"
+            )),
+            true,
+            "{hidden} shown to a shop"
+        );
+    }
+    if std::env::var("HOLOID_UPDATE_DOCS").as_deref() == Ok("1") {
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/console-age.png"),
             browser.screenshot(),
         )
         .unwrap();

@@ -18,7 +18,7 @@ const TEXT = {
     genuine: '진본', forgery: '위조', inconclusive: '재촬영 필요',
     checked_in: (ms, n) => `${n}장 · ${Math.round(ms)} ms 만에 확인`,
     card_status: (s, e) => `등록 상태: ${s} (${e}번째 등록 기기)`,
-    checking: '확인 중…', signed_in: (r, o, n) => `${n} · ${o} (${r})`,
+    checking: '확인 중…', signed_in: (r, o, n, v) => `${n} · ${o} (${r}${v ? ` · ${v}` : ''})`,
     bad_token: '토큰이 거부되었습니다. 토큰을 확인하고 다시 로그인하세요.',
     expired: '로그인이 만료되었거나 토큰이 취소되었습니다. 다시 로그인하세요.',
     forbidden: '이 기관 또는 역할로는 볼 수 없는 자료입니다.',
@@ -44,6 +44,15 @@ const TEXT = {
     st_valid: '유효', st_suspended: '효력 정지', st_revoked: '폐기됨', st_replaced: '다른 기기로 이전',
     status_now: (id, s, e, at) => `${id}: ${s} — ${e}번째 등록 기기, ${at} 변경`,
     need_reason: '사유를 적어 주세요.',
+    registered_photo: '등록 사진', photographed_card: '촬영된 신분증',
+    compare_hint: '등록 사진과 앞에 있는 사람의 얼굴을 비교하세요.',
+    match_yes: '본인 맞음', match_no: '본인 아님',
+    match_said_yes: '기록됨: 본인이 맞습니다.', match_said_no: '기록됨: 본인이 아닙니다. 신분증을 받지 마세요.',
+    f_name: '이름', f_name_latin: '영문 이름', f_birth: '생년월일', f_rrn: '주민등록번호', f_address: '주소',
+    f_expires_card: '유효기간', f_document: '신분증 종류',
+    age_years: (d, a) => `${d} (만 ${a}세)`,
+    doc_resident_registration: '모바일 주민등록증', doc_driving_licence: '모바일 운전면허증',
+    age_ok: (n) => `${n}세 이상`, age_under: (n) => `${n}세 미만`,
   },
   en: {
     title: 'ID check', nav_check: 'Check', nav_copies: 'Copies', nav_audit: 'Audit log',
@@ -59,7 +68,7 @@ const TEXT = {
     genuine: 'GENUINE', forgery: 'FORGERY', inconclusive: 'RETAKE',
     checked_in: (ms, n) => `${n} photo(s) · checked in ${Math.round(ms)} ms`,
     card_status: (s, e) => `Registered status: ${s} (device enrolment ${e})`,
-    checking: 'Checking…', signed_in: (r, o, n) => `${n} · ${o} (${r})`,
+    checking: 'Checking…', signed_in: (r, o, n, v) => `${n} · ${o} (${r}${v ? ` · ${v}` : ''})`,
     bad_token: 'The token was refused. Check it and sign in again.',
     expired: 'Your sign-in expired or the token was revoked. Sign in again.',
     forbidden: 'Your office or role may not see this.',
@@ -85,6 +94,15 @@ const TEXT = {
     st_valid: 'valid', st_suspended: 'SUSPENDED', st_revoked: 'REVOKED', st_replaced: 'moved to another phone',
     status_now: (id, s, e, at) => `${id}: ${s} — device enrolment ${e}, changed ${at}`,
     need_reason: 'State the reason.',
+    registered_photo: 'Registered photo', photographed_card: 'Card as photographed',
+    compare_hint: 'Compare the registered photo with the face of the person in front of you.',
+    match_yes: 'Person matches', match_no: 'Does not match',
+    match_said_yes: 'Recorded: the person matches.', match_said_no: 'Recorded: the person does NOT match. Do not accept the card.',
+    f_name: 'Name', f_name_latin: 'Name (Latin)', f_birth: 'Date of birth', f_rrn: 'Resident no.', f_address: 'Address',
+    f_expires_card: 'Valid until', f_document: 'Document',
+    age_years: (d, a) => `${d} (age ${a})`,
+    doc_resident_registration: 'Mobile resident registration card', doc_driving_licence: 'Mobile driving licence',
+    age_ok: (n) => `${n}+`, age_under: (n) => `UNDER ${n}`,
   },
 };
 
@@ -158,17 +176,50 @@ async function signIn(token) {
     me = null;
     throw e;
   }
-  $('who').textContent = t('signed_in', me.role, me.office, me.name);
+  $('who').textContent = t('signed_in', me.role, me.office, me.name, viewName());
   $('nav').hidden = false;
   $('signout').hidden = false;
   $('nav-audit').hidden = me.role !== 'auditor';
-  $('nav-status').hidden = me.role === 'auditor';
+  // A shop's (age) or a kiosk's token checks only: no copies, no status desk.
+  const identity = me.view === 'identity';
+  $('nav-status').hidden = me.role === 'auditor' || !identity;
+  $('nav-copies').hidden = !identity;
   say('');
+}
+
+// Everything the last person saw (a check, a copy, a list, a status, the log) leaves the page
+// with them: the next person to sign in at this screen may see less.
+function forget() {
+  stopOffer();
+  lastCheck = null;
+  $('result').hidden = true;
+  for (const id of ['reasons', 'holder-record', 'copy-details', 'copies-body', 'status-history',
+    'audit-body', 'status-now', 'audit-status', 'offer-text', 'verdict', 'verdict-meta', 'verdict-status']) {
+    $(id).textContent = '';
+  }
+  for (const id of ['portrait', 'card', 'copy-image', 'offer-qr']) {
+    const img = $(id);
+    if (img.src.startsWith('blob:')) URL.revokeObjectURL(img.src);
+    img.removeAttribute('src');
+  }
+  $('holder').hidden = true;
+  $('status-card').hidden = true;
+  delete $('status-card').dataset.credential;
+  $('offer').hidden = true;
+  $('status-id').value = '';
+  $('purpose').value = '';
+}
+
+// What the token sees, when it is not the whole record: 'age 19+', 'kiosk'.
+function viewName() {
+  if (!me || me.view === 'identity') return '';
+  return me.view === 'age' ? `age ${me.age_over}+` : me.view;
 }
 
 function signOut(clear = true) {
   sessionStorage.removeItem('holoid-token');
   me = null;
+  forget();
   if (stream) { stream.getTracks().forEach((tr) => tr.stop()); stream = null; }
   $('who').textContent = '';
   $('nav').hidden = true;
@@ -263,18 +314,86 @@ async function showVerdict(v, ms, n) {
     li.textContent = r.message;
     list.appendChild(li);
   }
-  $('copy-form').hidden = v.decision !== 'genuine';
-  const img = $('card');
-  img.hidden = true;
-  if (v.decision === 'genuine') {
+  $('copy-form').hidden = v.decision !== 'genuine' || me.view !== 'identity';
+  $('result').hidden = false;
+  $('result').scrollIntoView({ block: 'start' });
+  await showHolder(v);
+}
+
+let portraitUrl = null;
+
+// The holder panel of a genuine check: the registered portrait (the service's record, not
+// the photo) large, beside the straightened card; the registered record (identity) or only
+// the age (age); the officer's answer, does the person match.
+async function showHolder(v) {
+  const panel = $('holder');
+  panel.hidden = true;
+  panel.dataset.check = v.check_id;
+  if (portraitUrl) URL.revokeObjectURL(portraitUrl);
+  portraitUrl = null;
+  $('portrait').removeAttribute('src');
+  $('card-box').hidden = true;
+  $('match-said').hidden = true;
+  ['match-yes', 'match-no'].forEach((id) => { $(id).disabled = false; });
+  if (v.decision !== 'genuine' || !v.portrait_url) return;
+  const record = $('holder-record');
+  record.textContent = '';
+  const h = v.holder;
+  if (h) {
+    const facts = [
+      [t('f_name'), h.name_hangul, 'name'], [t('f_name_latin'), h.name_latin, 'name'],
+      [t('f_birth'), t('age_years', h.birth_date, h.age)], [t('f_rrn'), h.resident_number_masked],
+      [t('f_address'), h.address], [t('f_document'), t(`doc_${h.document}`) || h.document],
+      [t('f_expires_card'), h.expires],
+    ];
+    for (const [label, value, cls] of facts) {
+      const dt = document.createElement('dt');
+      dt.textContent = label;
+      const dd = document.createElement('dd');
+      dd.textContent = value;
+      if (cls) dd.className = cls;
+      record.append(dt, dd);
+    }
+  }
+  const age = $('age-label');
+  age.hidden = !v.age_check;
+  if (v.age_check) {
+    const a = v.age_check;
+    age.textContent = a.old_enough ? t('age_ok', a.threshold) : t('age_under', a.threshold);
+    age.className = `age-label ${a.old_enough ? 'old-enough' : 'too-young'}`;
+    age.dataset.oldEnough = String(a.old_enough);
+  }
+  panel.hidden = false;
+  try {
+    portraitUrl = URL.createObjectURL(await (await api(v.portrait_url)).blob());
+    $('portrait').src = portraitUrl;
+    $('portrait').alt = t('registered_photo');
+  } catch (e) { fail(e); }
+  if (me.view === 'identity') {
     try {
       const blob = await (await api(`/v1/checks/${v.check_id}/card.png`)).blob();
-      img.src = URL.createObjectURL(blob);
-      img.alt = t('copy_title');
-      img.hidden = false;
+      $('card').src = URL.createObjectURL(blob);
+      $('card').alt = t('photographed_card');
+      $('card-box').hidden = false;
     } catch (e) { /* the card image is optional */ }
   }
-  $('result').hidden = false;
+}
+
+async function answerHolder(matches) {
+  const id = $('holder').dataset.check;
+  try {
+    await api(`/v1/checks/${id}/holder`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ matches }),
+    });
+    ['match-yes', 'match-no'].forEach((b) => { $(b).disabled = true; });
+    const said = $('match-said');
+    said.textContent = matches ? t('match_said_yes') : t('match_said_no');
+    said.className = matches ? 'status ok' : 'status broken';
+    said.dataset.matches = String(matches);
+    said.hidden = false;
+  } catch (e) { fail(e); }
 }
 
 async function storeCopy(purpose) {
@@ -467,7 +586,9 @@ async function route() {
     $('offer').hidden = true;
   }
   try {
-    if (view === 'copy' && id) {
+    if (me.view !== 'identity' && view !== 'check') {
+      show('check');
+    } else if (view === 'copy' && id) {
       show('copy');
       await showCopy(id);
     } else if (view === 'copies') {
@@ -491,7 +612,7 @@ window.addEventListener('DOMContentLoaded', async () => {
     lang = lang === 'ko' ? 'en' : 'ko';
     sessionStorage.setItem('holoid-lang', lang);
     applyLanguage();
-    if (me) $('who').textContent = t('signed_in', me.role, me.office, me.name);
+    if (me) $('who').textContent = t('signed_in', me.role, me.office, me.name, viewName());
   });
   $('signin-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -516,6 +637,8 @@ window.addEventListener('DOMContentLoaded', async () => {
     storeCopy($('purpose').value.trim());
   });
   $('print').addEventListener('click', () => window.print());
+  $('match-yes').addEventListener('click', () => answerHolder(true));
+  $('match-no').addEventListener('click', () => answerHolder(false));
   $('status-find').addEventListener('submit', (ev) => {
     ev.preventDefault();
     location.hash = `#status/${encodeURIComponent($('status-id').value.trim())}`;
