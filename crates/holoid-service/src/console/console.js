@@ -8,9 +8,9 @@ const TEXT = {
     title: '신분증 확인', nav_check: '확인', nav_copies: '사본 목록', nav_audit: '감사 기록',
     sign_in: '로그인', sign_out: '로그아웃', token_label: '담당자 토큰',
     token_hint: '토큰은 이 탭에만 보관되며 로그아웃하면 지워집니다.',
-    check_title: '휴대폰 화면 확인', camera_start: '카메라 켜기', capture: '촬영 후 확인',
+    check_title: '휴대폰 화면 확인', camera_start: '카메라 켜기', capture: '확인 시작',
     upload: '사진 파일로 확인',
-    check_hint: '휴대폰 화면 전체가 안내선 안에 들어오게 하세요. 연속 3장을 촬영합니다.',
+    check_hint: '휴대폰 화면 전체가 안내선 안에 들어오게 하세요. 카메라를 비추면 자동으로 확인하고, 신분증을 찾으면 안내선이 초록색이 됩니다.',
     purpose: '사본 용도', store_copy: '사본 저장', back: '목록으로', print: '인쇄',
     copy_title: '검증된 사본 / VERIFIED COPY', copies_title: '사본 목록', older: '이전 사본',
     audit_title: '감사 기록', col_time: '시각', col_purpose: '용도', col_officer: '담당자',
@@ -45,6 +45,7 @@ const TEXT = {
     status_now: (id, s, e, at) => `${id}: ${s} — ${e}번째 등록 기기, ${at} 변경`,
     need_reason: '사유를 적어 주세요.',
     registered_photo: '등록 사진', photographed_card: '촬영된 신분증',
+    point_camera: '휴대폰 화면을 안내선 안에 비추세요. 자동으로 확인합니다.', check_again: '다시 확인',
     compare_hint: '등록 사진과 앞에 있는 사람의 얼굴을 비교하세요.',
     match_yes: '본인 맞음', match_no: '본인 아님',
     match_said_yes: '기록됨: 본인이 맞습니다.', match_said_no: '기록됨: 본인이 아닙니다. 신분증을 받지 마세요.',
@@ -58,9 +59,9 @@ const TEXT = {
     title: 'ID check', nav_check: 'Check', nav_copies: 'Copies', nav_audit: 'Audit log',
     sign_in: 'Sign in', sign_out: 'Sign out', token_label: 'Officer token',
     token_hint: 'The token stays in this tab only and is cleared when you sign out.',
-    check_title: 'Check a phone screen', camera_start: 'Start camera', capture: 'Capture and check',
+    check_title: 'Check a phone screen', camera_start: 'Start camera', capture: 'Start checking',
     upload: 'Check photo files',
-    check_hint: 'Fit the whole phone screen inside the guide. Three photos are taken in a row.',
+    check_hint: 'Fit the whole phone screen inside the guide. Pointing the camera is enough: bursts are checked until one is decided, and the guide turns green when the card is found.',
     purpose: 'Purpose of the copy', store_copy: 'Store copy', back: 'Back to list', print: 'Print',
     copy_title: 'Verified copy / 검증된 사본', copies_title: 'Copies', older: 'Older copies',
     audit_title: 'Audit log', col_time: 'Time', col_purpose: 'Purpose', col_officer: 'Officer',
@@ -95,6 +96,7 @@ const TEXT = {
     status_now: (id, s, e, at) => `${id}: ${s} — device enrolment ${e}, changed ${at}`,
     need_reason: 'State the reason.',
     registered_photo: 'Registered photo', photographed_card: 'Card as photographed',
+    point_camera: 'Point the camera at the phone screen, inside the guide: it is checked by itself.', check_again: 'Check again',
     compare_hint: 'Compare the registered photo with the face of the person in front of you.',
     match_yes: 'Person matches', match_no: 'Does not match',
     match_said_yes: 'Recorded: the person matches.', match_said_no: 'Recorded: the person does NOT match. Do not accept the card.',
@@ -133,7 +135,12 @@ function say(text, error = true) {
 }
 
 class ApiError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
+  constructor(status, message, code = '', retryAfter = 0) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
 }
 
 // One API call with the token; turns every failure into words.
@@ -149,12 +156,18 @@ async function api(path, options = {}) {
   }
   if (r.ok) return r;
   let detail = '';
-  try { detail = (await r.json()).error.message; } catch (e) { detail = r.statusText; }
-  if (r.status === 401) throw new ApiError(401, me ? t('expired') : t('bad_token'));
-  if (r.status === 403) throw new ApiError(403, t('forbidden'));
-  if (r.status === 404) throw new ApiError(404, t('not_found'));
-  if (r.status === 503) throw new ApiError(503, t('busy', r.headers.get('Retry-After') || '1'));
-  throw new ApiError(r.status, detail);
+  let code = '';
+  try {
+    const e = (await r.json()).error;
+    detail = e.message;
+    code = e.code;
+  } catch (e) { detail = r.statusText; }
+  const wait = Number(r.headers.get('Retry-After') || '1');
+  if (r.status === 401) throw new ApiError(401, me ? t('expired') : t('bad_token'), code);
+  if (r.status === 403) throw new ApiError(403, t('forbidden'), code);
+  if (r.status === 404) throw new ApiError(404, t('not_found'), code);
+  if (r.status === 503) throw new ApiError(503, t('busy', wait), code, wait);
+  throw new ApiError(r.status, detail, code, r.status === 429 ? wait : 0);
 }
 
 function fail(e) {
@@ -191,6 +204,7 @@ async function signIn(token) {
 // with them: the next person to sign in at this screen may see less.
 function forget() {
   stopOffer();
+  stopWatching();
   lastCheck = null;
   $('result').hidden = true;
   for (const id of ['reasons', 'holder-record', 'copy-details', 'copies-body', 'status-history',
@@ -220,6 +234,7 @@ function signOut(clear = true) {
   sessionStorage.removeItem('holoid-token');
   me = null;
   forget();
+  document.body.classList.remove('kiosk-mode');
   if (stream) { stream.getTracks().forEach((tr) => tr.stop()); stream = null; }
   $('who').textContent = '';
   $('nav').hidden = true;
@@ -229,7 +244,7 @@ function signOut(clear = true) {
   route();
 }
 
-async function startCamera() {
+async function startCamera(video = $('video')) {
   try {
     stream = await navigator.mediaDevices.getUserMedia({
       // The camera's own modes only (no browser rescaling, which can stretch the picture),
@@ -237,12 +252,37 @@ async function startCamera() {
       video: { facingMode: 'environment', width: { ideal: 1920 }, resizeMode: 'none' },
       audio: false,
     });
-    $('video').srcObject = stream;
+    video.srcObject = stream;
     $('capture').disabled = false;
     say('');
+    await new Promise((resolve) => {
+      if (video.readyState >= 2 && video.videoWidth) resolve();
+      else video.addEventListener('loadeddata', resolve, { once: true });
+    });
+    return true;
   } catch (e) {
     say(e && e.name === 'NotAllowedError' ? t('camera_denied') : t('no_camera'));
+    return false;
   }
+}
+
+// The counter: pointing the camera is enough; the frame guide turns green when the card is
+// found, and a decided check shows the verdict (the button checks again).
+async function counterWatch() {
+  if (!stream && !(await startCamera())) return;
+  $('result').hidden = true;
+  $('live-hint').textContent = t('point_camera');
+  $('capture').textContent = t('capture');
+  await watchCamera(
+    document.querySelector('#view-check .guide'),
+    (r) => { $('live-hint').textContent = r ? r.message : t('point_camera'); },
+    async (v, ms) => {
+      $('live-hint').textContent = '';
+      window.holoidTimeToVerdict = ms;
+      await showVerdict(v, ms, 3);
+      $('capture').textContent = t('check_again');
+    },
+  );
 }
 
 function frameBlob(video) {
@@ -255,32 +295,173 @@ function frameBlob(video) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// A burst of three frames, 250 ms apart, each with the time it was taken.
-async function captureBurst() {
-  const video = $('video');
-  const shots = [];
-  for (let i = 0; i < 3; i++) {
-    if (i) await sleep(250);
-    const at = Date.now();
-    shots.push({ blob: await frameBlob(video), at });
-  }
-  await check(shots);
-}
-
-async function check(shots) {
+// Sends a burst to be checked: the verdict, or the ApiError.
+async function send(shots) {
   const form = new FormData();
   shots.forEach((s, i) => {
     form.append('image', s.blob, `frame-${i}.jpg`);
     form.append('captured_at', (s.at / 1000).toFixed(3));
   });
+  return (await api('/v1/checks', { method: 'POST', body: form })).json();
+}
+
+async function check(shots) {
   $('result').hidden = true;
   say(t('checking'), false);
   const started = performance.now();
   try {
-    const v = await (await api('/v1/checks', { method: 'POST', body: form })).json();
+    const v = await send(shots);
     say('');
-    showVerdict(v, performance.now() - started, shots.length);
+    await showVerdict(v, performance.now() - started, shots.length);
   } catch (e) { fail(e); }
+}
+
+// Continuous capture: while the camera is on, bursts of three frames (250 ms apart) are
+// checked one after another until one is decided (genuine or forgery); a retake says what
+// to do and the next burst follows. A scene the last burst showed to hold no card (its code
+// unread) is not sent again until something in front of the camera changes, so an idle
+// camera makes no requests. `onDecided(v, ms)` gets each decided verdict and the time from
+// the first frame of the run in which a card was seen to the answer.
+const watch = { on: false, idle: null, seenAt: 0 };
+
+function thumb(video) {
+  const c = document.createElement('canvas');
+  c.width = 32;
+  c.height = 18;
+  const g = c.getContext('2d', { willReadFrequently: true });
+  g.drawImage(video, 0, 0, 32, 18);
+  const d = g.getImageData(0, 0, 32, 18).data;
+  const out = new Float32Array(32 * 18);
+  for (let i = 0; i < out.length; i++) out[i] = 0.299 * d[4 * i] + 0.587 * d[4 * i + 1] + 0.114 * d[4 * i + 2];
+  return out;
+}
+
+// Mean absolute difference of two thumbnails, 0-255.
+function change(a, b) {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
+  return sum / a.length;
+}
+
+async function grab(video) {
+  const at = Date.now();
+  const look = thumb(video);
+  return { blob: await frameBlob(video), at, look };
+}
+
+async function watchCamera(guide, onRetake, onDecided) {
+  if (watch.on) return;
+  watch.on = true;
+  watch.idle = null;
+  watch.seenAt = 0;
+  const video = guide.closest('.camera, .kiosk').querySelector('video');
+  while (watch.on && stream) {
+    const shots = [await grab(video)];
+    if (watch.idle && change(shots[0].look, watch.idle) < 6) {
+      await sleep(200);
+      continue;
+    }
+    const first = performance.now();
+    for (let i = 1; i < 3 && watch.on; i++) {
+      await sleep(250);
+      shots.push(await grab(video));
+    }
+    if (!watch.on) break;
+    try {
+      const v = await send(shots);
+      if (!watch.seenAt) watch.seenAt = first;
+      const found = !v.reasons.some((r) => r.code === 'card_not_found');
+      guide.classList.toggle('found', found);
+      if (v.decision !== 'inconclusive') {
+        watch.on = false;
+        await onDecided(v, performance.now() - watch.seenAt);
+        return;
+      }
+      watch.idle = null;
+      onRetake(v.reasons.find((r) => r.outcome === 'retake'));
+    } catch (e) {
+      if (e.code === 'code_unreadable') {
+        // No card's code in this scene: wait for it to change.
+        watch.idle = shots[shots.length - 1].look;
+        watch.seenAt = 0;
+        guide.classList.remove('found');
+        onRetake(null);
+      } else if (e.retryAfter) {
+        onRetake({ message: e.message });
+        await sleep(e.retryAfter * 1000);
+      } else if (e.status === 409) {
+        // The same photo twice (a frozen camera): take new ones.
+        await sleep(250);
+      } else {
+        watch.on = false;
+        fail(e);
+        return;
+      }
+    }
+  }
+}
+
+function stopWatching() {
+  watch.on = false;
+}
+
+// The unattended kiosk: full screen, the camera always on, no button. Each decision is
+// shown for a few seconds in big Korean and English, then the kiosk waits for the next
+// person. Its token can only check (the service enforces it).
+const KIOSK = {
+  scanning: ['모바일 신분증 화면을 카메라에 보여 주세요', 'Show your mobile ID screen to the camera'],
+  steady: ['휴대폰을 움직이지 말고 조금 더 가까이 대 주세요', 'Hold the phone steady, a little closer'],
+  genuine: ['확인되었습니다', 'Verified — thank you'],
+  forgery: ['확인할 수 없습니다. 직원에게 문의하세요', 'Not accepted. Please ask a member of staff'],
+  camera: ['카메라를 사용할 수 없습니다. 직원에게 문의하세요', 'The camera is not available. Please ask a member of staff'],
+};
+const KIOSK_SHOW_MS = 5000;
+
+function kioskSay(state) {
+  const box = $('kiosk-say');
+  box.dataset.state = state;
+  const [ko, en] = KIOSK[state === 'retake' ? 'steady' : state];
+  $('kiosk-ko').textContent = ko;
+  $('kiosk-en').textContent = en;
+}
+
+let kioskRunning = false;
+
+async function kiosk() {
+  if (kioskRunning) return;
+  kioskRunning = true;
+  try {
+    await kioskLoop();
+  } finally {
+    kioskRunning = false;
+  }
+}
+
+async function kioskLoop() {
+  document.body.classList.add('kiosk-mode');
+  kioskSay('scanning');
+  if (!stream && !(await startCamera($('kiosk-video')))) {
+    kioskSay('camera');
+    return;
+  }
+  const guide = document.querySelector('#view-kiosk .guide');
+  while (me && me.view === 'kiosk') {
+    let decided = null;
+    await watchCamera(
+      guide,
+      (r) => kioskSay(r ? 'retake' : 'scanning'),
+      async (v, ms) => {
+        decided = v.decision;
+        window.holoidTimeToVerdict = ms;
+        kioskSay(v.decision);
+        $('kiosk-say').dataset.check = v.check_id;
+      },
+    );
+    if (!decided) return;
+    await sleep(KIOSK_SHOW_MS);
+    guide.classList.remove('found');
+    kioskSay('scanning');
+  }
 }
 
 async function showVerdict(v, ms, n) {
@@ -580,6 +761,11 @@ async function route() {
     show('signin');
     return;
   }
+  if (me.view === 'kiosk') {
+    show('kiosk');
+    kiosk();
+    return;
+  }
   const [view, id] = hash.split('/');
   if (view !== 'status') {
     stopOffer();
@@ -625,11 +811,12 @@ window.addEventListener('DOMContentLoaded', async () => {
     } catch (e) { fail(e); }
   });
   $('signout').addEventListener('click', () => signOut());
-  $('camera-start').addEventListener('click', startCamera);
-  $('capture').addEventListener('click', captureBurst);
+  $('camera-start').addEventListener('click', counterWatch);
+  $('capture').addEventListener('click', counterWatch);
   $('files').addEventListener('change', async (ev) => {
     const files = Array.from(ev.target.files);
     ev.target.value = '';
+    stopWatching();
     if (files.length) await check(files.map((f) => ({ blob: f, at: f.lastModified })));
   });
   $('copy-form').addEventListener('submit', (ev) => {
