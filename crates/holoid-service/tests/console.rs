@@ -83,6 +83,61 @@ fn decision(browser: &Browser) -> String {
         .to_string()
 }
 
+/// Every text on screen whose contrast with the colour behind it is below WCAG AA's 4.5:1
+/// (disabled controls aside), and the verdict's, the reasons', the age's and the kiosk's
+/// colours for every outcome (each drawn once, measured, removed): `[what, ratio]` pairs.
+const CONTRAST: &str = "
+  const lum = (c) => {
+    const v = c.match(/[\\d.]+/g).slice(0, 3).map((x) => Number(x) / 255)
+      .map((x) => (x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+  };
+  const behind = (el) => {
+    for (; el; el = el.parentElement) {
+      const b = getComputedStyle(el).backgroundColor;
+      if (b !== 'transparent' && !b.startsWith('rgba(0, 0, 0, 0)')) return b;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  const ratio = (el) => {
+    const [a, b] = [lum(getComputedStyle(el).color), lum(behind(el))];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  };
+  const poor = [];
+  const texts = [...document.querySelectorAll('body *')].filter((e) => e.offsetParent !== null
+    && !e.disabled && [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()));
+  for (const e of texts) {
+    const r = ratio(e);
+    if (r < 4.5) poor.push([e.id || e.className || e.tagName, r]);
+  }
+  const kinds = [['div', 'verdict', ['genuine', 'forgery', 'inconclusive']],
+    ['li', '', ['fail', 'retake', 'pass']], ['p', 'status', ['ok', 'broken']],
+    ['p', 'age-label', ['old-enough', 'too-young']]];
+  const host = document.getElementById('result');
+  for (const [tag, base, variants] of kinds) {
+    for (const v of variants) {
+      const e = document.createElement(tag);
+      e.className = `${base} ${v}`.trim();
+      e.textContent = 'x';
+      (tag === 'li' ? document.getElementById('reasons') : host).appendChild(e);
+      const r = ratio(e);
+      e.remove();
+      if (r < 4.5) poor.push([e.className, r]);
+    }
+  }
+  for (const state of ['scanning', 'retake', 'genuine', 'forgery']) {
+    const e = document.createElement('div');
+    e.className = 'kiosk-say';
+    e.dataset.state = state;
+    e.innerHTML = '<p>x</p>';
+    document.body.appendChild(e);
+    const r = ratio(e.firstChild);
+    e.remove();
+    if (r < 4.5) poor.push(['kiosk ' + state, r]);
+  }
+  return poor;
+";
+
 fn sign_in(browser: &Browser, base: &str, token: &str) {
     browser.goto(&format!("{base}/#check"));
     browser.wait_for(
@@ -176,6 +231,47 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
         browser.eval("return document.getElementById('match-yes').disabled"),
         true
     );
+    // The same result on a phone's, a tablet's and a desktop's screen: nothing wider than the
+    // screen, every text on it (and every verdict colour) at WCAG AA contrast, screenshots.
+    for (name, width, height, mobile) in [
+        ("phone", 390, 844, true),
+        ("tablet", 820, 1180, true),
+        ("desktop", 1280, 1000, false),
+    ] {
+        browser.viewport(width, height, mobile);
+        // The page laid out at the new width (a desktop's keeps a scroll bar).
+        browser.wait_for(
+            &format!("the {name} layout"),
+            &format!(
+                "const w = document.documentElement.clientWidth; return (w <= {width} && w > {width} - 20) || null"
+            ),
+        );
+        let overflow = browser
+            .eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{name}: {overflow} px wider than the screen"
+        );
+        // Every control on screen is reached by the keyboard (native, not taken out of the
+        // tab order).
+        let unreachable = browser.eval(
+            "return [...document.querySelectorAll('button, a, input, select, textarea, [onclick], [tabindex]')] \
+             .filter((e) => (e.offsetParent !== null || e.closest('.file')?.offsetParent) && !e.disabled && e.tabIndex < 0) \
+             .map((e) => e.id || e.outerHTML.slice(0, 60))",
+        );
+        assert_eq!(unreachable, serde_json::json!([]), "{name}: not reachable by Tab");
+        let poor = browser.eval(CONTRAST);
+        assert_eq!(poor, serde_json::json!([]), "{name}: below 4.5:1");
+        if std::env::var("HOLOID_UPDATE_DOCS").as_deref() == Ok("1") {
+            browser.eval("document.getElementById('result').scrollIntoView({block: 'start'})");
+            std::fs::write(
+                format!("{}/../../docs/console-{name}.png", env!("CARGO_MANIFEST_DIR")),
+                browser.screenshot(),
+            )
+            .unwrap();
+        }
+    }
+    browser.viewport(1200, 1600, false);
     browser.type_into("#purpose", "bank account opening");
     browser.click("#copy-form button");
     let copy_id = browser

@@ -161,6 +161,18 @@ impl Browser {
         }
     }
 
+    /// Lays the page out as on a screen of `width` x `height` CSS pixels (a phone's when
+    /// `mobile`: its viewport meta tag honoured), through Chromium's device emulation.
+    pub fn viewport(&self, width: u32, height: u32, mobile: bool) {
+        self.call(
+            "POST",
+            &self.s("/goog/cdp/execute"),
+            Some(json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile,
+            }})),
+        );
+    }
+
     /// A PNG screenshot of the viewport.
     pub fn screenshot(&self) -> Vec<u8> {
         let v = self.call("GET", &self.s("/screenshot"), None);
