@@ -242,5 +242,52 @@ fn the_camera_sees_a_live_card_as_genuine_and_a_replay_as_a_forgery() {
         // The card in front of the camera to the verdict on screen: under 1.5 s here.
         assert!(took < 1500.0, "{name}: {took:.0} ms to a verdict");
     }
+    // A kiosk whose camera sees no card (an empty counter, the sensor's noise on it) sends
+    // one burst, learns there is no code to read, and sends nothing more while the picture
+    // stays the same: no stream of refused checks in the audit log.
+    let refused = || {
+        rt.block_on(support::audit_actions(&w))
+            .iter()
+            .filter(|(a, s)| a == "check_refused" && s == "code_unreadable")
+            .count()
+    };
+    let before = refused();
+    let empty = dir.join("empty.y4m");
+    let mut out = format!("YUV4MPEG2 W{} H{} F{FPS}:1 Ip A1:1 C420jpeg\n", SIZE.0, SIZE.1).into_bytes();
+    let mut rng = Rng::new(9);
+    for _ in 0..FPS * SECONDS {
+        let desk = RgbImage::from_fn(SIZE.0, SIZE.1, |_, y| {
+            let v = (90 + y / 16) as f32 + rng.range(-6.0, 6.0) as f32;
+            image::Rgb([v as u8, v as u8, (v * 0.9) as u8])
+        });
+        y4m_frame(&mut out, &desk);
+    }
+    std::fs::write(&empty, out).unwrap();
+    let browser = Browser::start(
+        &dir.join("profile-empty"),
+        &[
+            "--use-fake-ui-for-media-stream".into(),
+            "--use-fake-device-for-media-stream".into(),
+            format!("--use-file-for-fake-video-capture={}", empty.display()),
+        ],
+    );
+    browser.goto(&format!("{base}/#check"));
+    browser.wait_for(
+        "the sign-in form",
+        "return !document.getElementById('view-signin').hidden",
+    );
+    browser.type_into("#token", &kiosk);
+    browser.click("#signin-form button");
+    browser.wait_for(
+        "the kiosk's camera",
+        "const v = document.getElementById('kiosk-video'); return v.readyState >= 2 && v.videoWidth > 0",
+    );
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(
+        browser.eval("return document.getElementById('kiosk-say').dataset.state"),
+        "scanning"
+    );
+    assert_eq!(refused() - before, 1, "an idle kiosk kept sending");
+    drop(browser);
     server.stop(&rt).unwrap();
 }
