@@ -45,6 +45,8 @@ pub const BLURS: [f32; 6] = [0.0, 2.0, 4.0, 6.0, 9.0, 14.0];
 const MIN_STEP: f32 = 5.0;
 /// Windows agreeing less than this are tried again moved along the line by up to 2 units.
 const RESCUE_BELOW: f32 = 0.75;
+/// The offsets along the line (design units) a glyph's fit may move by.
+const SHIFTS: [f32; 5] = [-2.0, -1.0, 0.0, 1.0, 2.0];
 /// The offsets searched, ± design units, and their step.
 const REACH: f32 = 6.0;
 const STEP: f32 = 2.0;
@@ -566,43 +568,60 @@ fn compare_glyphs(
             }
         }
         let n = dark.len() as f32;
+        // The field's expected ink and the expected glyph's at each offset tried along the line
+        // (read once: every fit below takes them from here).
+        let field_at: Vec<Vec<f32>> = SHIFTS
+            .iter()
+            .map(|&dx| points.iter().map(|&[x, y]| field.at(b, x + dx, y)).collect())
+            .collect();
+        let uv_at = |dx: f32| {
+            points
+                .iter()
+                .map(move |&[x, y]| ((x + dx) * scale - origin[0], y * scale - origin[1]))
+        };
+        let own_at: Vec<Vec<f32>> = SHIFTS
+            .iter()
+            .map(|&dx| uv_at(dx).map(|(u, v)| expected.at(u, v)).collect())
+            .collect();
         // Unexplained darkness (about the window's own level) of the photo against the
-        // expected ink moved by `dx`, with the glyph's ink replaced by `with`'s.
-        let energy = |dx: f32, with: Option<&BlurredGlyph>| -> f32 {
+        // expected ink moved by `SHIFTS[s]`, with the glyph's ink replaced by `with`'s.
+        let energy = |s: usize, with: Option<&BlurredGlyph>| -> f32 {
             let (mut sum, mut sum2) = (0.0f32, 0.0f32);
-            for (&[x, y], &d) in points.iter().zip(&dark) {
-                let x = x + dx;
-                let mut ink = field.at(b, x, y);
-                if let Some(t) = with {
-                    let (u, v) = (x * scale - origin[0], y * scale - origin[1]);
-                    ink += t.at(u, v) - expected.at(u, v);
+            let (ink, own) = (&field_at[s], &own_at[s]);
+            match with {
+                None => {
+                    for (&d, &ink) in dark.iter().zip(ink) {
+                        let residual = d - beta * ink;
+                        sum += residual;
+                        sum2 += residual * residual;
+                    }
                 }
-                let residual = d - beta * ink;
-                sum += residual;
-                sum2 += residual * residual;
+                Some(t) => {
+                    for (k, (u, v)) in uv_at(SHIFTS[s]).enumerate() {
+                        let residual = dark[k] - beta * (ink[k] + (t.at(u, v) - own[k]));
+                        sum += residual;
+                        sum2 += residual * residual;
+                    }
+                }
             }
             sum2 - sum * sum / n
         };
-        let best_shift = |with: Option<&BlurredGlyph>| -> (f32, f32) {
-            [-2.0f32, -1.0, 0.0, 1.0, 2.0]
-                .into_iter()
-                .map(|dx| (energy(dx, with), dx))
+        let best_shift = |with: Option<&BlurredGlyph>| -> (f32, usize) {
+            (0..SHIFTS.len())
+                .map(|s| (energy(s, with), s))
                 .min_by(|a, b| a.0.total_cmp(&b.0))
-                .unwrap_or((f32::MAX, 0.0))
+                .unwrap_or((f32::MAX, SHIFTS.len() / 2))
         };
-        let (e_expected, dx) = best_shift(None);
+        let (e_expected, at) = best_shift(None);
         // The replacement nearest at the expected glyph's offset (the expected fit's residual
         // and glyph read once), then its own best offset.
-        let mut residual = Vec::with_capacity(points.len());
-        let mut own = Vec::with_capacity(points.len());
-        let mut uv = Vec::with_capacity(points.len());
-        for (&[x, y], &d) in points.iter().zip(&dark) {
-            let x = x + dx;
-            residual.push(d - beta * field.at(b, x, y));
-            let (u, v) = (x * scale - origin[0], y * scale - origin[1]);
-            own.push(expected.at(u, v));
-            uv.push((u, v));
-        }
+        let residual: Vec<f32> = dark
+            .iter()
+            .zip(&field_at[at])
+            .map(|(d, ink)| d - beta * ink)
+            .collect();
+        let own = &own_at[at];
+        let uv: Vec<(f32, f32)> = uv_at(SHIFTS[at]).collect();
         // A replacement's fit against the expected glyph's over the samples `step` apart: its
         // score (the margin there) and the darkness the two differ by.
         let fit = |t: &BlurredGlyph, step: usize| -> Option<(f32, f32)> {
