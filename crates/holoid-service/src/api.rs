@@ -919,7 +919,7 @@ fn in_view(
 }
 
 /// The sentence an `age` or `kiosk` token reads for a finding whose words come from the
-/// credential's record (when and why it was suspended, its enrolments).
+/// credential's record (when and why it was suspended, its enrolments, its validity dates).
 fn plain_reason(code: ReasonCode) -> Option<&'static str> {
     Some(match code {
         ReasonCode::CredentialSuspended => {
@@ -928,6 +928,9 @@ fn plain_reason(code: ReasonCode) -> Option<&'static str> {
         ReasonCode::CredentialRevoked => "the card was revoked: do not accept",
         ReasonCode::DeviceReplaced => "the card was moved to another phone: do not accept this one",
         ReasonCode::OtherCredential => "the code belongs to another credential: a forgery",
+        ReasonCode::CredentialNotValid => {
+            "the card is not valid today (expired, or not yet valid): do not accept"
+        }
         _ => return None,
     })
 }

@@ -661,6 +661,10 @@ async fn each_view_sees_only_its_part_of_a_check_and_the_officer_answers_once() 
                 ReasonCode::OtherCredential,
                 format!("the code belongs to another credential, not {}", c.id),
             ),
+            said(
+                ReasonCode::CredentialNotValid,
+                format!("the credential expired on {}", c.expires),
+            ),
         ],
     )
     .await;
@@ -674,7 +678,10 @@ async fn each_view_sees_only_its_part_of_a_check_and_the_officer_answers_once() 
     .await;
     let text = String::from_utf8_lossy(&b);
     assert!(
-        !text.contains("Gangnam") && !text.contains(&c.id) && json(&b).get("age_check").is_none(),
+        !text.contains("Gangnam")
+            && !text.contains(&c.id)
+            && !text.contains(&c.expires.to_string())
+            && json(&b).get("age_check").is_none(),
         "{text}"
     );
     // No portrait for a forgery.
