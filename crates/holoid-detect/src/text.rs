@@ -323,12 +323,20 @@ fn compare_field(
     let steps = (REACH / STEP).round() as i32;
     let thin: Vec<usize> = (0..points.len()).step_by(4).collect();
     let thin_dark: Vec<f32> = thin.iter().map(|&k| dark[k]).collect();
+    // Each (blur, offset) is scored once: the searches below come back to the one they
+    // started from.
+    let scored = std::cell::RefCell::new(Vec::<(usize, [f32; 2], Option<f32>)>::new());
     let thin_score = |b: usize, shift: [f32; 2]| -> Option<f32> {
+        if let Some(&(_, _, n)) = scored.borrow().iter().find(|(c, s, _)| *c == b && *s == shift) {
+            return n;
+        }
         let ink: Vec<f32> = thin
             .iter()
             .map(|&k| field.at(b, points[k][0] + shift[0], points[k][1] + shift[1]))
             .collect();
-        ncc(&thin_dark, &ink)
+        let n = ncc(&thin_dark, &ink);
+        scored.borrow_mut().push((b, shift, n));
+        n
     };
     // Offsets `base` + k · `step` along `axis`, k in -`steps`..=`steps`, at blur `b`: the best.
     let along = |b: usize, axis: usize, base: [f32; 2], step: f32, steps: i32| -> Option<[f32; 2]> {
@@ -360,9 +368,9 @@ fn compare_field(
     let (_, b) = (b.saturating_sub(1)..=(b + 1).min(BLURS.len() - 1))
         .filter_map(|b| thin_score(b, fine).map(|n| (n, b)))
         .max_by(|a, b| a.0.total_cmp(&b.0))?;
-    let best = ncc(&dark, &expected(b, fine)).map(|n| (n, b, fine));
-    let (correlation, b, shift) = best?;
+    let (b, shift) = (b, fine);
     let ink = expected(b, shift);
+    let correlation = ncc(&dark, &ink)?;
     // The field's darkness as a linear function of the expected ink (the camera's gain and
     // black level), then each window's residual energy against the field's text signal.
     let (ma, mb) = (mean(&dark), mean(&ink));
