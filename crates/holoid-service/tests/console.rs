@@ -231,6 +231,14 @@ fn an_officer_checks_stores_lists_and_prints_a_copy() {
         browser.eval("return document.getElementById('match-yes').disabled"),
         true
     );
+    // The language switched with a result on screen: its words follow.
+    browser.click("#lang");
+    let korean = browser.eval(
+        "return document.getElementById('verdict').textContent + '|' + document.querySelector('#holder-record dt').textContent \
+         + '|' + document.getElementById('match-said').textContent",
+    );
+    assert_eq!(korean, "진본|이름|기록됨: 본인이 맞습니다.");
+    browser.click("#lang");
     // The same result on a phone's, a tablet's and a desktop's screen: nothing wider than the
     // screen, every text on it (and every verdict colour) at WCAG AA contrast, screenshots.
     for (name, width, height, mobile) in [

@@ -464,13 +464,15 @@ async function kioskLoop() {
   }
 }
 
-async function showVerdict(v, ms, n) {
-  lastCheck = v;
+// The words of the shown check in the page's language (again when the language changes).
+function labelCheck() {
+  const v = lastCheck;
+  if (!v) return;
   const verdict = $('verdict');
   verdict.textContent = t(v.decision);
   verdict.className = `verdict ${v.decision}`;
   verdict.dataset.decision = v.decision;
-  $('verdict-meta').textContent = t('checked_in', ms, n);
+  $('verdict-meta').textContent = t('checked_in', v.ms, v.n);
   const st = $('verdict-status');
   const cs = v.credential_status;
   st.hidden = !cs;
@@ -479,6 +481,15 @@ async function showVerdict(v, ms, n) {
     st.className = cs.status === 'valid' ? 'status ok' : 'status broken';
     st.dataset.status = cs.status;
   }
+  labelHolder(v);
+  const said = $('match-said');
+  if (!said.hidden) said.textContent = said.dataset.matches === 'true' ? t('match_said_yes') : t('match_said_no');
+}
+
+async function showVerdict(v, ms, n) {
+  lastCheck = Object.assign({}, v, { ms, n });
+  $('match-said').hidden = true;
+  labelCheck();
   const list = $('reasons');
   list.textContent = '';
   const seen = new Set();
@@ -517,6 +528,25 @@ async function showHolder(v) {
   $('match-said').hidden = true;
   ['match-yes', 'match-no'].forEach((id) => { $(id).disabled = false; });
   if (v.decision !== 'genuine' || !v.portrait_url) return;
+  labelHolder(v);
+  panel.hidden = false;
+  try {
+    portraitUrl = URL.createObjectURL(await (await api(v.portrait_url)).blob());
+    $('portrait').src = portraitUrl;
+    $('portrait').alt = t('registered_photo');
+  } catch (e) { fail(e); }
+  if (me.view === 'identity') {
+    try {
+      const blob = await (await api(`/v1/checks/${v.check_id}/card.png`)).blob();
+      $('card').src = URL.createObjectURL(blob);
+      $('card').alt = t('photographed_card');
+      $('card-box').hidden = false;
+    } catch (e) { /* the card image is optional */ }
+  }
+}
+
+// The holder's registered record (identity) or age (age), in the page's language.
+function labelHolder(v) {
   const record = $('holder-record');
   record.textContent = '';
   const h = v.holder;
@@ -543,20 +573,6 @@ async function showHolder(v) {
     age.textContent = a.old_enough ? t('age_ok', a.threshold) : t('age_under', a.threshold);
     age.className = `age-label ${a.old_enough ? 'old-enough' : 'too-young'}`;
     age.dataset.oldEnough = String(a.old_enough);
-  }
-  panel.hidden = false;
-  try {
-    portraitUrl = URL.createObjectURL(await (await api(v.portrait_url)).blob());
-    $('portrait').src = portraitUrl;
-    $('portrait').alt = t('registered_photo');
-  } catch (e) { fail(e); }
-  if (me.view === 'identity') {
-    try {
-      const blob = await (await api(`/v1/checks/${v.check_id}/card.png`)).blob();
-      $('card').src = URL.createObjectURL(blob);
-      $('card').alt = t('photographed_card');
-      $('card-box').hidden = false;
-    } catch (e) { /* the card image is optional */ }
   }
 }
 
@@ -799,6 +815,7 @@ window.addEventListener('DOMContentLoaded', async () => {
     sessionStorage.setItem('holoid-lang', lang);
     applyLanguage();
     if (me) $('who').textContent = t('signed_in', me.role, me.office, me.name, viewName());
+    labelCheck();
   });
   $('signin-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
