@@ -783,6 +783,8 @@ async function route() {
     return;
   }
   const [view, id] = hash.split('/');
+  // The camera's checks stop when the officer leaves the check view.
+  if (view !== 'check' && view !== '') stopWatching();
   if (view !== 'status') {
     stopOffer();
     $('offer').hidden = true;
