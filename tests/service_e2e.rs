@@ -447,6 +447,7 @@ async fn seed_genuine(store: &Store) -> String {
         decision: "genuine".into(),
         verdict_json: "{\"decision\":\"genuine\"}".into(),
         card_png: Some(card_png()),
+        holder_answer: None,
     };
     let event = AuditEvent {
         at_ms: now_ms(),

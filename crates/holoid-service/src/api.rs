@@ -789,6 +789,7 @@ async fn run_check(
         decision: verdict.decision.as_str().to_string(),
         verdict_json: serde_json::to_string(&body).expect("a check result is plain data"),
         card_png: card,
+        holder_answer: None,
     };
     match state
         .store()
@@ -969,9 +970,13 @@ async fn get_check(
     let check = visible_check(&state, &p, &id, FACE_VIEWS).await?;
     read_audited(&state, &p, "check_read", &id).await?;
     let result: CheckResult = serde_json::from_str(&check.verdict_json).map_err(bad_record)?;
-    let record = state.store().credential(&check.credential_id).await?;
+    // The registered record (portrait file included) is read only when the answer shows it.
+    let record = match check.decision == "genuine" && p.view != View::Kiosk {
+        true => state.store().credential(&check.credential_id).await?,
+        false => None,
+    };
     let result = in_view(&p, result, record.as_ref(), check.created_ms)?;
-    let holder_answer = state.store().holder_answer(&id).await?.map(|a| HolderAnswerJson {
+    let holder_answer = check.holder_answer.map(|a| HolderAnswerJson {
         check_id: id.clone(),
         matches: a.matches,
         answered_at: rfc3339(a.at_ms),
@@ -1165,7 +1170,8 @@ async fn answer_holder(
         .answer_holder(&id, &row, event(&p, action, &id), &state.keys().copy_key)
         .await?;
     if !stored {
-        let first = state.store().holder_answer(&id).await?;
+        // Answered between the read above and this write: read it again to say how.
+        let first = state.store().check(&id).await?.and_then(|c| c.holder_answer);
         let said = first.map_or("answered", |a| match a.matches {
             true => "answered: the person matches",
             false => "answered: the person does not match",

@@ -148,6 +148,9 @@ pub struct CheckRow {
     pub verdict_json: String,
     /// The rectified card (PNG), kept for genuine checks so a copy can be made.
     pub card_png: Option<Vec<u8>>,
+    /// The officer's answer, once given ([`Store::answer_holder`]; not written by
+    /// [`Store::insert_check`]).
+    pub holder_answer: Option<HolderAnswer>,
 }
 
 /// The officer's answer: does the person in front of them match the registered portrait.
@@ -1429,13 +1432,29 @@ impl Store {
     /// The check with this id.
     pub async fn check(&self, id: &str) -> Result<Option<CheckRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, created_ms, office, actor, credential_id, decision, verdict_json, card_png \
-             FROM checks WHERE id = $1",
+            "SELECT id, created_ms, office, actor, credential_id, decision, verdict_json, card_png, \
+             holder_matches, holder_answered_ms, holder_answered_by FROM checks WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
+            let matches: Option<i64> = r.try_get("holder_matches")?;
+            let (at, by): (Option<i64>, Option<String>) =
+                (r.try_get("holder_answered_ms")?, r.try_get("holder_answered_by")?);
+            let holder_answer = match (matches, at, by) {
+                (None, _, _) => None,
+                (Some(m @ (0 | 1)), Some(at_ms), Some(by)) => Some(HolderAnswer {
+                    matches: m == 1,
+                    at_ms,
+                    by,
+                }),
+                _ => {
+                    return Err(StoreError::Corrupt(format!(
+                        "check {id}: a partial holder answer"
+                    )));
+                }
+            };
             Ok(CheckRow {
                 id: r.try_get("id")?,
                 created_ms: r.try_get("created_ms")?,
@@ -1445,6 +1464,7 @@ impl Store {
                 decision: r.try_get("decision")?,
                 verdict_json: r.try_get("verdict_json")?,
                 card_png: r.try_get("card_png")?,
+                holder_answer,
             })
         })
         .transpose()
@@ -1478,31 +1498,6 @@ impl Store {
         self.append_audit(&mut tx, event, key).await?;
         tx.commit().await?;
         Ok(true)
-    }
-
-    /// The officer's answer for check `id`, if one was given.
-    pub async fn holder_answer(&self, id: &str) -> Result<Option<HolderAnswer>, StoreError> {
-        let row = sqlx::query(
-            "SELECT holder_matches, holder_answered_ms, holder_answered_by FROM checks WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let matches: Option<i64> = r.try_get("holder_matches")?;
-        let (at, by): (Option<i64>, Option<String>) =
-            (r.try_get("holder_answered_ms")?, r.try_get("holder_answered_by")?);
-        match (matches, at, by) {
-            (None, _, _) => Ok(None),
-            (Some(m @ (0 | 1)), Some(at_ms), Some(by)) => Ok(Some(HolderAnswer {
-                matches: m == 1,
-                at_ms,
-                by,
-            })),
-            _ => Err(StoreError::Corrupt(format!(
-                "check {id}: a partial holder answer"
-            ))),
-        }
     }
 
     /// Stores a copy with its audit entry; durable when this returns. One copy is kept per

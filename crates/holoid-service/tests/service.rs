@@ -50,6 +50,7 @@ async fn seed_verdict(
         })
         .unwrap(),
         card_png: Some(card_png()),
+        holder_answer: None,
     };
     let event = AuditEvent {
         at_ms: now_ms(),
