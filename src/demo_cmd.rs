@@ -674,6 +674,7 @@ pub fn run(a: &DemoCli, now: UnixMillis) -> Outcome {
             seed: a.seed,
             species: Vec::new(),
             levels: Vec::new(),
+            edits: Vec::new(),
             burst: 2,
             size: Size(720, 1280),
             force: true,

@@ -53,6 +53,11 @@ pub struct SimulateCli {
     /// Capture levels, comma-separated. By default, all four.
     #[arg(long, value_delimiter = ',')]
     pub(crate) levels: Vec<Level>,
+    /// The edits text-edit captures choose from, comma-separated (birth_year_digit,
+    /// birth_year_and_number, expiry_year_digit, name, name_syllable, latin_letter). By
+    /// default, all: each capture's edit is then the same as before this option existed.
+    #[arg(long, value_delimiter = ',', value_parser = parse_edit)]
+    pub(crate) edits: Vec<usize>,
     /// Frames per capture (a burst).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=8))]
     pub(crate) burst: u32,
@@ -102,6 +107,14 @@ fn capture(
     }
     let edit = (sp == Species::TextEdit).then_some(EDIT_NAMES[edit]);
     Ok(ManifestEntry::new(&cap, n, credential_id, files, edit).to_line())
+}
+
+/// An edit's index in [`EDIT_NAMES`], from its name.
+fn parse_edit(name: &str) -> Result<usize, String> {
+    EDIT_NAMES
+        .iter()
+        .position(|&e| e == name)
+        .ok_or_else(|| format!("unknown edit `{name}`: one of {}", EDIT_NAMES.join(", ")))
 }
 
 /// How many other people's faces portrait swaps choose from.
@@ -157,6 +170,11 @@ pub fn run(a: &SimulateCli) -> Outcome {
             )
         })
         .collect();
+    let edits_chosen: Vec<usize> = if a.edits.is_empty() {
+        (0..EDITS).collect()
+    } else {
+        a.edits.clone()
+    };
     let c = &demo.credential.credential;
     let device_key = demo.master.device_key_for(c);
     let identity: [(&str, Vec<u8>, bool); 5] = [
@@ -220,10 +238,10 @@ pub fn run(a: &SimulateCli) -> Outcome {
                             .derive(&format!("swap-face/{}/{}", sp.name(), level.name()), u64::from(n))
                             .next_u64()
                             % SWAP_FACES) as usize;
-                        let edit = (root
+                        let edit = root
                             .derive(&format!("text-edit/{}/{}", sp.name(), level.name()), u64::from(n))
-                            .next_u64()
-                            % EDITS as u64) as usize;
+                            .next_u64();
+                        let edit = edits_chosen[(edit % edits_chosen.len() as u64) as usize];
                         let renderers = cast.renderers(face, edit).map_err(usage)?;
                         let line = capture(a, &root, (sp, level, n), &c.id, renderers, edit)?;
                         lines.lock().expect("no panics while held").push((i, line));

@@ -100,7 +100,7 @@ impl CardLayout {
         portrait: Rect::new(80.0, 280.0, 360.0, 480.0),
         identity_fields: Rect::new(480.0, 280.0, 520.0, 480.0),
         address: Rect::new(80.0, 800.0, 920.0, 120.0),
-        dates: Rect::new(80.0, 940.0, 920.0, 90.0),
+        dates: Rect::new(80.0, 940.0, 920.0, 130.0),
         emblem: Rect::new(400.0, 1240.0, 280.0, 280.0),
         sweep: Ring {
             center: [540.0, 1380.0],

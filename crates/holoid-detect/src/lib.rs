@@ -205,9 +205,10 @@ pub struct DetectorConfig {
     /// have made the margin. Default 0.4 (tuning seed 2: bona fide characters taken for
     /// another reached 0.38, all in the 30- and 36-unit lettering; see `docs/detector.md`).
     pub glyph_min_separation: f32,
-    /// A character of a critical field (birth date, resident number) whose glyph margin is
-    /// below this in every photo leans towards another character: the check asks for a
-    /// retake instead of accepting. Default -0.2 (tuning seed 2: genuine cards' critical
+    /// A character of a critical field (birth date, resident number, expiry date) whose glyph
+    /// margin is
+    /// below this in every photo leans towards another character: the check asks for a retake
+    /// instead of accepting. Default -0.2 (tuning seed 2: genuine cards' critical
     /// characters at hard reached -0.17 at worst in their best photo).
     pub glyph_clear_from: f32,
 }
@@ -1088,9 +1089,10 @@ fn text_check(
     unread.is_none()
 }
 
-/// The value fields a decision about the holder rests on: they must be read as the
-/// credential's, character by character, for a card to be accepted.
-pub const CRITICAL_FIELDS: [&str; 2] = ["birth_date", "resident_number"];
+/// The value fields a decision about the holder or the card rests on (age and identity; the
+/// card still in force): they must be read as the credential's, character by character,
+/// for a card to be accepted.
+pub const CRITICAL_FIELDS: [&str; 3] = ["birth_date", "resident_number", "expires"];
 
 /// Field `name`'s characters, each at its best glyph margin over `frames`; a margin with
 /// less than `min_separation` counts as the largest (it shows nothing against the
@@ -1274,6 +1276,19 @@ mod tests {
             !read && reasons[0].message.contains("resident number"),
             "{reasons:?}"
         );
+        // The expiry date is critical too: a digit of it leaning to another in every photo
+        // (here under glare, so no photo is clear enough to call it an edit) is not accepted.
+        let glared = |margin: f32| {
+            let mut f = glyph_frame(0.9, 4.0, 0.9);
+            f.report.portrait_glare = Some(0.2);
+            let expiry = f.report.text_fields.iter_mut().find(|t| t.name == "expires");
+            expiry.expect("expiry field").glyphs[3].margin = margin;
+            f
+        };
+        let (reasons, read) = glyph_reasons(&[glared(0.9), glared(0.9)]);
+        assert!(read && reasons[0].code == ReasonCode::TextUnclear, "{reasons:?}");
+        let (reasons, read) = glyph_reasons(&[glared(-1.0), glared(-0.9)]);
+        assert!(!read && reasons[0].code == ReasonCode::TextUnclear, "{reasons:?}");
     }
 
     fn text_reasons(frames: &[FrameResult]) -> Vec<Reason> {

@@ -46,8 +46,9 @@ pub const VALUE_FIELDS: [(&str, Rect); 7] = {
         ("birth_date", Rect::new(f.x, f.y + 236.0, f.w, 70.0)),
         ("resident_number", Rect::new(f.x, f.y + 374.0, f.w, 70.0)),
         ("address", Rect::new(a.x, a.y + 38.0, a.w, 84.0)),
-        ("issued", Rect::new(d.x, d.y + 20.0, d.w / 2.0, 50.0)),
-        ("expires", Rect::new(d.x + d.w / 2.0, d.y + 20.0, d.w / 2.0, 50.0)),
+        // Two columns under their labels, the second aligned with the identity fields.
+        ("issued", Rect::new(d.x, d.y + 36.0, f.x - d.x, 70.0)),
+        ("expires", Rect::new(f.x, d.y + 36.0, d.x + d.w - f.x, 70.0)),
     ]
 };
 
@@ -61,23 +62,25 @@ const VALUE_STYLE: [(f32, bool, Align); 7] = [
     (56.0, true, Align::Left),
     (56.0, true, Align::Left),
     (36.0, false, Align::Left),
-    (30.0, false, Align::Left),
-    (30.0, false, Align::Right),
+    // The dates as large: at 30 units beside their labels a one-digit edit of the expiry
+    // year passed at the normal and hard levels (its digits within the photo's noise of
+    // each other).
+    (56.0, true, Align::Left),
+    (56.0, true, Align::Left),
 ];
 
-/// The text each of [`VALUE_FIELDS`] draws, and the byte where the credential's value begins
-/// in it (the dates are preceded by their labels on the same line).
-fn value_texts(c: &Credential) -> [(String, usize); 7] {
-    let labelled = |label: &str, value: String| (format!("{label}{value}"), label.len());
+/// The text each of [`VALUE_FIELDS`] draws: the credential's value alone (every label is
+/// drawn above its value, outside the field).
+fn value_texts(c: &Credential) -> [String; 7] {
     let h = &c.holder;
     [
-        (h.name_hangul.clone(), 0),
-        (h.name_latin.clone(), 0),
-        (h.birth_date.to_string(), 0),
-        (h.resident_number_masked.clone(), 0),
-        (h.address.clone(), 0),
-        labelled("발급일 Issued  ", c.issued.to_string()),
-        labelled("유효기간 Expires  ", c.expires.to_string()),
+        h.name_hangul.clone(),
+        h.name_latin.clone(),
+        h.birth_date.to_string(),
+        h.resident_number_masked.clone(),
+        h.address.clone(),
+        c.issued.to_string(),
+        c.expires.to_string(),
     ]
 }
 
@@ -193,7 +196,7 @@ impl TextPainter {
         let values = value_texts(c);
         let value = |k: usize| {
             let (size, bold, align) = VALUE_STYLE[k];
-            item(&values[k].0, VALUE_FIELDS[k].1, size, bold, VALUE, align)
+            item(&values[k], VALUE_FIELDS[k].1, size, bold, VALUE, align)
         };
         let row = |i: f32, height: f32| Rect::new(f.x, f.y + i, f.w, height);
         let items = [
@@ -242,7 +245,23 @@ impl TextPainter {
                 Align::Left,
             ),
             value(4),
+            item(
+                "발급일 Issued",
+                Rect::new(VALUE_FIELDS[5].1.x, l.dates.y, VALUE_FIELDS[5].1.w, 36.0),
+                26.0,
+                false,
+                LABEL,
+                Align::Left,
+            ),
             value(5),
+            item(
+                "유효기간 Expires",
+                Rect::new(VALUE_FIELDS[6].1.x, l.dates.y, VALUE_FIELDS[6].1.w, 36.0),
+                26.0,
+                false,
+                LABEL,
+                Align::Left,
+            ),
             value(6),
             item(
                 &c.issuer,
@@ -363,7 +382,7 @@ impl TextPainter {
     /// with the glyphs that could replace it at the same place ([`replacements`] the font
     /// has). Characters without replacements (spaces, dashes, masks) are left out.
     pub fn value_glyphs(&mut self, c: &Credential, field: usize, width: u32, height: u32) -> Vec<ValueGlyph> {
-        let Some((text, start)) = value_texts(c).into_iter().nth(field) else {
+        let Some(text) = value_texts(c).into_iter().nth(field) else {
             return Vec::new();
         };
         let scale = (width as f32 / CARD_WIDTH).min(height as f32 / CARD_HEIGHT);
@@ -373,9 +392,6 @@ impl TextPainter {
         let mut out = Vec::new();
         for run in buffer.layout_runs() {
             for glyph in run.glyphs {
-                if glyph.start < start {
-                    continue;
-                }
                 let mut chars = text[glyph.start..glyph.end].chars();
                 let (Some(ch), None) = (chars.next(), chars.next()) else {
                     continue;
@@ -397,7 +413,7 @@ impl TextPainter {
                     continue;
                 }
                 out.push(ValueGlyph {
-                    position: text[start..glyph.start].chars().count(),
+                    position: text[..glyph.start].chars().count(),
                     ch,
                     key: GlyphKey(key),
                     origin: [ox + physical.x, oy + physical.y],
