@@ -10,8 +10,9 @@ fn cell(width: u32, height: u32, x: f64, y: f64) -> Option<(u32, u32, f32, f32)>
     if !(x >= 0.0 && y >= 0.0 && x + 1.0 < f64::from(width) && y + 1.0 < f64::from(height)) {
         return None;
     }
-    let (fx, fy) = (x.floor(), y.floor());
-    Some((fx as u32, fy as u32, (x - fx) as f32, (y - fy) as f32))
+    // Both are at least 0, so truncation is the floor (and needs no library call).
+    let (x0, y0) = (x as u32, y as u32);
+    Some((x0, y0, (x - f64::from(x0)) as f32, (y - f64::from(y0)) as f32))
 }
 
 fn mix(a: f32, b: f32, c: f32, d: f32, fx: f32, fy: f32) -> f32 {

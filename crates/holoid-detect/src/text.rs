@@ -77,6 +77,7 @@ impl FieldReference {
 }
 
 /// `map` (`w` × `h`, row-major) at (`u`, `v`) in pixel-centre units, bilinear; 0 outside.
+#[inline]
 fn bilinear(map: &[f32], (w, h): (usize, usize), u: f32, v: f32) -> f32 {
     if !(u >= 0.0 && v >= 0.0 && u < (w - 1) as f32 && v < (h - 1) as f32) {
         return 0.0;
@@ -368,7 +369,7 @@ fn compare_field(
     let (_, b) = (b.saturating_sub(1)..=(b + 1).min(BLURS.len() - 1))
         .filter_map(|b| thin_score(b, fine).map(|n| (n, b)))
         .max_by(|a, b| a.0.total_cmp(&b.0))?;
-    let (b, shift) = (b, fine);
+    let shift = fine;
     let ink = expected(b, shift);
     let correlation = ncc(&dark, &ink)?;
     // The field's darkness as a linear function of the expected ink (the camera's gain and
@@ -455,10 +456,85 @@ struct BlurredGlyph {
 }
 
 impl BlurredGlyph {
-    /// Coverage at map point (`u`, `v`) from the glyph's origin, bilinear; 0 outside.
-    fn at(&self, u: f32, v: f32) -> f32 {
-        let (u, v) = (u - self.x as f32 - 0.5, v - self.y as f32 - 0.5);
-        bilinear(&self.data, (self.w, self.h), u, v)
+    /// Coverage at `cell` (a map point from the glyph's origin, see [`Cell`]), bilinear; 0
+    /// outside.
+    #[inline]
+    fn at(&self, cell: Cell) -> f32 {
+        let (x0, y0) = (cell.x - self.x, cell.y - self.y);
+        if x0 < 0 || y0 < 0 || x0 as usize + 1 >= self.w || y0 as usize + 1 >= self.h {
+            return 0.0;
+        }
+        let i = y0 as usize * self.w + x0 as usize;
+        let d = &self.data;
+        let top = d[i] * (1.0 - cell.fx) + d[i + 1] * cell.fx;
+        let bottom = d[i + self.w] * (1.0 - cell.fx) + d[i + self.w + 1] * cell.fx;
+        top * (1.0 - cell.fy) + bottom * cell.fy
+    }
+}
+
+/// A glyph window's samples read at one offset along the line (see [`compare_glyphs`]).
+struct AtShift {
+    /// Where each sample falls on the glyphs' maps.
+    cells: Vec<Cell>,
+    /// The field's expected ink at each sample.
+    field: Vec<f32>,
+    /// The expected glyph's own ink at each sample.
+    own: Vec<f32>,
+}
+
+/// The least of `energy` over the offsets of [`SHIFTS`] and where it is, searched from the
+/// middle outwards: a fit's unexplained darkness falls towards the glyph's place and rises
+/// beyond it, so the search goes one way while it falls, and the other way only if the
+/// first step did not.
+fn descend(mut energy: impl FnMut(usize) -> f32) -> (f32, usize) {
+    let middle = SHIFTS.len() / 2;
+    let mut best = (energy(middle), middle);
+    for way in [-1isize, 1] {
+        let mut s = middle as isize + way;
+        while let Ok(k) = usize::try_from(s) {
+            if k >= SHIFTS.len() {
+                break;
+            }
+            let e = energy(k);
+            if e.total_cmp(&best.0).is_ge() {
+                break;
+            }
+            best = (e, k);
+            s += way;
+        }
+        if best.1 != middle {
+            break;
+        }
+    }
+    best
+}
+
+/// A map point (`u`, `v`) from a glyph's origin, in pixel-centre units, split once into the
+/// pixel left of and above it and the fractions beyond: every glyph drawn at the same place
+/// (the expected one and each replacement) is then read at it with integer steps alone.
+#[derive(Clone, Copy, Debug)]
+struct Cell {
+    x: i32,
+    y: i32,
+    fx: f32,
+    fy: f32,
+}
+
+impl Cell {
+    fn new(u: f32, v: f32) -> Cell {
+        let (u, v) = (u - 0.5, v - 0.5);
+        // The floor, without a library call: truncation, one less below zero.
+        let floor = |a: f32| {
+            let t = a as i32;
+            if (t as f32) > a { t - 1 } else { t }
+        };
+        let (x, y) = (floor(u), floor(v));
+        Cell {
+            x,
+            y,
+            fx: u - x as f32,
+            fy: v - y as f32,
+        }
     }
 }
 
@@ -576,26 +652,32 @@ fn compare_glyphs(
             }
         }
         let n = dark.len() as f32;
-        // The field's expected ink and the expected glyph's at each offset tried along the line
-        // (read once: every fit below takes them from here).
-        let field_at: Vec<Vec<f32>> = SHIFTS
-            .iter()
-            .map(|&dx| points.iter().map(|&[x, y]| field.at(b, x + dx, y)).collect())
-            .collect();
-        let uv_at = |dx: f32| {
-            points
+        // At each offset tried along the line, read when first needed (most fits settle
+        // within one unit of the middle): where each sample falls on the glyphs' maps, the
+        // field's expected ink, and the expected glyph's.
+        let read_at = |s: usize| -> AtShift {
+            let dx = SHIFTS[s];
+            let cells: Vec<Cell> = points
                 .iter()
-                .map(move |&[x, y]| ((x + dx) * scale - origin[0], y * scale - origin[1]))
+                .map(|&[x, y]| Cell::new((x + dx) * scale - origin[0], y * scale - origin[1]))
+                .collect();
+            AtShift {
+                field: points.iter().map(|&[x, y]| field.at(b, x + dx, y)).collect(),
+                own: cells.iter().map(|&c| expected.at(c)).collect(),
+                cells,
+            }
         };
-        let own_at: Vec<Vec<f32>> = SHIFTS
-            .iter()
-            .map(|&dx| uv_at(dx).map(|(u, v)| expected.at(u, v)).collect())
-            .collect();
+        let shifts: [std::cell::OnceCell<AtShift>; SHIFTS.len()] = Default::default();
+        let at_shift = |s: usize| shifts[s].get_or_init(|| read_at(s));
         // Unexplained darkness (about the window's own level) of the photo against the
         // expected ink moved by `SHIFTS[s]`, with the glyph's ink replaced by `with`'s.
         let energy = |s: usize, with: Option<&BlurredGlyph>| -> f32 {
             let (mut sum, mut sum2) = (0.0f32, 0.0f32);
-            let (ink, own) = (&field_at[s], &own_at[s]);
+            let AtShift {
+                cells,
+                field: ink,
+                own,
+            } = at_shift(s);
             match with {
                 None => {
                     for (&d, &ink) in dark.iter().zip(ink) {
@@ -605,8 +687,8 @@ fn compare_glyphs(
                     }
                 }
                 Some(t) => {
-                    for (k, (u, v)) in uv_at(SHIFTS[s]).enumerate() {
-                        let residual = dark[k] - beta * (ink[k] + (t.at(u, v) - own[k]));
+                    for (k, &c) in cells.iter().enumerate() {
+                        let residual = dark[k] - beta * (ink[k] + (t.at(c) - own[k]));
                         sum += residual;
                         sum2 += residual * residual;
                     }
@@ -614,30 +696,24 @@ fn compare_glyphs(
             }
             sum2 - sum * sum / n
         };
-        let best_shift = |with: Option<&BlurredGlyph>| -> (f32, usize) {
-            (0..SHIFTS.len())
-                .map(|s| (energy(s, with), s))
-                .min_by(|a, b| a.0.total_cmp(&b.0))
-                .unwrap_or((f32::MAX, SHIFTS.len() / 2))
-        };
+        let best_shift = |with: Option<&BlurredGlyph>| descend(|s| energy(s, with));
         let (e_expected, at) = best_shift(None);
         // The replacement nearest at the expected glyph's offset (the expected fit's residual
         // and glyph read once), then its own best offset.
-        let residual: Vec<f32> = dark
-            .iter()
-            .zip(&field_at[at])
-            .map(|(d, ink)| d - beta * ink)
-            .collect();
-        let own = &own_at[at];
-        let uv: Vec<(f32, f32)> = uv_at(SHIFTS[at]).collect();
+        let AtShift {
+            cells: at_cells,
+            field: ink,
+            own,
+        } = at_shift(at);
+        let residual: Vec<f32> = dark.iter().zip(ink).map(|(d, ink)| d - beta * ink).collect();
         // A replacement's fit against the expected glyph's over the samples `step` apart: its
         // score (the margin there) and the darkness the two differ by.
         let fit = |t: &BlurredGlyph, step: usize| -> Option<(f32, f32)> {
             let (mut sum, mut sum2, mut d_sum, mut d_sum2) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
             let (mut r_sum, mut r_sum2, mut m) = (0.0f32, 0.0f32, 0.0f32);
             for k in (0..residual.len()).step_by(step) {
-                let (r, (u, v)) = (residual[k], uv[k]);
-                let delta = t.at(u, v) - own[k];
+                let r = residual[k];
+                let delta = t.at(at_cells[k]) - own[k];
                 let left = r - beta * delta;
                 sum += left;
                 sum2 += left * left;
