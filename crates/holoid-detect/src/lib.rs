@@ -203,7 +203,10 @@ pub struct DetectorConfig {
     /// The least separation (see [`text::GlyphComparison::separation`]) at which a glyph
     /// margin counts as evidence of an edit: below it the photo's noise and blur could
     /// have made the margin. Default 0.4 (tuning seed 2: bona fide characters taken for
-    /// another reached 0.38, all in the 30- and 36-unit lettering; see `docs/detector.md`).
+    /// another reached 0.38, all in the 30- and 36-unit lettering; with the separation
+    /// measured against the better fit (session 15), 0.395 on seeds 2 and 4245, and 0.465
+    /// once in held-out seed 4246, an address digit at hard, in one photo of its burst: a
+    /// thin margin, see `docs/detector.md`).
     pub glyph_min_separation: f32,
     /// A character of a critical field (birth date, resident number, expiry date) whose glyph
     /// margin is
