@@ -560,6 +560,48 @@ fn simulate_writes_a_reproducible_dataset_with_a_manifest() {
     assert!(stderr(&o).contains("not a species"), "{}", stderr(&o));
     let o = holoid(&["simulate", "--out", p(&root.join("d")), "--levels", "extreme"]);
     assert!(stderr(&o).contains("not a level"), "{}", stderr(&o));
+    let o = holoid(&["simulate", "--out", p(&root.join("d")), "--edits", "birth_day"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown edit `birth_day`") && stderr(&o).contains("expiry_year_digit"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!root.join("d").exists(), "nothing written for a refused command");
+}
+
+#[test]
+fn simulate_edits_choose_what_text_edit_captures_carry() {
+    if holoid_testkit::gpu::skip_gpu("the `holoid simulate --edits` test") {
+        return;
+    }
+    let out = scratch("cli-simulate-edits").join("d");
+    let o = holoid(&[
+        "simulate",
+        "--out",
+        p(&out),
+        "--count",
+        "4",
+        "--seed",
+        "3",
+        "--species",
+        "text_edit",
+        "--levels",
+        "easy",
+        "--burst",
+        "1",
+        "--size",
+        "180x320",
+        "--edits",
+        "expiry_year_digit",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let manifest = fs::read_to_string(out.join("manifest.jsonl")).unwrap();
+    assert_eq!(manifest.lines().count(), 4);
+    for line in manifest.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["edit"], "expiry_year_digit", "{line}");
+    }
 }
 
 #[test]
