@@ -209,10 +209,9 @@ pub struct DetectorConfig {
     /// thin margin, see `docs/detector.md`).
     pub glyph_min_separation: f32,
     /// A character of a critical field (birth date, resident number, expiry date) whose glyph
-    /// margin is
-    /// below this in every photo leans towards another character: the check asks for a retake
-    /// instead of accepting. Default -0.2 (tuning seed 2: genuine cards' critical
-    /// characters at hard reached -0.17 at worst in their best photo).
+    /// margin is below this in every photo leans towards another character: the check asks
+    /// for a retake instead of accepting. Default -0.2 (tuning seed 2: genuine cards'
+    /// critical characters at hard reached -0.17 at worst in their best photo).
     pub glyph_clear_from: f32,
 }
 

@@ -199,6 +199,10 @@ impl TextPainter {
             item(&values[k], VALUE_FIELDS[k].1, size, bold, VALUE, align)
         };
         let row = |i: f32, height: f32| Rect::new(f.x, f.y + i, f.w, height);
+        // A field's small label, above it.
+        let label = |text: &'static str, rect: Rect| item(text, rect, 26.0, false, LABEL, Align::Left);
+        // Above the date field `k`, at the top of the dates region.
+        let date_label = |k: usize| Rect::new(VALUE_FIELDS[k].1.x, l.dates.y, VALUE_FIELDS[k].1.w, 36.0);
         let items = [
             item(
                 title_ko,
@@ -218,50 +222,18 @@ impl TextPainter {
             ),
             value(0),
             value(1),
-            item(
-                "생년월일 Date of birth",
-                row(200.0, 36.0),
-                26.0,
-                false,
-                LABEL,
-                Align::Left,
-            ),
+            label("생년월일 Date of birth", row(200.0, 36.0)),
             value(2),
-            item(
-                "주민등록번호 Resident No.",
-                row(336.0, 36.0),
-                26.0,
-                false,
-                LABEL,
-                Align::Left,
-            ),
+            label("주민등록번호 Resident No.", row(336.0, 36.0)),
             value(3),
-            item(
+            label(
                 "주소 Address",
                 Rect::new(l.address.x, l.address.y, l.address.w, 36.0),
-                26.0,
-                false,
-                LABEL,
-                Align::Left,
             ),
             value(4),
-            item(
-                "발급일 Issued",
-                Rect::new(VALUE_FIELDS[5].1.x, l.dates.y, VALUE_FIELDS[5].1.w, 36.0),
-                26.0,
-                false,
-                LABEL,
-                Align::Left,
-            ),
+            label("발급일 Issued", date_label(5)),
             value(5),
-            item(
-                "유효기간 Expires",
-                Rect::new(VALUE_FIELDS[6].1.x, l.dates.y, VALUE_FIELDS[6].1.w, 36.0),
-                26.0,
-                false,
-                LABEL,
-                Align::Left,
-            ),
+            label("유효기간 Expires", date_label(6)),
             value(6),
             item(
                 &c.issuer,
