@@ -22,12 +22,14 @@ pub fn linear_to_srgb(v: f32) -> f32 {
 }
 
 /// The linear light (0..1) of each 8-bit sRGB level, computed once.
+#[inline]
 pub fn linear_levels() -> &'static [f32; 256] {
     static TABLE: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| std::array::from_fn(|v| srgb_to_linear(v as f32 / 255.0)))
 }
 
 /// The linear light (0..1) of the 8-bit sRGB level `v`, from [`linear_levels`].
+#[inline]
 pub fn linear_of_level(v: u8) -> f32 {
     linear_levels()[usize::from(v)]
 }

@@ -42,6 +42,7 @@ impl Homography {
     }
 
     /// The image of point `p`.
+    #[inline]
     pub fn apply(&self, [x, y]: [f64; 2]) -> [f64; 2] {
         let h = &self.0;
         let w = h[6] * x + h[7] * y + h[8];

@@ -2,10 +2,12 @@
 //! homography.
 
 use holoid_core::colour::linear_levels;
+use holoid_core::homography::Homography;
 use image::{GrayImage, RgbImage};
 
 /// The four neighbours of (`x`, `y`) and the fractional offsets, or `None` unless all four
 /// lie inside a `width` × `height` image.
+#[inline]
 fn cell(width: u32, height: u32, x: f64, y: f64) -> Option<(u32, u32, f32, f32)> {
     if !(x >= 0.0 && y >= 0.0 && x + 1.0 < f64::from(width) && y + 1.0 < f64::from(height)) {
         return None;
@@ -15,6 +17,7 @@ fn cell(width: u32, height: u32, x: f64, y: f64) -> Option<(u32, u32, f32, f32)>
     Some((x0, y0, (x - f64::from(x0)) as f32, (y - f64::from(y0)) as f32))
 }
 
+#[inline]
 fn mix(a: f32, b: f32, c: f32, d: f32, fx: f32, fy: f32) -> f32 {
     let top = a + (b - a) * fx;
     let bottom = c + (d - c) * fx;
@@ -33,17 +36,44 @@ pub fn grey(img: &RgbImage) -> GrayImage {
 }
 
 /// Bilinear luma at (`x`, `y`), or `None` outside the image (or at a NaN position).
+#[inline]
 pub fn luma(img: &GrayImage, x: f64, y: f64) -> Option<f32> {
     let (x0, y0, fx, fy) = cell(img.width(), img.height(), x, y)?;
-    let p = |x, y| f32::from(img.get_pixel(x, y)[0]);
+    // The four neighbours straight from the pixel rows (`cell` checked they are inside).
+    let w = img.width() as usize;
+    let i = y0 as usize * w + x0 as usize;
+    let raw = img.as_raw();
+    let (top, bottom) = (&raw[i..i + 2], &raw[i + w..i + w + 2]);
     Some(mix(
-        p(x0, y0),
-        p(x0 + 1, y0),
-        p(x0, y0 + 1),
-        p(x0 + 1, y0 + 1),
+        f32::from(top[0]),
+        f32::from(top[1]),
+        f32::from(bottom[0]),
+        f32::from(bottom[1]),
         fx,
         fy,
     ))
+}
+
+/// Bilinear luma at the images through `to_image` of `n` points along a line: `first`,
+/// `first + step`, … (design units), each `None` outside the photo. The homography's
+/// numerators and denominator are affine along the line, so a point costs a few additions
+/// and one division rather than a full projection.
+pub fn luma_along<'a>(
+    img: &'a GrayImage,
+    to_image: &Homography,
+    first: [f64; 2],
+    step: [f64; 2],
+    n: usize,
+) -> impl Iterator<Item = Option<f32>> + 'a {
+    let h = to_image.0;
+    let row = |k: usize, p: [f64; 2]| h[3 * k] * p[0] + h[3 * k + 1] * p[1];
+    let start = [0, 1, 2].map(|k| row(k, first) + h[3 * k + 2]);
+    let delta = [0, 1, 2].map(|k| row(k, step));
+    (0..n).map(move |i| {
+        let t = i as f64;
+        let w = 1.0 / (start[2] + t * delta[2]);
+        luma(img, (start[0] + t * delta[0]) * w, (start[1] + t * delta[1]) * w)
+    })
 }
 
 /// Bilinear colour at (`x`, `y`), 0..255 per channel, or `None` outside the image.
@@ -55,16 +85,26 @@ pub fn rgb(img: &RgbImage, x: f64, y: f64) -> Option<[f32; 3]> {
 /// outside the image.
 fn rgb_of(img: &RgbImage, x: f64, y: f64, value: impl Fn(u8) -> f32) -> Option<[f32; 3]> {
     let (x0, y0, fx, fy) = cell(img.width(), img.height(), x, y)?;
-    // The four neighbours read once each (not once per channel).
-    let [a, b, c, d] =
-        [(x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1)].map(|(x, y)| img.get_pixel(x, y).0);
+    // The four neighbours read once each (not once per channel), straight from the rows.
+    let w = img.width() as usize;
+    let i = 3 * (y0 as usize * w + x0 as usize);
+    let raw = img.as_raw();
+    let (top, bottom) = (&raw[i..i + 6], &raw[i + 3 * w..i + 3 * w + 6]);
     Some(std::array::from_fn(|ch| {
-        mix(value(a[ch]), value(b[ch]), value(c[ch]), value(d[ch]), fx, fy)
+        mix(
+            value(top[ch]),
+            value(top[3 + ch]),
+            value(bottom[ch]),
+            value(bottom[3 + ch]),
+            fx,
+            fy,
+        )
     }))
 }
 
 /// The linear light (0..1) of an sRGB value `v` (0..255, fractional: a bilinear sample),
 /// interpolated in a table of the 256 levels.
+#[inline]
 pub fn level_to_linear(v: f32) -> f32 {
     let lin = linear_levels();
     let v = v.clamp(0.0, 255.0);
@@ -82,6 +122,24 @@ pub fn rgb_linear(img: &RgbImage, x: f64, y: f64) -> Option<[f32; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn luma_along_a_line_is_luma_at_each_point() {
+        let img = GrayImage::from_fn(64, 48, |x, y| image::Luma([((x * 7 + y * 13) % 251) as u8]));
+        let h = Homography([0.9, 0.1, 3.0, -0.05, 1.1, 2.0, 0.0004, -0.0003, 1.0]);
+        let (first, step) = ([1.5, 7.25], [1.75, 0.5]);
+        let along: Vec<Option<f32>> = luma_along(&img, &h, first, step, 40).collect();
+        for (i, got) in along.iter().enumerate() {
+            let p = [first[0] + i as f64 * step[0], first[1] + i as f64 * step[1]];
+            let [x, y] = h.apply(p);
+            match (got, luma(&img, x, y)) {
+                (Some(a), Some(b)) => assert!((a - b).abs() < 1e-3, "{i}: {a} vs {b}"),
+                (a, b) => assert_eq!(a.is_some(), b.is_some(), "{i}: {a:?} vs {b:?}"),
+            }
+        }
+        // The line leaves the photo: those points are None.
+        assert!(along.iter().any(Option::is_none) && along.iter().any(Option::is_some));
+    }
 
     #[test]
     fn interpolates_inside_and_refuses_outside() {

@@ -20,7 +20,7 @@
 
 use image::GrayImage;
 
-use super::sample::{level_to_linear, luma};
+use super::sample::{level_to_linear, luma_along};
 use holoid_core::credential::Credential;
 use holoid_core::filter::gaussian_blur;
 use holoid_core::homography::Homography;
@@ -47,6 +47,16 @@ const MIN_STEP: f32 = 5.0;
 const RESCUE_BELOW: f32 = 0.75;
 /// The offsets along the line (design units) a glyph's fit may move by.
 const SHIFTS: [f32; 5] = [-2.0, -1.0, 0.0, 1.0, 2.0];
+/// Where the replacement nearest on a quarter of a glyph window's samples comes within this
+/// margin of the expected glyph, the next two nearest are compared on all samples too (far
+/// below [`DetectorConfig::glyph_clear_from`]'s and the mismatch margin's range, a
+/// replacement's ranking there decides nothing).
+///
+/// [`DetectorConfig::glyph_clear_from`]: crate::DetectorConfig::glyph_clear_from
+const RECHECK_BELOW: f32 = 0.5;
+/// The fewest samples a sixteenth of a glyph window must hold to sift many replacements
+/// on it (small lettering in a small photo keeps them all for the quarter).
+const MIN_SIFT_SAMPLES: usize = 64;
 /// The offsets searched, ± design units, and their step.
 const REACH: f32 = 6.0;
 const STEP: f32 = 2.0;
@@ -65,28 +75,93 @@ struct FieldReference {
     /// The field's characters that an edit could replace, with their replacements, placed
     /// on the map's pixel grid (map pixels = design units × `scale`).
     glyphs: Vec<ValueGlyph>,
+    /// Each character's glyphs at each blur of [`BLURS`], looked up in the shared cache
+    /// when first needed (see [`FieldReference::blurred`]).
+    blurred: [std::sync::OnceLock<Vec<Option<CharacterGlyphs>>>; BLURS.len()],
+}
+
+/// A character's glyph and its replacements', blurred alike.
+#[derive(Clone, Debug, PartialEq)]
+struct CharacterGlyphs {
+    expected: Arc<BlurredGlyph>,
+    alternatives: Vec<Arc<BlurredGlyph>>,
+}
+
+impl FieldReference {
+    /// Each of [`Self::glyphs`] at blur `b`: `None` where the font cannot draw it or any of
+    /// its replacements.
+    fn blurred(&self, b: usize) -> &[Option<CharacterGlyphs>] {
+        self.blurred[b].get_or_init(|| {
+            self.glyphs
+                .iter()
+                .map(|g| {
+                    let expected = blurred_glyph(g.key, b, self.scale)?;
+                    let alternatives: Vec<Arc<BlurredGlyph>> = g
+                        .alternatives
+                        .iter()
+                        .filter_map(|&(_, key)| blurred_glyph(key, b, self.scale))
+                        .collect();
+                    (!alternatives.is_empty()).then_some(CharacterGlyphs {
+                        expected,
+                        alternatives,
+                    })
+                })
+                .collect()
+        })
+    }
 }
 
 impl FieldReference {
     /// Expected ink of blur `b` at design point (`x`, `y`), bilinear; 0 outside the map.
+    #[inline]
     fn at(&self, b: usize, x: f32, y: f32) -> f32 {
-        let u = (x - self.origin[0]) * self.scale - 0.5;
-        let v = (y - self.origin[1]) * self.scale - 0.5;
-        bilinear(&self.maps[b], self.size, u, v)
+        self.at_axes(b, self.column(x), self.row(y))
+    }
+
+    /// Design x split for a bilinear read of the maps (see [`map_axis`]).
+    #[inline]
+    fn column(&self, x: f32) -> MapSplit {
+        map_axis((x - self.origin[0]) * self.scale - 0.5, self.size.0)
+    }
+
+    /// Design y split for a bilinear read of the maps (see [`map_axis`]).
+    #[inline]
+    fn row(&self, y: f32) -> MapSplit {
+        map_axis((y - self.origin[1]) * self.scale - 0.5, self.size.1)
+    }
+
+    /// Expected ink of blur `b` at a column and row split by [`Self::column`] and
+    /// [`Self::row`]; 0 off the map.
+    #[inline]
+    fn at_axes(&self, b: usize, column: MapSplit, row: MapSplit) -> f32 {
+        match (column, row) {
+            (Some(x), Some(y)) => lerp4(&self.maps[b], self.size.0, x, y),
+            _ => 0.0,
+        }
     }
 }
 
-/// `map` (`w` × `h`, row-major) at (`u`, `v`) in pixel-centre units, bilinear; 0 outside.
+/// A coordinate on the field's maps split for bilinear reads (see [`map_axis`]).
+type MapSplit = Option<(usize, f32)>;
+
+/// A map coordinate `a` (pixel-centre units) split for a bilinear read: the pixel before
+/// it and the fraction beyond; `None` unless both pixels lie on a map `len` pixels long (or
+/// at NaN).
 #[inline]
-fn bilinear(map: &[f32], (w, h): (usize, usize), u: f32, v: f32) -> f32 {
-    if !(u >= 0.0 && v >= 0.0 && u < (w - 1) as f32 && v < (h - 1) as f32) {
-        return 0.0;
-    }
-    let (x0, y0) = (u as usize, v as usize);
-    let (fx, fy) = (u - x0 as f32, v - y0 as f32);
+fn map_axis(a: f32, len: usize) -> MapSplit {
+    (a >= 0.0 && a < (len - 1) as f32).then(|| {
+        let i = a as usize;
+        (i, a - i as f32)
+    })
+}
+
+/// `map` (`w` pixels a row) read bilinearly at the splits `x` and `y` (see [`map_axis`]).
+#[inline]
+fn lerp4(map: &[f32], w: usize, (x0, fx): (usize, f32), (y0, fy): (usize, f32)) -> f32 {
     let i = y0 * w + x0;
-    let top = map[i] * (1.0 - fx) + map[i + 1] * fx;
-    let bottom = map[i + w] * (1.0 - fx) + map[i + w + 1] * fx;
+    let (upper, lower) = (&map[i..i + 2], &map[i + w..i + w + 2]);
+    let top = upper[0] * (1.0 - fx) + upper[1] * fx;
+    let bottom = lower[0] * (1.0 - fx) + lower[1] * fx;
     top * (1.0 - fy) + bottom * fy
 }
 
@@ -192,6 +267,7 @@ fn fields_at(credential: &Credential, scale: f32) -> Vec<FieldReference> {
                     .into_iter()
                     .filter(|g| name != "address" || g.ch.is_ascii_digit())
                     .collect(),
+                blurred: Default::default(),
             }
         })
         .collect()
@@ -296,34 +372,50 @@ fn compare_field(
     let sub = (0.75 * step * px_per_unit).floor().clamp(1.0, 4.0) as usize;
     let mut points = Vec::with_capacity(nx * ny);
     let mut dark = Vec::with_capacity(nx * ny);
+    let mut light = vec![0.0f32; nx];
     for j in 0..ny {
-        for i in 0..nx {
-            let (x, y) = (r.x + (i as f32 + 0.5) * step, r.y + (j as f32 + 0.5) * step);
-            let mut sum = 0.0;
-            for k in 0..sub * sub {
-                let fx = ((k % sub) as f32 + 0.5) / sub as f32 - 0.5;
-                let fy = ((k / sub) as f32 + 0.5) / sub as f32 - 0.5;
-                let p = [f64::from(x + fx * step), f64::from(y + fy * step)];
-                let [u, v] = to_image.apply(p);
+        let y = r.y + (j as f32 + 0.5) * step;
+        light.fill(0.0);
+        for k in 0..sub * sub {
+            let fx = ((k % sub) as f32 + 0.5) / sub as f32 - 0.5;
+            let fy = ((k / sub) as f32 + 0.5) / sub as f32 - 0.5;
+            let first = [f64::from(r.x + (0.5 + fx) * step), f64::from(y + fy * step)];
+            let along = luma_along(grey, to_image, first, [f64::from(step), 0.0], nx);
+            for (sum, l) in light.iter_mut().zip(along) {
                 // In light, not in the photo's sRGB values: glare on the glass adds light,
                 // which the window's own black level then takes out; in sRGB values it would
                 // also flatten the lettering under it.
-                sum += level_to_linear(luma(grey, u, v)?);
+                *sum += level_to_linear(l?);
             }
+        }
+        for (i, sum) in light.iter().enumerate() {
             dark.push(255.0 * (1.0 - sum / (sub * sub) as f32));
-            points.push([x, y]);
+            points.push([r.x + (i as f32 + 0.5) * step, y]);
         }
     }
-    let expected = |b: usize, [dx, dy]: [f32; 2]| -> Vec<f32> {
-        points.iter().map(|&[x, y]| field.at(b, x + dx, y + dy)).collect()
+    // The samples' columns and rows on the field's maps at an offset (a sample's place is
+    // its column's and its row's), and the expected ink at blur `b` at the samples `(i, j)`.
+    let splits = |[dx, dy]: [f32; 2]| -> (Vec<MapSplit>, Vec<MapSplit>) {
+        (
+            (0..nx).map(|i| field.column(points[i][0] + dx)).collect(),
+            (0..ny).map(|j| field.row(points[j * nx][1] + dy)).collect(),
+        )
     };
+    let ink_at = |b: usize, shift: [f32; 2], samples: &mut dyn Iterator<Item = (usize, usize)>| -> Vec<f32> {
+        let (columns, rows) = splits(shift);
+        samples
+            .map(|(i, j)| field.at_axes(b, columns[i], rows[j]))
+            .collect()
+    };
+    let all = || (0..ny).flat_map(|j| (0..nx).map(move |i| (i, j)));
+    let expected = |b: usize, shift: [f32; 2]| ink_at(b, shift, &mut all());
     // Offset at a middle blur, along x then along y, on every fourth sample (or around
     // `base`); the blur at that offset; then the offset again to half a design unit at that
     // blur (a sharp stroke is about four wide, and a wide blur lets ink from outside the field
     // pull the offset); then the blur among its neighbours on all the samples.
     let steps = (REACH / STEP).round() as i32;
-    let thin: Vec<usize> = (0..points.len()).step_by(4).collect();
-    let thin_dark: Vec<f32> = thin.iter().map(|&k| dark[k]).collect();
+    let thin: Vec<(usize, usize)> = all().step_by(4).collect();
+    let thin_dark: Vec<f32> = thin.iter().map(|&(i, j)| dark[j * nx + i]).collect();
     // Each (blur, offset) is scored once: the searches below come back to the one they
     // started from.
     let scored = std::cell::RefCell::new(Vec::<(usize, [f32; 2], Option<f32>)>::new());
@@ -331,10 +423,7 @@ fn compare_field(
         if let Some(&(_, _, n)) = scored.borrow().iter().find(|(c, s, _)| *c == b && *s == shift) {
             return n;
         }
-        let ink: Vec<f32> = thin
-            .iter()
-            .map(|&k| field.at(b, points[k][0] + shift[0], points[k][1] + shift[1]))
-            .collect();
+        let ink = ink_at(b, shift, &mut thin.iter().copied());
         let n = ncc(&thin_dark, &ink);
         scored.borrow_mut().push((b, shift, n));
         n
@@ -460,6 +549,7 @@ fn compare_field(
 
 /// A glyph's coverage blurred like a field map: `w` × `h` values 0..1 whose first lies at
 /// map pixel (`x`, `y`) from the glyph's origin.
+#[derive(Debug, PartialEq)]
 struct BlurredGlyph {
     x: i32,
     y: i32,
@@ -478,21 +568,35 @@ impl BlurredGlyph {
             return 0.0;
         }
         let i = y0 as usize * self.w + x0 as usize;
-        let d = &self.data;
-        let top = d[i] * (1.0 - cell.fx) + d[i + 1] * cell.fx;
-        let bottom = d[i + self.w] * (1.0 - cell.fx) + d[i + self.w + 1] * cell.fx;
+        let (upper, lower) = (&self.data[i..i + 2], &self.data[i + self.w..i + self.w + 2]);
+        let top = upper[0] * (1.0 - cell.fx) + upper[1] * cell.fx;
+        let bottom = lower[0] * (1.0 - cell.fx) + lower[1] * cell.fx;
         top * (1.0 - cell.fy) + bottom * cell.fy
     }
 }
 
 /// A glyph window's samples read at one offset along the line (see [`compare_glyphs`]).
+#[derive(Default)]
 struct AtShift {
+    /// The photo's darkness at each sample.
+    dark: Vec<f32>,
     /// Where each sample falls on the glyphs' maps.
     cells: Vec<Cell>,
     /// The field's expected ink at each sample.
     field: Vec<f32>,
     /// The expected glyph's own ink at each sample.
     own: Vec<f32>,
+}
+
+impl AtShift {
+    fn with_capacity(n: usize) -> AtShift {
+        AtShift {
+            dark: Vec::with_capacity(n),
+            cells: Vec::with_capacity(n),
+            field: Vec::with_capacity(n),
+            own: Vec::with_capacity(n),
+        }
+    }
 }
 
 /// The least of `energy` over the offsets of [`SHIFTS`] and where it is, searched from the
@@ -534,20 +638,20 @@ struct Cell {
 }
 
 impl Cell {
-    fn new(u: f32, v: f32) -> Cell {
-        let (u, v) = (u - 0.5, v - 0.5);
+    /// One coordinate split: the pixel before it and the fraction beyond.
+    #[inline]
+    fn axis(a: f32) -> (i32, f32) {
+        let a = a - 0.5;
         // The floor, without a library call: truncation, one less below zero.
-        let floor = |a: f32| {
-            let t = a as i32;
-            if (t as f32) > a { t - 1 } else { t }
-        };
-        let (x, y) = (floor(u), floor(v));
-        Cell {
-            x,
-            y,
-            fx: u - x as f32,
-            fy: v - y as f32,
-        }
+        let t = a as i32;
+        let floor = if (t as f32) > a { t - 1 } else { t };
+        (floor, a - floor as f32)
+    }
+
+    /// The cell of a column's split and a row's.
+    #[inline]
+    fn of((x, fx): (i32, f32), (y, fy): (i32, f32)) -> Cell {
+        Cell { x, y, fx, fy }
     }
 }
 
@@ -624,22 +728,18 @@ fn compare_glyphs(
     let step = (1.0 / px_per_unit.max(1e-3)).max(1.0);
     let reach = 2.0 * BLURS[b] + 3.0;
     let mut out = Vec::with_capacity(field.glyphs.len());
-    'glyphs: for g in &field.glyphs {
-        let Some(expected) = blurred_glyph(g.key, b, scale) else {
+    'glyphs: for (g, glyphs) in field.glyphs.iter().zip(field.blurred(b)) {
+        let Some(CharacterGlyphs {
+            expected,
+            alternatives,
+        }) = glyphs
+        else {
             continue;
         };
-        let alternatives: Vec<Arc<BlurredGlyph>> = g
-            .alternatives
-            .iter()
-            .filter_map(|&(_, key)| blurred_glyph(key, b, scale))
-            .collect();
-        if alternatives.is_empty() {
-            continue;
-        }
         // The window: every glyph's blurred extent (design units), plus the offsets tried.
         let origin = [g.origin[0] as f32, g.origin[1] as f32];
         let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
-        for t in std::iter::once(&expected).chain(&alternatives) {
+        for t in std::iter::once(expected).chain(alternatives) {
             x0 = x0.min((origin[0] + t.x as f32) / scale);
             y0 = y0.min((origin[1] + t.y as f32) / scale);
             x1 = x1.max((origin[0] + (t.x + t.w as i32) as f32) / scale);
@@ -654,43 +754,67 @@ fn compare_glyphs(
         let mut points = Vec::with_capacity(nx * ny);
         let mut dark = Vec::with_capacity(nx * ny);
         for j in 0..ny {
-            for i in 0..nx {
-                let (x, y) = (x0 + (i as f32 + 0.5) * step, y0 + (j as f32 + 0.5) * step);
-                let [u, v] = to_image.apply([f64::from(x), f64::from(y)]);
-                let Some(l) = luma(grey, u, v) else {
+            let y = y0 + (j as f32 + 0.5) * step;
+            let first = [f64::from(x0 + 0.5 * step), f64::from(y)];
+            for (i, l) in luma_along(grey, to_image, first, [f64::from(step), 0.0], nx).enumerate() {
+                let Some(l) = l else {
                     continue 'glyphs;
                 };
                 dark.push(255.0 * (1.0 - level_to_linear(l)));
-                points.push([x + shift[0], y + shift[1]]);
+                points.push([x0 + (i as f32 + 0.5) * step + shift[0], y + shift[1]]);
             }
         }
-        let n = dark.len() as f32;
+        // The offsets along the line are searched on a quarter of the samples (every other
+        // column of every other row: a glyph's fit falls and rises smoothly with its offset),
+        // and the fits compared on all of them at the offsets found.
+        // Each row's place on the glyphs' maps and the field's (a sample's is its column's
+        // and its row's).
+        let rows: Vec<((i32, f32), MapSplit)> = (0..ny)
+            .map(|j| {
+                let y = points[j * nx][1];
+                (Cell::axis(y * scale - origin[1]), field.row(y))
+            })
+            .collect();
         // At each offset tried along the line, read when first needed (most fits settle
-        // within one unit of the middle): where each sample falls on the glyphs' maps, the
-        // field's expected ink, and the expected glyph's.
-        let read_at = |s: usize| -> AtShift {
+        // within one unit of the middle): where each sample (all, or every other of every
+        // other row) falls on the glyphs' maps, the field's expected ink, and the expected
+        // glyph's.
+        let read_at = |s: usize, all: bool| -> AtShift {
             let dx = SHIFTS[s];
-            let cells: Vec<Cell> = points
-                .iter()
-                .map(|&[x, y]| Cell::new((x + dx) * scale - origin[0], y * scale - origin[1]))
+            let columns: Vec<((i32, f32), MapSplit)> = (0..nx)
+                .map(|i| {
+                    let x = points[i][0] + dx;
+                    (Cell::axis(x * scale - origin[0]), field.column(x))
+                })
                 .collect();
-            AtShift {
-                field: points.iter().map(|&[x, y]| field.at(b, x + dx, y)).collect(),
-                own: cells.iter().map(|&c| expected.at(c)).collect(),
-                cells,
+            let every = if all { 1 } else { 2 };
+            let mut at = AtShift::with_capacity(nx.div_ceil(every) * ny.div_ceil(every));
+            for j in (0..ny).step_by(every) {
+                let (cell_row, field_row) = rows[j];
+                for i in (0..nx).step_by(every) {
+                    let (cell_column, field_column) = columns[i];
+                    let c = Cell::of(cell_column, cell_row);
+                    at.dark.push(dark[j * nx + i]);
+                    at.field.push(field.at_axes(b, field_column, field_row));
+                    at.own.push(expected.at(c));
+                    at.cells.push(c);
+                }
             }
+            at
         };
-        let shifts: [std::cell::OnceCell<AtShift>; SHIFTS.len()] = Default::default();
-        let at_shift = |s: usize| shifts[s].get_or_init(|| read_at(s));
+        let shifts: [[std::cell::OnceCell<AtShift>; SHIFTS.len()]; 2] = Default::default();
+        // The samples at offset `s`: all of them, or the quarter.
+        let at_shift = |s: usize, all: bool| shifts[usize::from(all)][s].get_or_init(|| read_at(s, all));
         // Unexplained darkness (about the window's own level) of the photo against the
         // expected ink moved by `SHIFTS[s]`, with the glyph's ink replaced by `with`'s.
-        let energy = |s: usize, with: Option<&BlurredGlyph>| -> f32 {
+        let energy = |s: usize, all: bool, with: Option<&BlurredGlyph>| -> f32 {
             let (mut sum, mut sum2) = (0.0f32, 0.0f32);
             let AtShift {
                 cells,
+                dark,
                 field: ink,
                 own,
-            } = at_shift(s);
+            } = at_shift(s, all);
             match with {
                 None => {
                     for (&d, &ink) in dark.iter().zip(ink) {
@@ -707,55 +831,84 @@ fn compare_glyphs(
                     }
                 }
             }
-            sum2 - sum * sum / n
+            sum2 - sum * sum / dark.len() as f32
         };
-        let best_shift = |with: Option<&BlurredGlyph>| descend(|s| energy(s, with));
-        let (e_expected, at) = best_shift(None);
+        let (_, at) = descend(|s| energy(s, false, None));
+        let e_expected = energy(at, true, None);
         // The replacement nearest at the expected glyph's offset (the expected fit's residual
         // and glyph read once), then its own best offset.
         let AtShift {
             cells: at_cells,
             field: ink,
             own,
-        } = at_shift(at);
+            ..
+        } = at_shift(at, true);
         let residual: Vec<f32> = dark.iter().zip(ink).map(|(d, ink)| d - beta * ink).collect();
-        // A replacement's fit against the expected glyph's over the samples `step` apart: its
-        // score (the margin there) and the darkness the two differ by.
-        let fit = |t: &BlurredGlyph, step: usize| -> Option<(f32, f32)> {
-            let (mut sum, mut sum2, mut d_sum, mut d_sum2) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
-            let (mut r_sum, mut r_sum2, mut m) = (0.0f32, 0.0f32, 0.0f32);
-            for k in (0..residual.len()).step_by(step) {
-                let r = residual[k];
+        // The expected fit's unexplained darkness over every `every`th column of every
+        // `every`th row (1, 2 or 4).
+        let subset = |every: usize| {
+            (0..ny)
+                .step_by(every)
+                .flat_map(move |j| (0..nx).step_by(every).map(move |i| j * nx + i))
+        };
+        let own_energy = [1, 2, 4].map(|every| {
+            let (mut sum, mut sum2, mut m) = (0.0f32, 0.0f32, 0.0f32);
+            for k in subset(every) {
+                sum += residual[k];
+                sum2 += residual[k] * residual[k];
+                m += 1.0;
+            }
+            sum2 - sum * sum / m
+        });
+        // A replacement's fit against the expected glyph's over every `every`th column of
+        // every `every`th row: its score (the margin there), the darkness the two differ by,
+        // and the darkness the replacement leaves unexplained.
+        let fit = |t: &BlurredGlyph, every: usize| -> Option<(f32, f32, f32)> {
+            let (mut sum, mut sum2, mut d_sum, mut d_sum2, mut m) = (0.0f32, 0.0f32, 0.0f32, 0.0f32, 0.0f32);
+            for k in subset(every) {
                 let delta = t.at(at_cells[k]) - own[k];
-                let left = r - beta * delta;
+                let left = residual[k] - beta * delta;
                 sum += left;
                 sum2 += left * left;
                 d_sum += delta;
                 d_sum2 += delta * delta;
-                r_sum += r;
-                r_sum2 += r * r;
                 m += 1.0;
             }
             let difference = beta * beta * (d_sum2 - d_sum * d_sum / m);
-            let own_energy = r_sum2 - r_sum * r_sum / m;
-            (difference > 1e-3).then(|| ((sum2 - sum * sum / m - own_energy) / difference, difference))
+            let energy = sum2 - sum * sum / m;
+            let own = own_energy[every.trailing_zeros() as usize];
+            (difference > 1e-3).then(|| ((energy - own) / difference, difference, energy))
         };
-        // The three nearest on every fourth sample, then the nearest of those on all.
-        let mut coarse: Vec<(f32, &Arc<BlurredGlyph>)> = alternatives
+        // The nearest in stages: of many (the Hangul syllables one jamo away, the Latin
+        // letters) in a window large enough, the six nearest on every fourth column of every
+        // fourth row; the three nearest of those on every
+        // other column of every other row; then the nearest of them on all samples, and where
+        // that is a close call (below `RECHECK_BELOW`), the other two as well.
+        let mut candidates: Vec<&Arc<BlurredGlyph>> = alternatives.iter().collect();
+        if candidates.len() > 6 && nx.div_ceil(4) * ny.div_ceil(4) >= MIN_SIFT_SAMPLES {
+            candidates = nearest(candidates, 6, |t| fit(t, 4).map(|(score, ..)| score))
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect();
+        }
+        let coarse = nearest(candidates, 3, |t| fit(t, 2).map(|(score, ..)| score));
+        let Some(&(closest, _)) = coarse.first() else {
+            continue;
+        };
+        let Some((nearest, difference, e_there)) = coarse
             .iter()
-            .filter_map(|t| fit(t, 4).map(|(score, _)| (score, t)))
-            .collect();
-        coarse.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let Some((nearest, difference)) = coarse
-            .iter()
-            .take(3)
-            .filter_map(|&(_, t)| fit(t, 1).map(|(score, d)| (score, t, d)))
+            .take(if closest < RECHECK_BELOW { 3 } else { 1 })
+            .filter_map(|&(_, t)| fit(t, 1).map(|(score, d, e)| (score, t, d, e)))
             .min_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, t, d)| (t, d))
+            .map(|(_, t, d, e)| (t, d, e))
         else {
             continue;
         };
-        let (e_nearest, _) = best_shift(Some(nearest));
+        // Its own best offset; where that is the expected glyph's, its fit there is known.
+        let e_nearest = match descend(|s| energy(s, false, Some(nearest))) {
+            (_, s) if s == at => e_there,
+            (_, s) => energy(s, true, Some(nearest)),
+        };
         out.push(GlyphComparison {
             position: g.position,
             margin: ((e_nearest - e_expected) / difference).clamp(-2.0, 2.0),
@@ -765,6 +918,21 @@ fn compare_glyphs(
         });
     }
     out
+}
+
+/// The `keep` glyphs of `candidates` with the lowest `score`, lowest first, with their scores.
+fn nearest(
+    candidates: Vec<&Arc<BlurredGlyph>>,
+    keep: usize,
+    score: impl Fn(&BlurredGlyph) -> Option<f32>,
+) -> Vec<(f32, &Arc<BlurredGlyph>)> {
+    let mut scored: Vec<(f32, &Arc<BlurredGlyph>)> = candidates
+        .into_iter()
+        .filter_map(|t| score(t).map(|s| (s, t)))
+        .collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    scored.truncate(keep);
+    scored
 }
 
 fn mean(v: &[f32]) -> f32 {
