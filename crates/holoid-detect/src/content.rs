@@ -14,7 +14,7 @@
 
 use image::RgbImage;
 
-use super::sample::rgb_linear;
+use super::sample::{along, rgb_linear};
 use holoid_core::colour::{linear_of_level, linear_to_srgb};
 use holoid_core::filter::gaussian_blur;
 use holoid_core::homography::Homography;
@@ -34,16 +34,6 @@ fn cells() -> Rect {
     Rect::new(p.x + INSET, p.y + INSET, p.w - 2.0 * INSET, p.h - 2.0 * INSET)
 }
 
-/// The `(x, y)` in design units of sub-sample `s` of cell `c`, with `sub` × `sub` a cell.
-fn point(c: usize, s: usize, sub: usize) -> [f64; 2] {
-    let r = cells();
-    let (cx, cy) = (c % COLS, c / COLS);
-    let (sx, sy) = (s % sub, s / sub);
-    let fx = (cx as f32 + (sx as f32 + 0.5) / sub as f32) / COLS as f32;
-    let fy = (cy as f32 + (sy as f32 + 0.5) / sub as f32) / ROWS as f32;
-    [f64::from(r.x + fx * r.w), f64::from(r.y + fy * r.h)]
-}
-
 /// Points per cell side for cells `px` pixels across: about one a pixel, within
 /// [`MIN_SUB`]..=[`MAX_SUB`].
 fn sub_for(px: f64) -> usize {
@@ -57,19 +47,32 @@ struct Cells {
     srgb: Vec<[f32; 3]>,
 }
 
-/// Mean light per cell, sampled by `at` (design units → linear light) at `sub` × `sub`
-/// points a cell, as a camera pixel gathers it; `None` if any point is outside.
-fn grid(sub: usize, at: impl Fn([f64; 2]) -> Option<[f32; 3]>) -> Option<Cells> {
-    let lin = (0..COLS * ROWS)
-        .map(|c| {
-            let mut sum = [0.0f32; 3];
-            for s in 0..sub * sub {
-                let v = at(point(c, s, sub))?;
-                (0..3).for_each(|k| sum[k] += v[k]);
-            }
-            Some(sum.map(|v| v / (sub * sub) as f32))
-        })
-        .collect::<Option<Vec<[f32; 3]>>>()?;
+/// Mean light per cell, sampled at `sub` × `sub` points a cell, as a camera pixel gathers
+/// it; `None` if any point is outside. The points lie on one lattice over the portrait,
+/// read a row at a time: `row(first, step, n)` gives the light (0..1) at `first`, `first +
+/// step`, … (`n` points, design units).
+fn grid<I: Iterator<Item = Option<[f32; 3]>>>(
+    sub: usize,
+    row: impl Fn([f64; 2], [f64; 2], usize) -> I,
+) -> Option<Cells> {
+    let r = cells();
+    let (across, down) = (COLS * sub, ROWS * sub);
+    let (x0, y0, w, h) = (f64::from(r.x), f64::from(r.y), f64::from(r.w), f64::from(r.h));
+    let step = [w / across as f64, 0.0];
+    let mut sums = vec![[0.0f32; 3]; COLS * ROWS];
+    for j in 0..down {
+        let first = [x0 + 0.5 * step[0], y0 + (j as f64 + 0.5) / down as f64 * h];
+        let cells_row = &mut sums[(j / sub) * COLS..(j / sub + 1) * COLS];
+        for (i, v) in row(first, step, across).enumerate() {
+            let v = v?;
+            let sum = &mut cells_row[i / sub];
+            (0..3).for_each(|k| sum[k] += v[k]);
+        }
+    }
+    let lin: Vec<[f32; 3]> = sums
+        .into_iter()
+        .map(|s| s.map(|v| v / (sub * sub) as f32))
+        .collect();
     let srgb = lin.iter().map(|c| c.map(|v| linear_to_srgb(v) * 255.0)).collect();
     Some(Cells { lin, srgb })
 }
@@ -133,10 +136,13 @@ fn reference_grid(portrait: &RgbImage) -> Cells {
     let p = CardLayout::STANDARD.portrait;
     let (w, h) = (f64::from(portrait.width()), f64::from(portrait.height()));
     let sub = sub_for((w / COLS as f64).max(h / ROWS as f64));
-    grid(sub, |[x, y]| {
-        let u = (x - f64::from(p.x)) / f64::from(p.w) * w - 0.5;
-        let v = (y - f64::from(p.y)) / f64::from(p.h) * h - 0.5;
-        rgb_linear(portrait, u.clamp(0.0, w - 1.001), v.clamp(0.0, h - 1.001))
+    grid(sub, |first, step, n| {
+        (0..n).map(move |i| {
+            let [x, y] = [first[0] + i as f64 * step[0], first[1] + i as f64 * step[1]];
+            let u = (x - f64::from(p.x)) / f64::from(p.w) * w - 0.5;
+            let v = (y - f64::from(p.y)) / f64::from(p.h) * h - 0.5;
+            rgb_linear(portrait, u.clamp(0.0, w - 1.001), v.clamp(0.0, h - 1.001))
+        })
     })
     .expect("clamped points are inside")
 }
@@ -182,9 +188,8 @@ pub fn compare_portrait(
     to_image: &Homography,
     expected: &Reference,
 ) -> Option<PortraitComparison> {
-    let seen = grid(sub_for(cell_pixels(to_image)), |p| {
-        let [x, y] = to_image.apply(p);
-        rgb_linear(photo, x, y)
+    let seen = grid(sub_for(cell_pixels(to_image)), |first, step, n| {
+        along(to_image, first, step, n).map(|[x, y]| rgb_linear(photo, x, y))
     })?;
     let mut best: Option<(PortraitComparison, &Cells)> = None;
     for grid in &expected.grids {

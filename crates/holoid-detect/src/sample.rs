@@ -54,17 +54,15 @@ pub fn luma(img: &GrayImage, x: f64, y: f64) -> Option<f32> {
     ))
 }
 
-/// Bilinear luma at the images through `to_image` of `n` points along a line: `first`,
-/// `first + step`, … (design units), each `None` outside the photo. The homography's
-/// numerators and denominator are affine along the line, so a point costs a few additions
-/// and one division rather than a full projection.
-pub fn luma_along<'a>(
-    img: &'a GrayImage,
+/// The images through `to_image` of `n` points along a line: `first`, `first + step`, …
+/// (design units). The homography's numerators and denominator are affine along the line,
+/// so a point costs a few additions and one division rather than a full projection.
+pub fn along(
     to_image: &Homography,
     first: [f64; 2],
     step: [f64; 2],
     n: usize,
-) -> impl Iterator<Item = Option<f32>> + 'a {
+) -> impl Iterator<Item = [f64; 2]> + use<> {
     let h = to_image.0;
     let row = |k: usize, p: [f64; 2]| h[3 * k] * p[0] + h[3 * k + 1] * p[1];
     let start = [0, 1, 2].map(|k| row(k, first) + h[3 * k + 2]);
@@ -72,8 +70,20 @@ pub fn luma_along<'a>(
     (0..n).map(move |i| {
         let t = i as f64;
         let w = 1.0 / (start[2] + t * delta[2]);
-        luma(img, (start[0] + t * delta[0]) * w, (start[1] + t * delta[1]) * w)
+        [(start[0] + t * delta[0]) * w, (start[1] + t * delta[1]) * w]
     })
+}
+
+/// Bilinear luma at the images of `n` points along a line (see [`along`]), each `None`
+/// outside the photo.
+pub fn luma_along<'a>(
+    img: &'a GrayImage,
+    to_image: &Homography,
+    first: [f64; 2],
+    step: [f64; 2],
+    n: usize,
+) -> impl Iterator<Item = Option<f32>> + 'a {
+    along(to_image, first, step, n).map(|[x, y]| luma(img, x, y))
 }
 
 /// Bilinear colour at (`x`, `y`), 0..255 per channel, or `None` outside the image.
