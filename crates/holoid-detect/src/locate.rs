@@ -149,8 +149,14 @@ pub fn half(img: &GrayImage) -> GrayImage {
                 .zip(top.chunks_exact(2))
                 .zip(bottom.chunks_exact(2))
             {
-                let sum = u16::from(t[0]) + u16::from(t[1]) + u16::from(b[0]) + u16::from(b[1]);
-                *d = ((sum + 2) / 4) as u8;
+                // At most 4 · 255 + 2: the wrapping additions never wrap (and, unlike the
+                // checked ones of this overflow-checked build, vectorise).
+                let sum = u16::from(t[0])
+                    .wrapping_add(u16::from(t[1]))
+                    .wrapping_add(u16::from(b[0]))
+                    .wrapping_add(u16::from(b[1]))
+                    .wrapping_add(2);
+                *d = (sum >> 2) as u8;
             }
         }
     }
@@ -167,9 +173,10 @@ pub fn binarize(img: &GrayImage, radius: usize, factor: f64) -> Vec<bool> {
     let mut integral = vec![0u32; (w + 1) * (h + 1)];
     for y in 0..h {
         let mut row = 0u32;
-        for x in 0..w {
-            row = row.wrapping_add(u32::from(px[y * w + x]));
-            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1].wrapping_add(row);
+        let (above, below) = integral[y * (w + 1)..(y + 2) * (w + 1)].split_at_mut(w + 1);
+        for ((sum, &up), &p) in below[1..].iter_mut().zip(&above[1..]).zip(&px[y * w..(y + 1) * w]) {
+            row = row.wrapping_add(u32::from(p));
+            *sum = up.wrapping_add(row);
         }
     }
     let r = radius.max(2);
