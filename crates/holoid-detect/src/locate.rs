@@ -174,7 +174,11 @@ pub fn binarize(img: &GrayImage, radius: usize, factor: f64) -> Vec<bool> {
     for y in 0..h {
         let mut row = 0u32;
         let (above, below) = integral[y * (w + 1)..(y + 2) * (w + 1)].split_at_mut(w + 1);
-        for ((sum, &up), &p) in below[1..].iter_mut().zip(&above[1..]).zip(&px[y * w..(y + 1) * w]) {
+        for ((sum, &up), &p) in below[1..]
+            .iter_mut()
+            .zip(&above[1..])
+            .zip(&px[y * w..(y + 1) * w])
+        {
             row = row.wrapping_add(u32::from(p));
             *sum = up.wrapping_add(row);
         }

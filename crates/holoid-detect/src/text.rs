@@ -158,8 +158,9 @@ fn map_axis(a: f32, len: usize) -> MapSplit {
 /// `map` (`w` pixels a row) read bilinearly at the splits `x` and `y` (see [`map_axis`]).
 #[inline]
 fn lerp4(map: &[f32], w: usize, (x0, fx): (usize, f32), (y0, fy): (usize, f32)) -> f32 {
-    let i = y0 * w + x0;
-    let (upper, lower) = (&map[i..i + 2], &map[i + w..i + w + 2]);
+    // Inside the map (see `map_axis`): the index arithmetic cannot wrap.
+    let i = y0.wrapping_mul(w).wrapping_add(x0);
+    let (upper, lower) = (&map[i..][..2], &map[i.wrapping_add(w)..][..2]);
     let top = upper[0] * (1.0 - fx) + upper[1] * fx;
     let bottom = lower[0] * (1.0 - fx) + lower[1] * fx;
     top * (1.0 - fy) + bottom * fy
@@ -563,12 +564,17 @@ impl BlurredGlyph {
     /// outside.
     #[inline]
     fn at(&self, cell: Cell) -> f32 {
-        let (x0, y0) = (cell.x - self.x, cell.y - self.y);
-        if x0 < 0 || y0 < 0 || x0 as usize + 1 >= self.w || y0 as usize + 1 >= self.h {
+        // Cells and glyph origins are design points on the card times the map's scale, far
+        // inside i32; a negative offset becomes a huge usize and is outside. The index
+        // arithmetic is then bounded by the map's size (wrapping operations that never wrap
+        // spare this overflow-checked build a test each in the innermost loop).
+        let x0 = cell.x.wrapping_sub(self.x) as usize;
+        let y0 = cell.y.wrapping_sub(self.y) as usize;
+        if x0 >= self.w.wrapping_sub(1) || y0 >= self.h.wrapping_sub(1) {
             return 0.0;
         }
-        let i = y0 as usize * self.w + x0 as usize;
-        let (upper, lower) = (&self.data[i..i + 2], &self.data[i + self.w..i + self.w + 2]);
+        let i = y0.wrapping_mul(self.w).wrapping_add(x0);
+        let (upper, lower) = (&self.data[i..][..2], &self.data[i.wrapping_add(self.w)..][..2]);
         let top = upper[0] * (1.0 - cell.fx) + upper[1] * cell.fx;
         let bottom = lower[0] * (1.0 - cell.fx) + lower[1] * cell.fx;
         top * (1.0 - cell.fy) + bottom * cell.fy
