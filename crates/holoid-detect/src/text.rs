@@ -417,6 +417,7 @@ fn compare_field(
     let steps = (REACH / STEP).round() as i32;
     let thin: Vec<(usize, usize)> = all().step_by(4).collect();
     let thin_dark: Vec<f32> = thin.iter().map(|&(i, j)| dark[j * nx + i]).collect();
+    let thin_moments = moments(&thin_dark);
     // Each (blur, offset) is scored once: the searches below come back to the one they
     // started from.
     let scored = std::cell::RefCell::new(Vec::<(usize, [f32; 2], Option<f32>)>::new());
@@ -425,7 +426,7 @@ fn compare_field(
             return n;
         }
         let ink = ink_at(b, shift, &mut thin.iter().copied());
-        let n = ncc(&thin_dark, &ink);
+        let n = ncc_with(thin_moments, &thin_dark, &ink);
         scored.borrow_mut().push((b, shift, n));
         n
     };
@@ -795,16 +796,17 @@ fn compare_glyphs(
                 .collect();
             let every = if all { 1 } else { 2 };
             let mut at = AtShift::with_capacity(nx.div_ceil(every) * ny.div_ceil(every));
-            for j in (0..ny).step_by(every) {
-                let (cell_row, field_row) = rows[j];
-                for i in (0..nx).step_by(every) {
-                    let (cell_column, field_column) = columns[i];
-                    let c = Cell::of(cell_column, cell_row);
-                    at.dark.push(dark[j * nx + i]);
-                    at.field.push(field.at_axes(b, field_column, field_row));
-                    at.own.push(expected.at(c));
-                    at.cells.push(c);
-                }
+            // A row at a time, each list extended from the row's columns (no per-sample
+            // index arithmetic or capacity test).
+            for (j, &(cell_row, field_row)) in rows.iter().enumerate().step_by(every) {
+                let start = at.cells.len();
+                at.dark.extend(dark[j * nx..(j + 1) * nx].iter().step_by(every));
+                let columns = columns.iter().step_by(every);
+                at.cells
+                    .extend(columns.clone().map(|&(c, _)| Cell::of(c, cell_row)));
+                at.field
+                    .extend(columns.map(|&(_, f)| field.at_axes(b, f, field_row)));
+                at.own.extend(at.cells[start..].iter().map(|&c| expected.at(c)));
             }
             at
         };
@@ -950,8 +952,19 @@ fn spread(v: &[f32], m: f32) -> f32 {
 }
 
 fn ncc(a: &[f32], b: &[f32]) -> Option<f32> {
-    let (ma, mb) = (mean(a), mean(b));
-    let (sa, sb) = (spread(a, ma), spread(b, mb));
+    ncc_with(moments(a), a, b)
+}
+
+/// The mean and spread of `v`.
+fn moments(v: &[f32]) -> (f32, f32) {
+    let m = mean(v);
+    (m, spread(v, m))
+}
+
+/// [`ncc`] with `a`'s [`moments`] already known (`a` is compared with many).
+fn ncc_with((ma, sa): (f32, f32), a: &[f32], b: &[f32]) -> Option<f32> {
+    let mb = mean(b);
+    let sb = spread(b, mb);
     if sa < 1.0 || sb < 1e-3 {
         return None;
     }
