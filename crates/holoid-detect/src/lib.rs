@@ -875,8 +875,8 @@ fn portrait_check(
 /// that does not agree is called edited only when the portrait matched cleanly
 /// (`portrait_clean`); otherwise, and without a clear frame, the check asks for a retake. A
 /// field fitting a blur [`SOFT_PATCH_STEPS`] or more steps softer than its photo's median
-/// field says nothing in that photo (a smudge or an edit, which that photo cannot tell); soft
-/// in every clear photo, it is not read, and the check asks for a retake.
+/// field, and disagreeing, in every clear photo is a soft patch or an edit, which those
+/// photos cannot tell: not an edit, and not read (the check asks for a retake).
 ///
 /// Each replaceable character is also judged against the characters that could replace it
 /// ([`text::GlyphComparison`]): its best glyph margin over the clear frames at or below
@@ -993,33 +993,39 @@ fn text_check(
     // Per field: the best over the clear frames of its agreement against the frame's
     // median field, and the clear frame where it agrees least.
     let fields = clear[0].1.text_fields.len();
-    // A field soft in every clear photo is not judged, and so not read.
-    let unjudged = (0..fields).find_map(|k| {
-        let seen: Vec<(usize, &FrameReport, &text::FieldComparison)> = clear
-            .iter()
-            .filter_map(|&(i, r, _)| r.text_fields.get(k).map(|t| (i, r, t)))
-            .collect();
-        let &(frame, _, t) = seen.first()?;
-        seen.iter()
-            .all(|&(_, r, t)| soft_patch(r, t))
-            .then_some((frame, t.name))
-    });
-    let Some((ratio, field, mut frame)) = (0..fields)
+    // Per field: the best over the clear frames of its agreement against the frame's median
+    // field, the clear frame where it agrees least, and whether it is a soft patch in every
+    // clear frame.
+    let per_field: Vec<(f32, &str, usize, bool)> = (0..fields)
         .filter_map(|k| {
-            let ratios: Vec<(f32, usize, &str)> = clear
+            let seen: Vec<(f32, usize, &str, bool)> = clear
                 .iter()
                 .filter_map(|&(i, r, m)| {
-                    let t = r.text_fields.get(k).filter(|t| !soft_patch(r, t))?;
-                    Some((t.worst_window / m.max(1e-3), i, t.name))
+                    let t = r.text_fields.get(k)?;
+                    Some((t.worst_window / m.max(1e-3), i, t.name, soft_patch(r, t)))
                 })
                 .collect();
-            let (_, frame, name) = *ratios.iter().min_by(|a, b| a.0.total_cmp(&b.0))?;
-            let best = ratios.iter().map(|r| r.0).fold(f32::MIN, f32::max);
-            Some((best, name, frame))
+            let &(_, frame, name, _) = seen.iter().min_by(|a, b| a.0.total_cmp(&b.0))?;
+            let best = seen.iter().map(|s| s.0).fold(f32::MIN, f32::max);
+            Some((best, name, frame, seen.iter().all(|s| s.3)))
         })
+        .collect();
+    let disagrees = |f: &&(f32, &str, usize, bool)| f.0 < config.text_mismatch_below;
+    // A field that disagrees only where it is much softer than the rest of its photo: a
+    // soft patch or an edit, which these photos cannot tell. Not an edit; not read.
+    let unjudged = per_field
+        .iter()
+        .filter(disagrees)
+        .find(|f| f.3)
+        .map(|f| (f.2, f.1));
+    let Some((ratio, field, mut frame)) = per_field
+        .iter()
+        .filter(|f| !(f.3 && disagrees(f)))
         .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|f| (f.0, f.1, f.2))
+        .or_else(|| unjudged.map(|(frame, name)| (1.0, name, frame)))
     else {
-        return unread.is_none() && unjudged.is_none();
+        return unread.is_none();
     };
     // The character that looks most like another, at its best over the clear frames (a
     // frame whose glyphs lie too close in its noise counts as showing the credential's).
@@ -1132,11 +1138,11 @@ fn text_check(
     unread.is_none() && unjudged.is_none()
 }
 
-/// How many steps of [`text::BLURS`] softer than its photo's median field a field may fit
-/// and still be judged in that photo (see `text_check`): on seeds 4247 and 4248 and every
-/// species of seed 7, 21 of about 9 000 bona fide fields in a photo fitted two or more steps
-/// softer, most agreeing far less than the others (the window check's false alarms); 4 of
-/// 1 228 edited fields did.
+/// How many steps of [`text::BLURS`] softer than its photo's median field a field must fit
+/// for its disagreement there to be a soft patch as much as an edit (see `text_check`): on
+/// seeds 4247 and 4248 and every species of seed 7, 21 of about 9 000 bona fide fields in a
+/// photo fitted two or more steps softer, most agreeing far less than the others (the window
+/// check's false alarms); 4 of 1 228 edited fields did.
 const SOFT_PATCH_STEPS: usize = 2;
 
 /// The value fields a decision about the holder or the card rests on (age and identity; the
@@ -1431,6 +1437,14 @@ mod tests {
             "{reasons:?}"
         );
         assert!(reasons[0].message.contains("expiry date"), "{reasons:?}");
+        // As soft but agreeing as well as the others: read (a soft patch that hides nothing).
+        let mut reasons = Vec::new();
+        let read = text_check(&DetectorConfig::default(), &[patch(0.85)], true, &mut reasons);
+        assert_eq!(
+            (reasons[0].code, read),
+            (ReasonCode::TextMatch, true),
+            "{reasons:?}"
+        );
         // One step softer is judged as before (an edited field fits a little softer too).
         let mut one_step = text_frame(0.2, 4.0);
         one_step.report.text_fields.last_mut().expect("fields").blur = 6.0;
