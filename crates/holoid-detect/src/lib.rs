@@ -985,13 +985,11 @@ fn text_check(
     }
     // A field that fits a blur two or more steps softer than the frame's median field is, in
     // that photo, a soft patch (a smudge, moiré, the edge of a reflection) or lettering that
-    // is not the credential's: the photo cannot tell which, and says nothing of the field.
+    // is not the credential's: a disagreement there cannot tell which.
     let step = |blur: f32| text::BLURS.partition_point(|&b| b < blur);
     let soft_patch = |r: &FrameReport, t: &text::FieldComparison| {
         step(t.blur) >= step(median_field(r, |t| t.blur)) + SOFT_PATCH_STEPS
     };
-    // Per field: the best over the clear frames of its agreement against the frame's
-    // median field, and the clear frame where it agrees least.
     let fields = clear[0].1.text_fields.len();
     // Per field: the best over the clear frames of its agreement against the frame's median
     // field, the clear frame where it agrees least, and whether it is a soft patch in every
