@@ -1427,8 +1427,7 @@ mod tests {
             f.report.text_fields.last_mut().expect("fields").blur = 9.0;
             f
         };
-        let mut reasons = Vec::new();
-        let read = text_check(&DetectorConfig::default(), &[patch(0.2)], true, &mut reasons);
+        let (reasons, read) = glyph_reasons(&[patch(0.2)]);
         assert_eq!(
             (reasons[0].code, read),
             (ReasonCode::TextUnclear, false),
@@ -1436,8 +1435,7 @@ mod tests {
         );
         assert!(reasons[0].message.contains("expiry date"), "{reasons:?}");
         // As soft but agreeing as well as the others: read (a soft patch that hides nothing).
-        let mut reasons = Vec::new();
-        let read = text_check(&DetectorConfig::default(), &[patch(0.85)], true, &mut reasons);
+        let (reasons, read) = glyph_reasons(&[patch(0.85)]);
         assert_eq!(
             (reasons[0].code, read),
             (ReasonCode::TextMatch, true),
@@ -1450,13 +1448,7 @@ mod tests {
         // Soft in one photo and clear in the other: judged on the other.
         let edited = text_reasons(&[patch(0.2), text_frame(0.3, 4.0)]);
         assert_eq!(edited[0].code, ReasonCode::TextMismatch, "{edited:?}");
-        let mut reasons = Vec::new();
-        let read = text_check(
-            &DetectorConfig::default(),
-            &[patch(0.2), text_frame(0.9, 4.0)],
-            true,
-            &mut reasons,
-        );
+        let (reasons, read) = glyph_reasons(&[patch(0.2), text_frame(0.9, 4.0)]);
         assert_eq!(
             (reasons[0].code, read),
             (ReasonCode::TextMatch, true),
