@@ -27,6 +27,7 @@ pub mod colour;
 pub mod credential;
 pub mod demo;
 pub mod encoding;
+#[cfg(feature = "enrol")]
 pub mod enrol;
 pub mod filter;
 pub mod homography;
