@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# The detector (holoid-detect, with the core and the typeset words it needs) for
-# wasm32-unknown-unknown, the first step of running the check where the camera is (issue #22).
+# The detector in the browser's WebAssembly (issue #22): builds holoid-wasm (the detector's
+# secret-free part with its JavaScript API) for wasm32-unknown-unknown and runs its tests in
+# node with wasm-bindgen-test-runner — the same tests `cargo test` runs natively.
+#
 # rustup cannot add that target on these machines, so this uses Debian's rustc-web and
-# cargo-web (Rust 1.96, scripts/system-packages.txt) and builds std from rust-web-src's source
-# (-Zbuild-std, allowed on a stable compiler by RUSTC_BOOTSTRAP). The native build stays on the
-# usual toolchain; this one has its own target directory. Fails if a crate in the detector's
-# tree cannot build for the browser (an OS random source, threads, files).
+# cargo-web (Rust 1.96), builds std from rust-web-src's source (-Zbuild-std, allowed on a
+# stable compiler by RUSTC_BOOTSTRAP) and links with LLVM's wasm-ld (lld-22); all are in
+# scripts/system-packages.txt. The native build stays on the usual toolchain; this one has its
+# own target directory. Installs wasm-bindgen-cli at the version holoid-wasm pins when it is
+# missing (not --locked: the registry mirror here lacks a pinned dependency of its lock file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for tool in /usr/bin/rustc /usr/bin/cargo; do
-  [ -x "$tool" ] || { echo "$tool is missing: run scripts/setup.sh (Debian's rustc-web, cargo-web, rust-web-src)" >&2; exit 1; }
+bindgen=0.2.130
+for tool in /usr/bin/rustc /usr/bin/cargo /usr/bin/wasm-ld-22 node; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: run scripts/setup.sh" >&2; exit 1; }
 done
+grep -q "wasm-bindgen = \"=$bindgen\"" crates/holoid-wasm/Cargo.toml ||
+  { echo "crates/holoid-wasm pins another wasm-bindgen than $bindgen: change both" >&2; exit 1; }
+if [ "$(wasm-bindgen-test-runner --version 2>/dev/null || true)" != "wasm-bindgen-test-runner $bindgen" ]; then
+  cargo install wasm-bindgen-cli --version "$bindgen" --force
+fi
+export RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=/usr/bin/wasm-ld-22
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 target_dir=${CARGO_TARGET_DIR:-target}/wasm
-RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc /usr/bin/cargo build --locked --release \
-  -p holoid-detect --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort \
-  --target-dir "$target_dir"
-lib="$target_dir/wasm32-unknown-unknown/release/libholoid_detect.rlib"
-[ -s "$lib" ] || { echo "the build left no $lib" >&2; exit 1; }
-printf 'detector for wasm32-unknown-unknown: %s (%s)\n' "$lib" "$(/usr/bin/rustc --version)"
+/usr/bin/cargo test --locked --release -p holoid-wasm --lib --tests \
+  --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort --target-dir "$target_dir"
+printf 'the detector in WebAssembly: tests passed in node %s (%s)\n' "$(node --version)" "$(/usr/bin/rustc --version)"

@@ -37,7 +37,6 @@ pub mod text;
 pub mod verdict;
 
 use std::fmt;
-use std::time::Instant;
 
 use image::{GrayImage, RgbImage};
 
@@ -52,6 +51,41 @@ use holoid_core::time::UnixMillis;
 use holoid_core::timekey::{AcceptPolicy, Window, WindowPeriod};
 use locate::{LocateError, Located};
 use verdict::{clock_time, human_duration};
+
+/// The per-step timings' clock: std's monotonic clock, except in the browser build
+/// (wasm32-unknown-unknown has no clock of its own, and std's panics there), where every
+/// step reads 0 µs and the page times the check itself.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+#[derive(Clone, Copy, Debug)]
+struct Stopwatch(std::time::Instant);
+
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+impl Stopwatch {
+    fn start() -> Stopwatch {
+        Stopwatch(std::time::Instant::now())
+    }
+
+    /// Microseconds since `start`.
+    fn micros(&self) -> u64 {
+        self.0.elapsed().as_micros() as u64
+    }
+}
+
+/// The browser build's stand-in: no clock, every step 0 µs.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[derive(Clone, Copy, Debug)]
+struct Stopwatch;
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+impl Stopwatch {
+    fn start() -> Stopwatch {
+        Stopwatch
+    }
+
+    fn micros(&self) -> u64 {
+        0
+    }
+}
 
 /// Why a check could not be made at all (as opposed to a verdict of "inconclusive").
 #[derive(Debug)]
@@ -406,7 +440,7 @@ impl Detector {
 
     /// Checks a capture: one photo, or a burst of photos in the order taken.
     pub fn check(&self, captures: &[Capture<'_>]) -> Result<Verdict, DetectError> {
-        let start = Instant::now();
+        let start = Stopwatch::start();
         if captures.is_empty() {
             return Err(DetectError::NoCaptures);
         }
@@ -462,7 +496,7 @@ impl Detector {
             )
         };
         let window = results.iter().find_map(|r| r.report.window);
-        timings.total_us = start.elapsed().as_micros() as u64;
+        timings.total_us = start.micros();
         Ok(Verdict {
             decision,
             score,
@@ -534,9 +568,9 @@ impl Detector {
                 frame: Some(index),
             });
         };
-        let clock = Instant::now();
+        let clock = Stopwatch::start();
         let grey = sample::grey(capture.image);
-        timings.locate_us += clock.elapsed().as_micros() as u64;
+        timings.locate_us += clock.micros();
         let (located, decoded) = find_code(&grey, timings);
         let located = match located {
             Ok(l) => l,
@@ -548,21 +582,21 @@ impl Detector {
         out.report.located = true;
         // The portrait is measured in every located frame (its glare and colourfulness are
         // reported even where the code fails); only frames with an authentic code judge it.
-        let clock = Instant::now();
+        let clock = Stopwatch::start();
         let portrait =
             content::compare_portrait(capture.image, &located.to_image, &self.trust.portrait_cells);
-        timings.content_us += clock.elapsed().as_micros() as u64;
+        timings.content_us += clock.micros();
         out.report.portrait_correlation = portrait.map(|p| p.correlation);
         out.report.portrait_cells_off = portrait.map(|p| p.cells_off);
         out.report.portrait_glare = portrait.map(|p| p.glare);
         out.report.portrait_saturation = portrait.map(|p| p.saturation);
 
-        let clock = Instant::now();
+        let clock = Stopwatch::start();
         let tag = decoded.as_ref().ok().map(|d| {
             let accepted = self.config.accept.accepted(d.payload.period, capture.time);
             d.payload.check(&self.trust.device_key, capture.time, accepted)
         });
-        timings.decode_us += clock.elapsed().as_micros() as u64;
+        timings.decode_us += clock.micros();
         let decoded = match decoded {
             Ok(d) => d,
             Err(e) => {
@@ -639,10 +673,10 @@ impl Detector {
         out.report.window = Some(window);
         let mut scores = vec![1.0f32];
 
-        let clock = Instant::now();
+        let clock = Stopwatch::start();
         let pattern = Pattern::for_window(&self.trust.device_key, window);
         let reading = sweep::read_sweep(&grey, &located.to_image, &pattern.sweep);
-        timings.sweep_us += clock.elapsed().as_micros() as u64;
+        timings.sweep_us += clock.micros();
         let mut passed = true;
         match reading {
             Some(r) if r.confidence >= self.config.min_sweep_confidence => {
@@ -708,10 +742,10 @@ impl Detector {
         }
 
         if passed {
-            let clock = Instant::now();
+            let clock = Stopwatch::start();
             out.report.text_fields =
                 text::compare_text(&grey, &located.to_image, &self.trust.text).unwrap_or_default();
-            timings.content_us += clock.elapsed().as_micros() as u64;
+            timings.content_us += clock.micros();
         }
         out.report.score = scores.into_iter().fold(1.0, f32::min);
         out.state = if out.reasons.iter().any(|r| r.code.outcome() == Outcome::Fail) {
@@ -761,18 +795,18 @@ pub fn find_code(
     );
     for k in (0..=smaller.len()).rev() {
         let level = if k == 0 { grey } else { &smaller[k - 1] };
-        let clock = Instant::now();
+        let clock = Stopwatch::start();
         let found = locate::locate(level).map(|l| match k {
             0 => l,
             _ => l.scaled(f64::from(1u32 << k)).refined(grey),
         });
-        timings.locate_us += clock.elapsed().as_micros() as u64;
-        let clock = Instant::now();
+        timings.locate_us += clock.micros();
+        let clock = Stopwatch::start();
         let decoded = match &found {
             Ok(l) => decode_levels(&modules::read_module_levels(grey, &l.to_image), modules::UNSURE),
             Err(_) => Err(CodeError::Unreadable { erased_bytes: 0 }),
         };
-        timings.decode_us += clock.elapsed().as_micros() as u64;
+        timings.decode_us += clock.micros();
         let done = decoded.is_ok();
         if found.is_ok() || result.0.is_err() {
             result = (found, decoded);

@@ -1,0 +1,93 @@
+//! The secret-free reading of a frame, natively and (under `wasm-bindgen-test-runner`, in
+//! node) as WebAssembly: the same checks both ways. The frame is the renderer's snapshot of
+//! the seed-1 demo card (tests/snapshots/card.png of holoid-render, drawn at a fixed time).
+
+use holoid_core::code::{Locator, TagCheck};
+use holoid_core::demo::DemoIdentity;
+use holoid_core::time::UnixMillis;
+use holoid_core::timekey::AcceptPolicy;
+use holoid_wasm::{FrameError, read_card};
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+/// The snapshot's card and the time it was drawn (holoid-render's tests/snapshots.rs).
+const CARD_PNG: &[u8] = include_bytes!("../../holoid-render/tests/snapshots/card.png");
+const DRAWN_AT: UnixMillis = UnixMillis(1_795_603_792_250);
+
+fn rgba(png: &[u8]) -> (Vec<u8>, u32, u32) {
+    let img = image::load_from_memory(png).expect("snapshot decodes").to_rgba8();
+    let (w, h) = img.dimensions();
+    (img.into_raw(), w, h)
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+#[test]
+fn a_clean_render_reads_as_its_credentials_code_with_a_tag_its_key_made() {
+    let (pixels, w, h) = rgba(CARD_PNG);
+    let reading = read_card(&pixels, w, h).expect("a good frame");
+    assert_eq!(reading.retake, None, "{reading:?}");
+    let code = reading.code.expect("code read");
+    let demo = DemoIdentity::generate(1);
+    let credential = &demo.credential.credential;
+    assert_eq!(unhex(&code.locator), Locator::of(&credential.id).0);
+    // The reading carries what the server needs to check the tag: with the credential's
+    // key, at the time drawn, it is authentic and fresh.
+    let mut payload = holoid_core::code::Payload {
+        period: Default::default(),
+        window_low: code.window_low,
+        locator: Locator::of(&credential.id),
+        tag: Default::default(),
+    };
+    assert_eq!(payload.period.millis(), code.period_ms);
+    payload.tag.copy_from_slice(&unhex(&code.tag));
+    let key = demo.master.device_key_for(credential);
+    let accepted = AcceptPolicy::default().accepted(payload.period, DRAWN_AT);
+    assert!(
+        matches!(
+            payload.check(&key, DRAWN_AT, accepted),
+            TagCheck::Fresh { offset: 0, .. }
+        ),
+        "{code:?}"
+    );
+    // The marks lie in the frame.
+    let marks = reading.marks.expect("marks");
+    assert!(
+        marks
+            .iter()
+            .all(|m| m[0] > 0.0 && m[0] < f64::from(w) && m[1] > 0.0 && m[1] < f64::from(h))
+    );
+}
+
+#[test]
+fn a_frame_without_a_card_asks_for_a_retake_and_a_bad_buffer_is_an_error() {
+    let (w, h) = (200u32, 300u32);
+    let grey: Vec<u8> = (0..w * h).flat_map(|i| [(i % 251) as u8, 90, 90, 255]).collect();
+    let reading = read_card(&grey, w, h).expect("a well-formed frame");
+    assert_eq!(reading.code, None);
+    assert_eq!(reading.retake.expect("retake").code, "card_not_found");
+    assert_eq!(
+        read_card(&grey[1..], w, h),
+        Err(FrameError::WrongLength {
+            expected: u64::from(w * h * 4),
+            given: grey.len() - 1
+        })
+    );
+    assert_eq!(
+        read_card(&[], 10, 10),
+        Err(FrameError::BadSize {
+            width: 10,
+            height: 10
+        })
+    );
+    assert!(matches!(
+        read_card(&[], 100_000, 100_000),
+        Err(FrameError::BadSize { .. })
+    ));
+}
