@@ -74,9 +74,25 @@ fn normalise(v: &mut [f64]) -> Option<()> {
     Some(())
 }
 
-/// Reads the sweep through `to_image` (design units to image pixels). `None` when part of
-/// the ring lies outside the photo or the ring shows no contrast.
-pub fn read_sweep(img: &GrayImage, to_image: &Homography, sweep: &Sweep) -> Option<SweepReading> {
+/// Where the sweep's head stands on the ring for one direction of travel: what a photo says of
+/// the sweep without the window's keyed start angle (the browser reads this for both
+/// directions; the server, which holds the key, turns it into a time with
+/// [`Sweep::phase_of`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HeadReading {
+    /// The head's angle, radians from 12 o'clock, clockwise, `[0, 2π)`.
+    pub angle: f32,
+    /// Correlation of the ring's profile with the sweep's shape there, -1..1.
+    pub confidence: f32,
+}
+
+/// The ring's brightness around its [`STEPS`] angles, high-passed and normalised.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RingProfile(Vec<f64>);
+
+/// The ring's brightness profile through `to_image` (design units to image pixels): `None` when
+/// part of the ring lies outside the photo or it shows no contrast.
+pub fn ring_profile(img: &GrayImage, to_image: &Homography) -> Option<RingProfile> {
     let ring = CardLayout::STANDARD.sweep;
     let (cx, cy) = (f64::from(ring.center[0]), f64::from(ring.center[1]));
     let mut raw = vec![0.0f64; STEPS];
@@ -90,7 +106,14 @@ pub fn read_sweep(img: &GrayImage, to_image: &Homography, sweep: &Sweep) -> Opti
     }
     let mut profile = high_pass(&raw);
     normalise(&mut profile)?;
-    let dir = f64::from(sweep.direction.signum());
+    Some(RingProfile(profile))
+}
+
+/// The head on a [`ring_profile`] for a sweep travelling in `direction` (+1 clockwise, -1
+/// counter-clockwise).
+pub fn read_head(profile: &RingProfile, direction: f32) -> Option<HeadReading> {
+    let profile = &profile.0;
+    let dir = f64::from(direction.signum());
     // The template with its head at angle 0; shifted by j steps it has its head at step j.
     let template: Vec<f64> = (0..STEPS)
         .map(|i| {
@@ -116,10 +139,19 @@ pub fn read_sweep(img: &GrayImage, to_image: &Homography, sweep: &Sweep) -> Opti
     } else {
         0.0
     };
-    let head = ((best as f64 + offset) * TAU / STEPS as f64).rem_euclid(TAU);
-    Some(SweepReading {
-        phase: sweep.phase_of(head as f32),
+    Some(HeadReading {
+        angle: ((best as f64 + offset) * TAU / STEPS as f64).rem_euclid(TAU) as f32,
         confidence: peak as f32,
+    })
+}
+
+/// Reads the sweep through `to_image` (design units to image pixels). `None` when part of
+/// the ring lies outside the photo or the ring shows no contrast.
+pub fn read_sweep(img: &GrayImage, to_image: &Homography, sweep: &Sweep) -> Option<SweepReading> {
+    let head = read_head(&ring_profile(img, to_image)?, sweep.direction)?;
+    Some(SweepReading {
+        phase: sweep.phase_of(head.angle),
+        confidence: head.confidence,
     })
 }
 

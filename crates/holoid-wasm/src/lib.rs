@@ -2,17 +2,18 @@
 //! built for the verifier's browser (`wasm32-unknown-unknown`) with a small JavaScript API.
 //!
 //! [`read_card`] takes a camera frame as RGBA (a canvas's `ImageData`), finds the card's
-//! corner marks and reads its code (Reed–Solomon): the code's payload (time window, locator,
-//! tag) and where the card lies in the frame. Whether the tag is authentic, the window fresh
-//! and the card in force is the server's to say: it holds the keys and the status. The sweep,
-//! portrait and lettering comparisons, which need the window's pattern and the credential's
-//! registered record, are the next step.
+//! corner marks, reads its code (Reed–Solomon): the code's payload (time window, locator,
+//! tag), and where the time sweep's head stands for either direction of travel. Whether the
+//! tag is authentic, the window fresh, the sweep in time and the card in force is the server's
+//! to say: it holds the keys (the window's pattern gives the sweep's direction and start) and
+//! the status. The portrait and lettering comparisons, which need the credential's registered
+//! record, are the next step.
 //!
 //! The same code runs natively (the tests run it both ways); only [`read_card_json`] is
 //! exported to JavaScript.
 
 use holoid_detect::locate::Located;
-use holoid_detect::{ReasonCode, Timings, find_code, sample};
+use holoid_detect::{ReasonCode, Timings, find_code, sample, sweep};
 use image::RgbImage;
 use serde::Serialize;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -28,6 +29,10 @@ pub struct CardReading {
     pub marks: Option<[[f64; 2]; 4]>,
     /// The code's payload, `None` where it could not be read.
     pub code: Option<CodeReading>,
+    /// The time sweep's head for each direction it may travel (the window's keyed pattern
+    /// says which, and where its phase 0 is: the server's to say), `None` where the ring is
+    /// not wholly in the frame or shows no contrast.
+    pub sweep: Option<SweepHeads>,
     /// Why the card or its code could not be read (a retake), as the detector's reason code
     /// (`card_not_found`, `code_unreadable`) and its words.
     pub retake: Option<Retake>,
@@ -46,6 +51,24 @@ pub struct CodeReading {
     pub tag: String,
     /// Bytes the error-correcting code repaired.
     pub corrected_bytes: usize,
+}
+
+/// Where the sweep's head stands on the ring, read for both directions of travel.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SweepHeads {
+    /// Travelling clockwise.
+    pub clockwise: Head,
+    /// Travelling counter-clockwise.
+    pub counter_clockwise: Head,
+}
+
+/// One head reading (see [`holoid_detect::sweep::HeadReading`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Head {
+    /// Radians from 12 o'clock, clockwise, `[0, 2π)`.
+    pub angle: f32,
+    /// Correlation with the sweep's shape, -1..1.
+    pub confidence: f32,
 }
 
 /// Why a frame needs retaking.
@@ -118,6 +141,7 @@ pub fn read_card(rgba: &[u8], width: u32, height: u32) -> Result<CardReading, Fr
             return Ok(CardReading {
                 marks: None,
                 code: None,
+                sweep: None,
                 retake: Some(Retake {
                     code: ReasonCode::CardNotFound.as_str(),
                     message: e.to_string(),
@@ -126,6 +150,18 @@ pub fn read_card(rgba: &[u8], width: u32, height: u32) -> Result<CardReading, Fr
         }
     };
     let marks = Some(located.marks.map(|m| m.center));
+    let head = |profile: &sweep::RingProfile, direction: f32| {
+        sweep::read_head(profile, direction).map(|h| Head {
+            angle: h.angle,
+            confidence: h.confidence,
+        })
+    };
+    let heads = sweep::ring_profile(&grey, &located.to_image).and_then(|p| {
+        Some(SweepHeads {
+            clockwise: head(&p, 1.0)?,
+            counter_clockwise: head(&p, -1.0)?,
+        })
+    });
     Ok(match decoded {
         Ok(d) => CardReading {
             marks,
@@ -136,11 +172,13 @@ pub fn read_card(rgba: &[u8], width: u32, height: u32) -> Result<CardReading, Fr
                 tag: hex(&d.payload.tag),
                 corrected_bytes: d.corrected_bytes,
             }),
+            sweep: heads,
             retake: None,
         },
         Err(e) => CardReading {
             marks,
             code: None,
+            sweep: heads,
             retake: Some(Retake {
                 code: ReasonCode::CodeUnreadable.as_str(),
                 message: format!("{e}: hold the phone steady, closer and without glare"),

@@ -4,6 +4,7 @@
 
 use holoid_core::code::{Locator, TagCheck};
 use holoid_core::demo::DemoIdentity;
+use holoid_core::pattern::Pattern;
 use holoid_core::time::UnixMillis;
 use holoid_core::timekey::AcceptPolicy;
 use holoid_wasm::{FrameError, read_card};
@@ -56,6 +57,24 @@ fn a_clean_render_reads_as_its_credentials_code_with_a_tag_its_key_made() {
         ),
         "{code:?}"
     );
+    // The server turns the sweep's head into the time shown with the window's keyed pattern:
+    // the time drawn, to well within the ~100 ms the sweep is read to.
+    let window = payload.window_near(DRAWN_AT);
+    let sweep = Pattern::for_window(&key, window).sweep;
+    let heads = reading.sweep.expect("sweep read");
+    let head = if sweep.direction > 0.0 {
+        heads.clockwise
+    } else {
+        heads.counter_clockwise
+    };
+    assert!(head.confidence > 0.9, "{heads:?}");
+    let drawn = payload.period.millis_into_window(DRAWN_AT) as f32 / code.period_ms as f32;
+    let off = (sweep.phase_of(head.angle) - drawn).abs();
+    assert!(
+        off.min(1.0 - off) * (code.period_ms as f32) < 50.0,
+        "phase {} for {drawn}",
+        sweep.phase_of(head.angle)
+    );
     // The marks lie in the frame.
     let marks = reading.marks.expect("marks");
     assert!(
@@ -70,7 +89,7 @@ fn a_frame_without_a_card_asks_for_a_retake_and_a_bad_buffer_is_an_error() {
     let (w, h) = (200u32, 300u32);
     let grey: Vec<u8> = (0..w * h).flat_map(|i| [(i % 251) as u8, 90, 90, 255]).collect();
     let reading = read_card(&grey, w, h).expect("a well-formed frame");
-    assert_eq!(reading.code, None);
+    assert_eq!((reading.code, reading.sweep), (None, None));
     assert_eq!(reading.retake.expect("retake").code, "card_not_found");
     assert_eq!(
         read_card(&grey[1..], w, h),
