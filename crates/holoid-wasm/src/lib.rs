@@ -6,16 +6,17 @@
 //! tag), and where the time sweep's head stands for either direction of travel. Whether the
 //! tag is authentic, the window fresh, the sweep in time and the card in force is the server's
 //! to say: it holds the keys (the window's pattern gives the sweep's direction and start) and
-//! the status. The portrait and lettering comparisons, which need the credential's registered
-//! record, are the next step.
+//! the status. Given the credential's registered portrait, the reader also measures the
+//! photographed one against it ([`PortraitReference`]); the lettering is the next step.
 //!
-//! The same code runs natively (the tests run it both ways); only [`read_card_json`] is
-//! exported to JavaScript.
+//! The same code runs natively (the tests run it both ways); [`CardReader`] is what
+//! JavaScript sees.
 
 use holoid_detect::locate::Located;
-use holoid_detect::{ReasonCode, Timings, find_code, sample, sweep};
+use holoid_detect::{ReasonCode, Timings, content, find_code, sample, sweep};
 use image::RgbImage;
 use serde::Serialize;
+use wasm_bindgen::JsError;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// The most pixels a frame may have (a 12 MP camera frame is well inside).
@@ -33,6 +34,9 @@ pub struct CardReading {
     /// says which, and where its phase 0 is: the server's to say), `None` where the ring is
     /// not wholly in the frame or shows no contrast.
     pub sweep: Option<SweepHeads>,
+    /// The portrait against the credential's registered one, where a reader was given it and
+    /// the portrait is wholly in the frame.
+    pub portrait: Option<PortraitReading>,
     /// Why the card or its code could not be read (a retake), as the detector's reason code
     /// (`card_not_found`, `code_unreadable`) and its words.
     pub retake: Option<Retake>,
@@ -71,6 +75,34 @@ pub struct Head {
     pub confidence: f32,
 }
 
+/// How the photographed portrait compares with the registered one (see
+/// [`holoid_detect::content::PortraitComparison`]): measures, not a decision — the server
+/// decides with the same thresholds as a photo check.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct PortraitReading {
+    /// Correlation of the cells' light and dark, -1..1.
+    pub correlation: f32,
+    /// Share of cells off colour once gain and glare are taken out, 0..1.
+    pub cells_off: f32,
+    /// The most glare found on it, a share of the display's white.
+    pub glare: f32,
+    /// How colourful it is against the registered portrait (about 1 on a screen).
+    pub saturation: f32,
+}
+
+/// The credential's registered portrait as the detector compares it (its cells at each blur a
+/// camera may add), made once per credential from the portrait the verifier's server sends.
+#[derive(Clone, Debug)]
+pub struct PortraitReference(content::Reference);
+
+impl PortraitReference {
+    /// From the registered portrait's PNG or JPEG bytes.
+    pub fn from_image(bytes: &[u8]) -> Result<PortraitReference, FrameError> {
+        let img = image::load_from_memory(bytes).map_err(|e| FrameError::Portrait(e.to_string()))?;
+        Ok(PortraitReference(content::reference(&img.to_rgb8())))
+    }
+}
+
 /// Why a frame needs retaking.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Retake {
@@ -97,6 +129,8 @@ pub enum FrameError {
         /// Height, pixels.
         height: u32,
     },
+    /// The registered portrait could not be decoded.
+    Portrait(String),
 }
 
 impl std::fmt::Display for FrameError {
@@ -111,6 +145,7 @@ impl std::fmt::Display for FrameError {
                 "a {width}x{height} frame is outside {0}x{0} .. {MAX_PIXELS} pixels",
                 holoid_detect::input::MIN_SIDE
             ),
+            FrameError::Portrait(e) => write!(f, "the registered portrait: {e}"),
         }
     }
 }
@@ -118,8 +153,14 @@ impl std::fmt::Display for FrameError {
 impl std::error::Error for FrameError {}
 
 /// Finds the card in an RGBA frame (`width` × `height`, rows top to bottom, 4 bytes a pixel;
-/// alpha ignored) and reads its code.
-pub fn read_card(rgba: &[u8], width: u32, height: u32) -> Result<CardReading, FrameError> {
+/// alpha ignored), reads its code and its sweep, and compares its portrait with `portrait`
+/// where given.
+pub fn read_card(
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    portrait: Option<&PortraitReference>,
+) -> Result<CardReading, FrameError> {
     let pixels = u64::from(width) * u64::from(height);
     let min = holoid_detect::input::MIN_SIDE;
     if width < min || height < min || pixels > MAX_PIXELS {
@@ -142,6 +183,7 @@ pub fn read_card(rgba: &[u8], width: u32, height: u32) -> Result<CardReading, Fr
                 marks: None,
                 code: None,
                 sweep: None,
+                portrait: None,
                 retake: Some(Retake {
                     code: ReasonCode::CardNotFound.as_str(),
                     message: e.to_string(),
@@ -156,6 +198,14 @@ pub fn read_card(rgba: &[u8], width: u32, height: u32) -> Result<CardReading, Fr
             confidence: h.confidence,
         })
     };
+    let portrait = portrait
+        .and_then(|p| content::compare_portrait(&image, &located.to_image, &p.0))
+        .map(|p| PortraitReading {
+            correlation: p.correlation,
+            cells_off: p.cells_off,
+            glare: p.glare,
+            saturation: p.saturation,
+        });
     let heads = sweep::ring_profile(&grey, &located.to_image).and_then(|p| {
         Some(SweepHeads {
             clockwise: head(&p, 1.0)?,
@@ -173,12 +223,14 @@ pub fn read_card(rgba: &[u8], width: u32, height: u32) -> Result<CardReading, Fr
                 corrected_bytes: d.corrected_bytes,
             }),
             sweep: heads,
+            portrait,
             retake: None,
         },
         Err(e) => CardReading {
             marks,
             code: None,
             sweep: heads,
+            portrait,
             retake: Some(Retake {
                 code: ReasonCode::CodeUnreadable.as_str(),
                 message: format!("{e}: hold the phone steady, closer and without glare"),
@@ -187,12 +239,34 @@ pub fn read_card(rgba: &[u8], width: u32, height: u32) -> Result<CardReading, Fr
     })
 }
 
-/// [`read_card`] for JavaScript: `readCardJson(imageData.data, width, height)` gives the
-/// reading as JSON, or throws an `Error` saying what is wrong with the frame.
-#[wasm_bindgen(js_name = readCardJson)]
-pub fn read_card_json(rgba: &[u8], width: u32, height: u32) -> Result<String, wasm_bindgen::JsError> {
-    let reading = read_card(rgba, width, height).map_err(|e| wasm_bindgen::JsError::new(&e.to_string()))?;
-    serde_json::to_string(&reading).map_err(|e| wasm_bindgen::JsError::new(&e.to_string()))
+/// The reader for JavaScript: `new CardReader(portraitBytes)` once per credential (the
+/// registered portrait's PNG or JPEG, or `undefined` to leave the portrait out), then
+/// `reader.readJson(imageData.data, width, height)` per camera frame: the [`CardReading`] as
+/// JSON. Both throw an `Error` saying what is wrong with their input.
+#[wasm_bindgen]
+pub struct CardReader {
+    portrait: Option<PortraitReference>,
+}
+
+#[wasm_bindgen]
+impl CardReader {
+    /// A reader comparing portraits with `portrait` (image bytes) where given.
+    #[wasm_bindgen(constructor)]
+    pub fn new(portrait: Option<Vec<u8>>) -> Result<CardReader, JsError> {
+        let portrait = portrait
+            .map(|bytes| PortraitReference::from_image(&bytes))
+            .transpose()
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(CardReader { portrait })
+    }
+
+    /// Reads one RGBA frame: the [`CardReading`] as JSON.
+    #[wasm_bindgen(js_name = readJson)]
+    pub fn read_json(&self, rgba: &[u8], width: u32, height: u32) -> Result<String, JsError> {
+        let reading = read_card(rgba, width, height, self.portrait.as_ref())
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        serde_json::to_string(&reading).map_err(|e| JsError::new(&e.to_string()))
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -7,7 +7,7 @@ use holoid_core::demo::DemoIdentity;
 use holoid_core::pattern::Pattern;
 use holoid_core::time::UnixMillis;
 use holoid_core::timekey::AcceptPolicy;
-use holoid_wasm::{FrameError, read_card};
+use holoid_wasm::{FrameError, PortraitReference, read_card};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -32,10 +32,11 @@ fn unhex(s: &str) -> Vec<u8> {
 #[test]
 fn a_clean_render_reads_as_its_credentials_code_with_a_tag_its_key_made() {
     let (pixels, w, h) = rgba(CARD_PNG);
-    let reading = read_card(&pixels, w, h).expect("a good frame");
+    let demo = DemoIdentity::generate(1);
+    let own = PortraitReference::from_image(&demo.portrait_png).expect("portrait decodes");
+    let reading = read_card(&pixels, w, h, Some(&own)).expect("a good frame");
     assert_eq!(reading.retake, None, "{reading:?}");
     let code = reading.code.expect("code read");
-    let demo = DemoIdentity::generate(1);
     let credential = &demo.credential.credential;
     assert_eq!(unhex(&code.locator), Locator::of(&credential.id).0);
     // The reading carries what the server needs to check the tag: with the credential's
@@ -85,28 +86,57 @@ fn a_clean_render_reads_as_its_credentials_code_with_a_tag_its_key_made() {
 }
 
 #[test]
+fn the_portrait_is_measured_against_the_registered_one() {
+    let (pixels, w, h) = rgba(CARD_PNG);
+    let measure = |seed: u64| {
+        let portrait =
+            PortraitReference::from_image(&DemoIdentity::generate(seed).portrait_png).expect("decodes");
+        read_card(&pixels, w, h, Some(&portrait))
+            .expect("a good frame")
+            .portrait
+            .expect("portrait in frame")
+    };
+    // Against its own registered portrait: the same face, as a photo check's thresholds
+    // (DetectorConfig: a match at 12 % of cells off or fewer and correlation 0.93) would call it.
+    let own = measure(1);
+    assert!(own.cells_off <= 0.12 && own.correlation >= 0.93, "{own:?}");
+    // Against another holder's: far off colour.
+    let other = measure(2);
+    assert!(other.cells_off >= 0.25, "{other:?}");
+    // Without a portrait, none is measured; a portrait that is not an image is an error.
+    assert_eq!(
+        read_card(&pixels, w, h, None).expect("a good frame").portrait,
+        None
+    );
+    assert!(matches!(
+        PortraitReference::from_image(b"not an image"),
+        Err(FrameError::Portrait(_))
+    ));
+}
+
+#[test]
 fn a_frame_without_a_card_asks_for_a_retake_and_a_bad_buffer_is_an_error() {
     let (w, h) = (200u32, 300u32);
     let grey: Vec<u8> = (0..w * h).flat_map(|i| [(i % 251) as u8, 90, 90, 255]).collect();
-    let reading = read_card(&grey, w, h).expect("a well-formed frame");
+    let reading = read_card(&grey, w, h, None).expect("a well-formed frame");
     assert_eq!((reading.code, reading.sweep), (None, None));
     assert_eq!(reading.retake.expect("retake").code, "card_not_found");
     assert_eq!(
-        read_card(&grey[1..], w, h),
+        read_card(&grey[1..], w, h, None),
         Err(FrameError::WrongLength {
             expected: u64::from(w * h * 4),
             given: grey.len() - 1
         })
     );
     assert_eq!(
-        read_card(&[], 10, 10),
+        read_card(&[], 10, 10, None),
         Err(FrameError::BadSize {
             width: 10,
             height: 10
         })
     );
     assert!(matches!(
-        read_card(&[], 100_000, 100_000),
+        read_card(&[], 100_000, 100_000, None),
         Err(FrameError::BadSize { .. })
     ));
 }
