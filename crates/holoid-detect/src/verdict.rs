@@ -316,25 +316,7 @@ impl Verdict {
                     portrait_cells_off: f.portrait_cells_off.map(round),
                     portrait_glare: f.portrait_glare.map(round),
                     portrait_saturation: f.portrait_saturation.map(round),
-                    text_fields: f
-                        .text_fields
-                        .iter()
-                        .map(|t| TextFieldJson {
-                            field: t.name.to_string(),
-                            correlation: round(t.correlation),
-                            worst_window: round(t.worst_window),
-                            blur: round(t.blur),
-                            glyph_margins: t
-                                .glyphs
-                                .iter()
-                                .map(|g| GlyphMarginJson {
-                                    position: g.position,
-                                    margin: round(g.margin),
-                                    separation: round(g.separation),
-                                })
-                                .collect(),
-                        })
-                        .collect(),
+                    text_fields: f.text_fields.iter().map(TextFieldJson::of).collect(),
                     score: round(f.score),
                 })
                 .collect(),
@@ -428,6 +410,28 @@ pub struct TextFieldJson {
     /// characters themselves are not named.
     #[serde(default)]
     pub glyph_margins: Vec<GlyphMarginJson>,
+}
+
+impl TextFieldJson {
+    /// A field's comparison as JSON, figures rounded to three decimals.
+    pub fn of(t: &crate::text::FieldComparison) -> TextFieldJson {
+        let round = |x: f32| (f64::from(x) * 1000.0).round() / 1000.0;
+        TextFieldJson {
+            field: t.name.to_string(),
+            correlation: round(t.correlation),
+            worst_window: round(t.worst_window),
+            blur: round(t.blur),
+            glyph_margins: t
+                .glyphs
+                .iter()
+                .map(|g| GlyphMarginJson {
+                    position: g.position,
+                    margin: round(g.margin),
+                    separation: round(g.separation),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One character's glyph margin (see [`TextFieldJson::glyph_margins`]).

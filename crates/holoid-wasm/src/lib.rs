@@ -6,14 +6,17 @@
 //! tag), and where the time sweep's head stands for either direction of travel. Whether the
 //! tag is authentic, the window fresh, the sweep in time and the card in force is the server's
 //! to say: it holds the keys (the window's pattern gives the sweep's direction and start) and
-//! the status. Given the credential's registered portrait, the reader also measures the
-//! photographed one against it ([`PortraitReference`]); the lettering is the next step.
+//! the status. Given the credential's registered portrait and record ([`Record`]), the reader
+//! also measures the photographed portrait and lettering against them: measures, which the
+//! server judges with the same rules as a photo check.
 //!
 //! The same code runs natively (the tests run it both ways); [`CardReader`] is what
 //! JavaScript sees.
 
+use holoid_core::credential::SignedCredential;
 use holoid_detect::locate::Located;
-use holoid_detect::{ReasonCode, Timings, content, find_code, sample, sweep};
+use holoid_detect::verdict::TextFieldJson;
+use holoid_detect::{ReasonCode, Timings, content, find_code, sample, sweep, text};
 use image::RgbImage;
 use serde::Serialize;
 use wasm_bindgen::JsError;
@@ -37,6 +40,9 @@ pub struct CardReading {
     /// The portrait against the credential's registered one, where a reader was given it and
     /// the portrait is wholly in the frame.
     pub portrait: Option<PortraitReading>,
+    /// Each value field against the credential's lettering (as a photo check's JSON reports
+    /// it), where a reader was given the credential and its code was read; empty otherwise.
+    pub text_fields: Vec<TextFieldJson>,
     /// Why the card or its code could not be read (a retake), as the detector's reason code
     /// (`card_not_found`, `code_unreadable`) and its words.
     pub retake: Option<Retake>,
@@ -103,6 +109,29 @@ impl PortraitReference {
     }
 }
 
+/// The credential's lettering as the detector compares it (each value field typeset with the
+/// card's font at the scales a camera sees), made once per credential from its record.
+#[derive(Clone, Debug)]
+pub struct TextReference(text::TextReference);
+
+impl TextReference {
+    /// From the credential file's JSON (its signature is the server's to check).
+    pub fn from_credential_json(json: &str) -> Result<TextReference, FrameError> {
+        let signed = SignedCredential::from_json(json).map_err(|e| FrameError::Credential(e.to_string()))?;
+        Ok(TextReference(text::reference(&signed.credential)))
+    }
+}
+
+/// What a reader compares a frame with: the credential's registered portrait and lettering,
+/// either or both.
+#[derive(Clone, Debug, Default)]
+pub struct Record {
+    /// The registered portrait.
+    pub portrait: Option<PortraitReference>,
+    /// The credential's lettering.
+    pub text: Option<TextReference>,
+}
+
 /// Why a frame needs retaking.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Retake {
@@ -131,6 +160,8 @@ pub enum FrameError {
     },
     /// The registered portrait could not be decoded.
     Portrait(String),
+    /// The credential's record could not be read.
+    Credential(String),
 }
 
 impl std::fmt::Display for FrameError {
@@ -146,6 +177,7 @@ impl std::fmt::Display for FrameError {
                 holoid_detect::input::MIN_SIDE
             ),
             FrameError::Portrait(e) => write!(f, "the registered portrait: {e}"),
+            FrameError::Credential(e) => write!(f, "the credential: {e}"),
         }
     }
 }
@@ -153,14 +185,9 @@ impl std::fmt::Display for FrameError {
 impl std::error::Error for FrameError {}
 
 /// Finds the card in an RGBA frame (`width` × `height`, rows top to bottom, 4 bytes a pixel;
-/// alpha ignored), reads its code and its sweep, and compares its portrait with `portrait`
-/// where given.
-pub fn read_card(
-    rgba: &[u8],
-    width: u32,
-    height: u32,
-    portrait: Option<&PortraitReference>,
-) -> Result<CardReading, FrameError> {
+/// alpha ignored), reads its code and its sweep, and compares its portrait and lettering with
+/// the `record`'s where given.
+pub fn read_card(rgba: &[u8], width: u32, height: u32, record: &Record) -> Result<CardReading, FrameError> {
     let pixels = u64::from(width) * u64::from(height);
     let min = holoid_detect::input::MIN_SIDE;
     if width < min || height < min || pixels > MAX_PIXELS {
@@ -184,6 +211,7 @@ pub fn read_card(
                 code: None,
                 sweep: None,
                 portrait: None,
+                text_fields: Vec::new(),
                 retake: Some(Retake {
                     code: ReasonCode::CardNotFound.as_str(),
                     message: e.to_string(),
@@ -198,7 +226,7 @@ pub fn read_card(
             confidence: h.confidence,
         })
     };
-    let portrait = portrait
+    let portrait = (record.portrait.as_ref())
         .and_then(|p| content::compare_portrait(&image, &located.to_image, &p.0))
         .map(|p| PortraitReading {
             correlation: p.correlation,
@@ -214,6 +242,10 @@ pub fn read_card(
     });
     Ok(match decoded {
         Ok(d) => CardReading {
+            text_fields: (record.text.as_ref())
+                .and_then(|t| text::compare_text(&grey, &located.to_image, &t.0))
+                .map(|fields| fields.iter().map(TextFieldJson::of).collect())
+                .unwrap_or_default(),
             marks,
             code: Some(CodeReading {
                 period_ms: d.payload.period.millis(),
@@ -231,6 +263,7 @@ pub fn read_card(
             code: None,
             sweep: heads,
             portrait,
+            text_fields: Vec::new(),
             retake: Some(Retake {
                 code: ReasonCode::CodeUnreadable.as_str(),
                 message: format!("{e}: hold the phone steady, closer and without glare"),
@@ -239,32 +272,42 @@ pub fn read_card(
     })
 }
 
-/// The reader for JavaScript: `new CardReader(portraitBytes)` once per credential (the
-/// registered portrait's PNG or JPEG, or `undefined` to leave the portrait out), then
+/// The reader for JavaScript: `new CardReader(portraitBytes, credentialJson)` once per
+/// credential (the registered portrait's PNG or JPEG and the credential file's JSON, either
+/// `undefined` to leave it out), then
 /// `reader.readJson(imageData.data, width, height)` per camera frame: the [`CardReading`] as
 /// JSON. Both throw an `Error` saying what is wrong with their input.
 #[wasm_bindgen]
 pub struct CardReader {
-    portrait: Option<PortraitReference>,
+    record: Record,
 }
 
 #[wasm_bindgen]
 impl CardReader {
-    /// A reader comparing portraits with `portrait` (image bytes) where given.
+    /// A reader comparing frames with `portrait` (image bytes) and the lettering of
+    /// `credential` (JSON) where given.
     #[wasm_bindgen(constructor)]
-    pub fn new(portrait: Option<Vec<u8>>) -> Result<CardReader, JsError> {
-        let portrait = portrait
-            .map(|bytes| PortraitReference::from_image(&bytes))
-            .transpose()
-            .map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(CardReader { portrait })
+    pub fn new(portrait: Option<Vec<u8>>, credential: Option<String>) -> Result<CardReader, JsError> {
+        let js = |e: FrameError| JsError::new(&e.to_string());
+        Ok(CardReader {
+            record: Record {
+                portrait: (portrait.as_deref())
+                    .map(PortraitReference::from_image)
+                    .transpose()
+                    .map_err(js)?,
+                text: (credential.as_deref())
+                    .map(TextReference::from_credential_json)
+                    .transpose()
+                    .map_err(js)?,
+            },
+        })
     }
 
     /// Reads one RGBA frame: the [`CardReading`] as JSON.
     #[wasm_bindgen(js_name = readJson)]
     pub fn read_json(&self, rgba: &[u8], width: u32, height: u32) -> Result<String, JsError> {
-        let reading = read_card(rgba, width, height, self.portrait.as_ref())
-            .map_err(|e| JsError::new(&e.to_string()))?;
+        let reading =
+            read_card(rgba, width, height, &self.record).map_err(|e| JsError::new(&e.to_string()))?;
         serde_json::to_string(&reading).map_err(|e| JsError::new(&e.to_string()))
     }
 }

@@ -7,7 +7,7 @@ use holoid_core::demo::DemoIdentity;
 use holoid_core::pattern::Pattern;
 use holoid_core::time::UnixMillis;
 use holoid_core::timekey::AcceptPolicy;
-use holoid_wasm::{FrameError, PortraitReference, read_card};
+use holoid_wasm::{FrameError, PortraitReference, Record, TextReference, read_card};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -33,8 +33,7 @@ fn unhex(s: &str) -> Vec<u8> {
 fn a_clean_render_reads_as_its_credentials_code_with_a_tag_its_key_made() {
     let (pixels, w, h) = rgba(CARD_PNG);
     let demo = DemoIdentity::generate(1);
-    let own = PortraitReference::from_image(&demo.portrait_png).expect("portrait decodes");
-    let reading = read_card(&pixels, w, h, Some(&own)).expect("a good frame");
+    let reading = read_card(&pixels, w, h, &Record::default()).expect("a good frame");
     assert_eq!(reading.retake, None, "{reading:?}");
     let code = reading.code.expect("code read");
     let credential = &demo.credential.credential;
@@ -91,7 +90,11 @@ fn the_portrait_is_measured_against_the_registered_one() {
     let measure = |seed: u64| {
         let portrait =
             PortraitReference::from_image(&DemoIdentity::generate(seed).portrait_png).expect("decodes");
-        read_card(&pixels, w, h, Some(&portrait))
+        let record = Record {
+            portrait: Some(portrait),
+            text: None,
+        };
+        read_card(&pixels, w, h, &record)
             .expect("a good frame")
             .portrait
             .expect("portrait in frame")
@@ -105,7 +108,9 @@ fn the_portrait_is_measured_against_the_registered_one() {
     assert!(other.cells_off >= 0.25, "{other:?}");
     // Without a portrait, none is measured; a portrait that is not an image is an error.
     assert_eq!(
-        read_card(&pixels, w, h, None).expect("a good frame").portrait,
+        read_card(&pixels, w, h, &Record::default())
+            .expect("a good frame")
+            .portrait,
         None
     );
     assert!(matches!(
@@ -115,28 +120,71 @@ fn the_portrait_is_measured_against_the_registered_one() {
 }
 
 #[test]
+fn the_lettering_is_measured_against_the_credentials() {
+    let (pixels, w, h) = rgba(CARD_PNG);
+    let demo = DemoIdentity::generate(1);
+    // The fields' worst windows against the lettering of `credential`, each as a share of
+    // the median field's.
+    let measure = |credential: &holoid_core::credential::SignedCredential| {
+        let record = Record {
+            portrait: None,
+            text: Some(TextReference::from_credential_json(&credential.to_json()).expect("credential reads")),
+        };
+        let fields = read_card(&pixels, w, h, &record)
+            .expect("a good frame")
+            .text_fields;
+        let mut worst: Vec<f64> = fields.iter().map(|f| f.worst_window).collect();
+        worst.sort_by(f64::total_cmp);
+        let median = worst[worst.len() / 2];
+        fields
+            .iter()
+            .map(|f| (f.field.clone(), f.worst_window / median))
+            .collect::<Vec<_>>()
+    };
+    // Its own credential: every value field compared; the Latin name agrees about as well as
+    // the others (a photo check calls an edit below 0.6 of them). (The snapshot is small,
+    // 0.25 px a design unit: its resident number reads 0.39 there, which a photo check would
+    // not judge at that blur.)
+    let own = measure(&demo.credential);
+    assert_eq!(own.len(), 7, "{own:?}");
+    let own_latin = own.iter().find(|f| f.0 == "name_latin").expect("Latin name");
+    assert!(own_latin.1 >= 0.6, "{own:?}");
+    // A credential with another Latin name: that field's lettering does not agree.
+    let mut other = demo.credential.clone();
+    other.credential.holder.name_latin = "NAMGUNG SEOYEON".into();
+    let edited = measure(&other);
+    let latin = edited.iter().find(|f| f.0 == "name_latin").expect("Latin name");
+    assert!(latin.1 < 0.6, "{own:?} {edited:?}");
+    // A record that is not a credential is an error.
+    assert!(matches!(
+        TextReference::from_credential_json("{}"),
+        Err(FrameError::Credential(_))
+    ));
+}
+
+#[test]
 fn a_frame_without_a_card_asks_for_a_retake_and_a_bad_buffer_is_an_error() {
     let (w, h) = (200u32, 300u32);
     let grey: Vec<u8> = (0..w * h).flat_map(|i| [(i % 251) as u8, 90, 90, 255]).collect();
-    let reading = read_card(&grey, w, h, None).expect("a well-formed frame");
+    let reading = read_card(&grey, w, h, &Record::default()).expect("a well-formed frame");
     assert_eq!((reading.code, reading.sweep), (None, None));
     assert_eq!(reading.retake.expect("retake").code, "card_not_found");
     assert_eq!(
-        read_card(&grey[1..], w, h, None),
+        read_card(&grey[1..], w, h, &Record::default()),
         Err(FrameError::WrongLength {
             expected: u64::from(w * h * 4),
             given: grey.len() - 1
         })
     );
     assert_eq!(
-        read_card(&[], 10, 10, None),
+        read_card(&[], 10, 10, &Record::default()),
         Err(FrameError::BadSize {
             width: 10,
             height: 10
         })
     );
     assert!(matches!(
-        read_card(&[], 100_000, 100_000, None),
+        read_card(&[], 100_000, 100_000, &Record::default()),
         Err(FrameError::BadSize { .. })
     ));
 }
