@@ -1033,17 +1033,20 @@ fn text_check(
     // noise alone leaves the small lettering's windows agreeing as little as a changed letter
     // does, and only a window agreeing less than nothing (more left unexplained than the
     // whole of the lettering's signal: other words) is evidence of an edit.
-    let legible = |r: &FrameReport| {
-        let mut s: Vec<f32> = r
-            .text_fields
-            .iter()
-            .filter(|t| CRITICAL_FIELDS.contains(&t.name))
-            .flat_map(|t| t.glyphs.iter().map(|g| g.separation))
-            .collect();
-        s.sort_by(f32::total_cmp);
-        s.get(s.len() / 2)
-            .is_none_or(|&m| m >= config.glyph_min_separation)
-    };
+    let legible: Vec<bool> = clear
+        .iter()
+        .map(|&(_, r, _)| {
+            let mut s: Vec<f32> = r
+                .text_fields
+                .iter()
+                .filter(|t| CRITICAL_FIELDS.contains(&t.name))
+                .flat_map(|t| t.glyphs.iter().map(|g| g.separation))
+                .collect();
+            s.sort_by(f32::total_cmp);
+            s.get(s.len() / 2)
+                .is_none_or(|&m| m >= config.glyph_min_separation)
+        })
+        .collect();
     let fields = clear[0].1.text_fields.len();
     // Per field: the best over the clear frames of its agreement against the frame's median
     // field, the clear frame where it agrees least, and, where every clear frame sets its
@@ -1053,12 +1056,13 @@ fn text_check(
         .filter_map(|k| {
             let seen: Vec<(f32, usize, &str, Option<SetAside>)> = clear
                 .iter()
-                .filter_map(|&(i, r, m)| {
+                .zip(&legible)
+                .filter_map(|(&(i, r, m), &legible)| {
                     let t = r.text_fields.get(k)?;
                     let ratio = t.worst_window / m.max(1e-3);
                     let aside = if soft_patch(r, t) {
                         Some(SetAside::Soft)
-                    } else if ratio >= ILLEGIBLE_MISMATCH_BELOW && !legible(r) {
+                    } else if ratio >= ILLEGIBLE_MISMATCH_BELOW && !legible {
                         Some(SetAside::Illegible)
                     } else {
                         None
@@ -1068,8 +1072,8 @@ fn text_check(
                 .collect();
             let &(_, frame, name, _) = seen.iter().min_by(|a, b| a.0.total_cmp(&b.0))?;
             let best = seen.iter().map(|s| s.0).fold(f32::MIN, f32::max);
-            let aside = seen.iter().map(|s| s.3).collect::<Option<Vec<_>>>();
-            Some((best, name, frame, aside.and_then(|a| a.first().copied())))
+            let aside = seen.iter().all(|s| s.3.is_some()).then(|| seen[0].3).flatten();
+            Some((best, name, frame, aside))
         })
         .collect();
     let disagrees = |f: &&(f32, &str, usize, Option<SetAside>)| f.0 < config.text_mismatch_below;
@@ -1079,13 +1083,13 @@ fn text_check(
     let unjudged = per_field
         .iter()
         .filter(disagrees)
-        .find_map(|f| f.3.map(|why| (f.2, f.1, why)));
+        .find_map(|f| f.3.map(|why| (f.2, f.1, why, f.0)));
     let Some((ratio, field, mut frame)) = per_field
         .iter()
         .filter(|f| !(f.3.is_some() && disagrees(f)))
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .map(|f| (f.0, f.1, f.2))
-        .or_else(|| unjudged.map(|(frame, name, _)| (1.0, name, frame)))
+        .or_else(|| unjudged.map(|(frame, name, ..)| (1.0, name, frame)))
     else {
         return unread.is_none();
     };
@@ -1157,7 +1161,7 @@ fn text_check(
                 config.text_mismatch_below * 100.0
             ),
         )
-    } else if let Some((aside_frame, name, why)) = unjudged {
+    } else if let Some((aside_frame, name, why, aside_ratio)) = unjudged {
         frame = aside_frame;
         let field = text::field_words(name);
         (
@@ -1173,10 +1177,7 @@ fn text_check(
                      well as the card's other words do, in photos too noisy to read letters \
                      (the card's digits lie within the noise of other digits): retake closer \
                      and steadier, in more light",
-                    per_field
-                        .iter()
-                        .find(|f| f.1 == name)
-                        .map_or(0.0, |f| f.0.max(0.0) * 100.0)
+                    aside_ratio.max(0.0) * 100.0
                 ),
             },
         )

@@ -285,7 +285,6 @@ impl Verdict {
     /// The verdict as the public JSON types: scores rounded to three decimals, times in
     /// RFC 3339, windows as their numbers.
     pub fn report(&self) -> VerdictReport {
-        let round = |x: f32| (f64::from(x) * 1000.0).round() / 1000.0;
         VerdictReport {
             decision: self.decision,
             score: round(self.score),
@@ -412,10 +411,14 @@ pub struct TextFieldJson {
     pub glyph_margins: Vec<GlyphMarginJson>,
 }
 
+/// A figure for the public JSON: rounded to three decimals.
+fn round(x: f32) -> f64 {
+    (f64::from(x) * 1000.0).round() / 1000.0
+}
+
 impl TextFieldJson {
     /// A field's comparison as JSON, figures rounded to three decimals.
     pub fn of(t: &crate::text::FieldComparison) -> TextFieldJson {
-        let round = |x: f32| (f64::from(x) * 1000.0).round() / 1000.0;
         TextFieldJson {
             field: t.name.to_string(),
             correlation: round(t.correlation),
