@@ -681,7 +681,7 @@ pub fn run(a: &DemoCli, now: UnixMillis) -> Outcome {
             jobs: None,
         })?;
         let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        let (rows, _) = evaluate(&dataset, jobs, false)?;
+        let (rows, _) = evaluate(&dataset, jobs, false, crate::eval_cmd::Route::Photo)?;
         let summary = summarise(&rows);
         print!("{}", summary.table());
         println!();

@@ -8,8 +8,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::files::{read_text, write_atomic};
+use holoid_detect::evidence::{self, FrameEvidence, Record};
 use holoid_detect::input::DEFAULT_MAX_PIXELS;
-use holoid_detect::{Capture, Decision, Detector, Verdict};
+use holoid_detect::{Capture, Decision, Detector, Timings, Verdict};
 use holoid_sim::camera::Level;
 use holoid_sim::eval::{Answer, Call, Group, Summary};
 use holoid_sim::manifest::ManifestEntry;
@@ -51,6 +52,21 @@ pub struct EvalCli {
     /// be read), counting them as errors.
     #[arg(long)]
     keep_going: bool,
+    /// How each capture is checked: `photo`, the detector on the photos (`holoid check`,
+    /// `POST /v1/checks`); or `evidence`, each photo measured without a key (as the console's
+    /// WebAssembly detector measures camera frames), the evidence sent through JSON and
+    /// judged with the key (`POST /v1/checks/evidence`). Both must give the same figures.
+    #[arg(long, value_enum, default_value_t = Route::Photo)]
+    route: Route,
+}
+
+/// How `holoid eval` checks a capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Route {
+    /// The photos, judged where they are.
+    Photo,
+    /// The photos measured without a key, the evidence judged with it.
+    Evidence,
 }
 
 /// One capture of the manifest and what the detector made of it.
@@ -133,7 +149,7 @@ pub fn run(a: &EvalCli) -> Outcome {
         .jobs
         .map(|j| j as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    let (rows, bad_lines) = evaluate(&a.dir, jobs, a.keep_going)?;
+    let (rows, bad_lines) = evaluate(&a.dir, jobs, a.keep_going, a.route)?;
     report(a, &rows, &bad_lines)
 }
 
@@ -144,6 +160,7 @@ pub(crate) fn evaluate(
     dir: &Path,
     jobs: usize,
     keep_going: bool,
+    route: Route,
 ) -> Result<(Vec<Row>, Vec<String>), Failure> {
     let manifest_path = dir.join("manifest.jsonl");
     let manifest = read_text(&manifest_path, "manifest", 256 << 20).map_err(usage)?;
@@ -154,6 +171,7 @@ pub(crate) fn evaluate(
         None,
         None,
     )?;
+    let record = trust.record();
     let detector = Detector::builder(trust).build().map_err(usage)?;
     let mut bad_lines = Vec::new();
     let mut work = Vec::new();
@@ -204,7 +222,10 @@ pub(crate) fn evaluate(
                                 .zip(frames)
                                 .map(|(image, (_, time))| Capture { image, time: *time })
                                 .collect();
-                            detector.check(&captures).map_err(|e| e.to_string())
+                            match route {
+                                Route::Photo => detector.check(&captures).map_err(|e| e.to_string()),
+                                Route::Evidence => check_evidence(&detector, &record, &captures),
+                            }
                         });
                     let row = Row {
                         id: id.clone(),
@@ -243,6 +264,27 @@ pub(crate) fn evaluate(
         }
     }
     Ok((rows, bad_lines))
+}
+
+/// The evidence route on photos: each measured without a key, the evidence sent through JSON
+/// (as the console sends it) and judged with the key.
+fn check_evidence(detector: &Detector, record: &Record, captures: &[Capture<'_>]) -> Result<Verdict, String> {
+    let mut timings = Timings::default();
+    let evidence: Vec<FrameEvidence> = captures
+        .iter()
+        .map(|c| evidence::measure(c.image, c.time, record, &mut timings).evidence)
+        .collect();
+    let sent = serde_json::to_string(&evidence).map_err(|e| e.to_string())?;
+    let received: Vec<FrameEvidence> = serde_json::from_str(&sent).map_err(|e| e.to_string())?;
+    let mut verdict = detector.check_evidence(&received).map_err(|e| e.to_string())?;
+    // The time is the measuring's (the device's) and the judging's (the server's) together.
+    let t = &mut verdict.timings;
+    t.locate_us += timings.locate_us;
+    t.decode_us += timings.decode_us;
+    t.sweep_us += timings.sweep_us;
+    t.content_us += timings.content_us;
+    t.total_us += timings.locate_us + timings.decode_us + timings.sweep_us + timings.content_us;
+    Ok(verdict)
 }
 
 fn report(a: &EvalCli, rows: &[Row], bad_lines: &[String]) -> Outcome {

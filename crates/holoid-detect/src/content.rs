@@ -198,9 +198,13 @@ pub fn compare_portrait(
             best = Some((c, grid));
         }
     }
+    // Every figure to a thousandth, as reported and sent (see `evidence::thousandths`).
+    use crate::evidence::thousandths;
     best.map(|(c, grid)| PortraitComparison {
-        saturation: saturation(&seen.lin, &grid.lin, &seen.srgb),
-        ..c
+        correlation: thousandths(c.correlation),
+        cells_off: thousandths(c.cells_off),
+        glare: thousandths(c.glare),
+        saturation: thousandths(saturation(&seen.lin, &grid.lin, &seen.srgb)),
     })
 }
 

@@ -27,6 +27,7 @@
 //! where the verifier's camera is, on the CPU.
 
 pub mod content;
+pub mod evidence;
 pub mod input;
 pub mod locate;
 pub mod modules;
@@ -43,8 +44,10 @@ use image::{GrayImage, RgbImage};
 pub use modules::read_modules;
 pub use verdict::{Decision, FrameReport, Outcome, Reason, ReasonCode, StatusFinding, Timings, Verdict};
 
-use holoid_core::code::{CodeError, Decoded, Locator, TagCheck, decode_levels};
+use evidence::{EvidenceError, FrameEvidence};
+use holoid_core::code::{CodeError, Decoded, Locator, Payload, TagCheck, decode_levels};
 use holoid_core::credential::{Credential, CredentialError};
+use holoid_core::homography::Homography;
 use holoid_core::keys::{DeviceKey, MasterKey};
 use holoid_core::pattern::Pattern;
 use holoid_core::time::UnixMillis;
@@ -104,6 +107,13 @@ pub enum DetectError {
         /// The first frame (0-based) earlier than the one before it.
         frame: usize,
     },
+    /// A frame's evidence (see [`Detector::check_evidence`]) is malformed.
+    Evidence {
+        /// The frame (0-based).
+        frame: usize,
+        /// What is wrong with it.
+        error: EvidenceError,
+    },
 }
 
 impl fmt::Display for DetectError {
@@ -118,6 +128,7 @@ impl fmt::Display for DetectError {
                 "capture times must not go backwards: frame {} is earlier than frame {frame}",
                 frame + 1
             ),
+            DetectError::Evidence { frame, error } => write!(f, "frame {}'s evidence: {error}", frame + 1),
         }
     }
 }
@@ -174,6 +185,15 @@ impl Trust {
     /// The credential.
     pub fn credential(&self) -> &Credential {
         &self.credential
+    }
+
+    /// What the verifier's device measures frames against ([`evidence::measure`]): the
+    /// registered portrait's cells and the credential's lettering. No key is in it.
+    pub fn record(&self) -> evidence::Record {
+        evidence::Record {
+            portrait: Some(self.portrait_cells.clone()),
+            text: Some(self.text.clone()),
+        }
     }
 }
 
@@ -426,12 +446,21 @@ impl Detector {
         captures: &[Capture<'_>],
         earlier: &'d [(T, D)],
     ) -> Option<&'d T> {
+        Detector::earlier_enrolment_by(verdict, earlier, |d| d.check(captures))
+    }
+
+    /// As [`Detector::earlier_enrolment`], each earlier detector checking the capture with
+    /// `check` (a photo check, or [`Detector::check_evidence`] on the same evidence).
+    pub fn earlier_enrolment_by<'d, T, D: std::borrow::Borrow<Detector>>(
+        verdict: &Verdict,
+        earlier: &'d [(T, D)],
+        check: impl Fn(&Detector) -> Result<Verdict, DetectError>,
+    ) -> Option<&'d T> {
         if !verdict.reasons.iter().any(|r| r.code == ReasonCode::InvalidTag) {
             return None;
         }
         earlier.iter().find_map(|(which, d)| {
-            d.borrow()
-                .check(captures)
+            check(d.borrow())
                 .ok()
                 .filter(|old| old.window.is_some())
                 .map(|_| which)
@@ -448,13 +477,56 @@ impl Detector {
             return Err(DetectError::TimesOutOfOrder { frame: i - 1 });
         }
         let mut timings = Timings::default();
-        let mut results: Vec<FrameResult> = captures
+        let results: Vec<FrameResult> = captures
             .iter()
             .enumerate()
             .map(|(i, c)| self.check_frame(i, c, &mut timings))
             .collect();
+        Ok(self.decide(results, captures[0].time, timings, start))
+    }
+
+    /// Checks a capture from the evidence the verifier's device measured (see [`evidence`]):
+    /// one frame's, or a burst's in the order taken. What needs a key is done here — the tag
+    /// in constant time, the window's keyed sweep turned into a time, the capture times
+    /// against the windows — and the decision follows the same rules, with the same reasons,
+    /// as [`Detector::check`] on the photos the evidence was measured from. The capture times
+    /// are the evidence's: a server must first check them against its own clock.
+    pub fn check_evidence(&self, frames: &[FrameEvidence]) -> Result<Verdict, DetectError> {
+        let start = Stopwatch::start();
+        if frames.is_empty() {
+            return Err(DetectError::NoCaptures);
+        }
+        if let Some(i) = (1..frames.len()).find(|&i| frames[i].captured_at < frames[i - 1].captured_at) {
+            return Err(DetectError::TimesOutOfOrder { frame: i - 1 });
+        }
+        let mut seen = Vec::with_capacity(frames.len());
+        for (frame, f) in frames.iter().enumerate() {
+            f.validate()
+                .and_then(|()| sighting(f))
+                .map(|s| seen.push(s))
+                .map_err(|error| DetectError::Evidence { frame, error })?;
+        }
+        let mut timings = Timings::default();
+        let results: Vec<FrameResult> = seen
+            .into_iter()
+            .zip(frames)
+            .enumerate()
+            .map(|(i, (s, f))| self.judge_frame(i, s, &mut FromEvidence(f), &mut timings))
+            .collect();
+        Ok(self.decide(results, frames[0].time(), timings, start))
+    }
+
+    /// The verdict from the frames' results: the burst, portrait and text checks over them,
+    /// the credential's validity at `first_time`, and the decision.
+    fn decide(
+        &self,
+        mut results: Vec<FrameResult>,
+        first_time: UnixMillis,
+        mut timings: Timings,
+        start: Stopwatch,
+    ) -> Verdict {
         let mut reasons: Vec<Reason> = Vec::new();
-        if let Err(e) = self.trust.credential.check_valid_at(captures[0].time) {
+        if let Err(e) = self.trust.credential.check_valid_at(first_time) {
             reasons.push(Reason {
                 code: ReasonCode::CredentialNotValid,
                 message: e.to_string(),
@@ -497,7 +569,7 @@ impl Detector {
         };
         let window = results.iter().find_map(|r| r.report.window);
         timings.total_us = start.micros();
-        Ok(Verdict {
+        Verdict {
             decision,
             score,
             reasons,
@@ -505,7 +577,7 @@ impl Detector {
             credential_id: self.trust.credential.id.clone(),
             frames: results.into_iter().map(|r| r.report).collect(),
             timings,
-        })
+        }
     }
 
     /// The burst check over frames whose sweep was read: their shown times must advance
@@ -551,10 +623,60 @@ impl Detector {
         Some(score)
     }
 
+    /// A photo's frame: its secret-free measures made here (as [`evidence::measure`] makes
+    /// them, the sweep and the lettering only once the tag proved authentic), then judged.
     fn check_frame(&self, index: usize, capture: &Capture<'_>, timings: &mut Timings) -> FrameResult {
+        let clock = Stopwatch::start();
+        let grey = sample::grey(capture.image);
+        timings.locate_us += clock.micros();
+        let (located, decoded) = find_code(&grey, timings);
+        let code = decoded.map(|d| (d.payload, d.corrected_bytes));
+        let located = match located {
+            Ok(l) => l,
+            Err(e) => {
+                let seen = Sighting {
+                    captured_at: capture.time,
+                    located: Err(e),
+                    code,
+                    portrait: None,
+                };
+                return self.judge_frame(index, seen, &mut NothingMore, timings);
+            }
+        };
+        // The portrait is measured in every located frame (its glare and colourfulness are
+        // reported even where the code fails); only frames with an authentic code judge it.
+        let clock = Stopwatch::start();
+        let portrait =
+            content::compare_portrait(capture.image, &located.to_image, &self.trust.portrait_cells);
+        timings.content_us += clock.micros();
+        let seen = Sighting {
+            captured_at: capture.time,
+            located: Ok(()),
+            code,
+            portrait,
+        };
+        let mut later = FromPhoto {
+            grey: &grey,
+            to_image: &located.to_image,
+            text: &self.trust.text,
+        };
+        self.judge_frame(index, seen, &mut later, timings)
+    }
+
+    /// Judges one frame from what it showed (`seen`) and, once its tag proved authentic, the
+    /// sweep and the lettering (`later`): the same rules whether the frame was a photo here or
+    /// evidence from the verifier's device.
+    fn judge_frame(
+        &self,
+        index: usize,
+        seen: Sighting,
+        later: &mut dyn LaterMeasures,
+        timings: &mut Timings,
+    ) -> FrameResult {
+        let capture_time = seen.captured_at;
         let mut out = FrameResult {
             report: FrameReport {
-                captured_at: capture.time,
+                captured_at: capture_time,
                 score: 0.5,
                 ..Default::default()
             },
@@ -568,36 +690,24 @@ impl Detector {
                 frame: Some(index),
             });
         };
-        let clock = Stopwatch::start();
-        let grey = sample::grey(capture.image);
-        timings.locate_us += clock.micros();
-        let (located, decoded) = find_code(&grey, timings);
-        let located = match located {
-            Ok(l) => l,
-            Err(e) => {
-                say(&mut out, ReasonCode::CardNotFound, e.to_string());
-                return out;
-            }
-        };
+        if let Err(e) = seen.located {
+            say(&mut out, ReasonCode::CardNotFound, e.to_string());
+            return out;
+        }
         out.report.located = true;
-        // The portrait is measured in every located frame (its glare and colourfulness are
-        // reported even where the code fails); only frames with an authentic code judge it.
-        let clock = Stopwatch::start();
-        let portrait =
-            content::compare_portrait(capture.image, &located.to_image, &self.trust.portrait_cells);
-        timings.content_us += clock.micros();
+        let portrait = seen.portrait;
         out.report.portrait_correlation = portrait.map(|p| p.correlation);
         out.report.portrait_cells_off = portrait.map(|p| p.cells_off);
         out.report.portrait_glare = portrait.map(|p| p.glare);
         out.report.portrait_saturation = portrait.map(|p| p.saturation);
 
         let clock = Stopwatch::start();
-        let tag = decoded.as_ref().ok().map(|d| {
-            let accepted = self.config.accept.accepted(d.payload.period, capture.time);
-            d.payload.check(&self.trust.device_key, capture.time, accepted)
+        let tag = seen.code.as_ref().ok().map(|(payload, _)| {
+            let accepted = self.config.accept.accepted(payload.period, capture_time);
+            payload.check(&self.trust.device_key, capture_time, accepted)
         });
         timings.decode_us += clock.micros();
-        let decoded = match decoded {
+        let (payload, corrected_bytes) = match seen.code {
             Ok(d) => d,
             Err(e) => {
                 say(
@@ -608,9 +718,9 @@ impl Detector {
                 return out;
             }
         };
-        out.report.corrected_bytes = Some(decoded.corrected_bytes);
-        let period = decoded.payload.period;
-        if decoded.payload.locator != self.trust.locator {
+        out.report.corrected_bytes = Some(corrected_bytes);
+        let period = payload.period;
+        if payload.locator != self.trust.locator {
             say(
                 &mut out,
                 ReasonCode::OtherCredential,
@@ -637,7 +747,7 @@ impl Detector {
                     format!(
                         "the card's pattern is from {} UTC, {} before this photo: a replay",
                         clock_time(drawn_at),
-                        human_duration(capture.time.0.saturating_sub(drawn_at.0))
+                        human_duration(capture_time.0.saturating_sub(drawn_at.0))
                     ),
                 );
                 out.report.window = Some(window);
@@ -652,7 +762,7 @@ impl Detector {
                         "the card's pattern is for {} UTC, {} after this photo: a card made in \
                          advance, or a phone clock far ahead",
                         clock_time(at),
-                        human_duration(at.0.saturating_sub(capture.time.0))
+                        human_duration(at.0.saturating_sub(capture_time.0))
                     ),
                 );
                 out.report.window = Some(window);
@@ -675,15 +785,20 @@ impl Detector {
 
         let clock = Stopwatch::start();
         let pattern = Pattern::for_window(&self.trust.device_key, window);
-        let reading = sweep::read_sweep(&grey, &located.to_image, &pattern.sweep);
         timings.sweep_us += clock.micros();
+        let reading = later
+            .head(pattern.sweep.direction, timings)
+            .map(|h| sweep::SweepReading {
+                phase: pattern.sweep.phase_of(h.angle),
+                confidence: h.confidence,
+            });
         let mut passed = true;
         match reading {
             Some(r) if r.confidence >= self.config.min_sweep_confidence => {
                 let (shown, across) = shown_time(period, window, r.phase);
-                let lag = capture.time.0 as i64 - shown.0 as i64;
+                let lag = capture_time.0 as i64 - shown.0 as i64;
                 let tol = self.config.clock_tolerance_ms as i64;
-                let in_time = |t: UnixMillis| (capture.time.0 as i64 - t.0 as i64).abs() <= tol;
+                let in_time = |t: UnixMillis| (capture_time.0 as i64 - t.0 as i64).abs() <= tol;
                 out.report.sweep_confidence = Some(r.confidence);
                 let shows = format!("the sweep shows {} UTC", clock_time_tenths(shown));
                 if !in_time(shown) && across.is_some_and(in_time) {
@@ -742,10 +857,7 @@ impl Detector {
         }
 
         if passed {
-            let clock = Stopwatch::start();
-            out.report.text_fields =
-                text::compare_text(&grey, &located.to_image, &self.trust.text).unwrap_or_default();
-            timings.content_us += clock.micros();
+            out.report.text_fields = later.text(timings);
         }
         out.report.score = scores.into_iter().fold(1.0, f32::min);
         out.state = if out.reasons.iter().any(|r| r.code.outcome() == Outcome::Fail) {
@@ -756,6 +868,96 @@ impl Detector {
             FrameState::Retake
         };
         out
+    }
+}
+
+/// What a frame showed before any key is used: a photo check's first steps, or the
+/// evidence the verifier's device sent.
+struct Sighting {
+    captured_at: UnixMillis,
+    /// Whether the card's marks were found.
+    located: Result<(), LocateError>,
+    /// The code's payload (tag unchecked) and the bytes it had repaired.
+    code: Result<(Payload, usize), CodeError>,
+    /// The portrait against the credential's, where the card was found.
+    portrait: Option<content::PortraitComparison>,
+}
+
+/// A frame's evidence as what it showed (checked by [`FrameEvidence::validate`] first).
+fn sighting(f: &FrameEvidence) -> Result<Sighting, EvidenceError> {
+    let unread = f.unread;
+    Ok(Sighting {
+        captured_at: f.time(),
+        located: match unread.and_then(|u| u.locate_error()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        },
+        code: match (&f.code, unread.and_then(|u| u.code_error())) {
+            (Some(code), _) => Ok((code.payload()?, usize::from(code.corrected_bytes))),
+            (None, Some(e)) => Err(e),
+            // Card not found: no code either (never judged past the card).
+            (None, None) => Err(CodeError::Unreadable { erased_bytes: 0 }),
+        },
+        portrait: f.portrait.map(Into::into),
+    })
+}
+
+/// The measures a frame's judgement needs only once its tag proved authentic: a photo check
+/// makes them then (they take time), evidence carries them.
+trait LaterMeasures {
+    /// The sweep's head for a sweep travelling in `direction`.
+    fn head(&mut self, direction: f32, timings: &mut Timings) -> Option<sweep::HeadReading>;
+    /// The value fields against the credential's lettering (empty: not compared).
+    fn text(&mut self, timings: &mut Timings) -> Vec<text::FieldComparison>;
+}
+
+/// A card not found: nothing more to measure.
+struct NothingMore;
+
+impl LaterMeasures for NothingMore {
+    fn head(&mut self, _: f32, _: &mut Timings) -> Option<sweep::HeadReading> {
+        None
+    }
+
+    fn text(&mut self, _: &mut Timings) -> Vec<text::FieldComparison> {
+        Vec::new()
+    }
+}
+
+/// Measured from the photo when asked.
+struct FromPhoto<'a> {
+    grey: &'a GrayImage,
+    to_image: &'a Homography,
+    text: &'a text::TextReference,
+}
+
+impl LaterMeasures for FromPhoto<'_> {
+    fn head(&mut self, direction: f32, timings: &mut Timings) -> Option<sweep::HeadReading> {
+        let clock = Stopwatch::start();
+        let head =
+            sweep::ring_profile(self.grey, self.to_image).and_then(|p| sweep::read_head(&p, direction));
+        timings.sweep_us += clock.micros();
+        head
+    }
+
+    fn text(&mut self, timings: &mut Timings) -> Vec<text::FieldComparison> {
+        let clock = Stopwatch::start();
+        let fields = text::compare_text(self.grey, self.to_image, self.text).unwrap_or_default();
+        timings.content_us += clock.micros();
+        fields
+    }
+}
+
+/// Carried by the evidence.
+struct FromEvidence<'a>(&'a FrameEvidence);
+
+impl LaterMeasures for FromEvidence<'_> {
+    fn head(&mut self, direction: f32, _: &mut Timings) -> Option<sweep::HeadReading> {
+        self.0.sweep.map(|s| s.for_direction(direction))
+    }
+
+    fn text(&mut self, _: &mut Timings) -> Vec<text::FieldComparison> {
+        self.0.fields()
     }
 }
 

@@ -78,7 +78,8 @@ fn normalise(v: &mut [f64]) -> Option<()> {
 /// the sweep without the window's keyed start angle (the browser reads this for both
 /// directions; the server, which holds the key, turns it into a time with
 /// [`Sweep::phase_of`]).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HeadReading {
     /// The head's angle, radians from 12 o'clock, clockwise, `[0, 2π)`.
     pub angle: f32,
@@ -139,9 +140,12 @@ pub fn read_head(profile: &RingProfile, direction: f32) -> Option<HeadReading> {
     } else {
         0.0
     };
+    // To a ten-thousandth of a radian (a tenth of a millisecond of a 5 s window) and a
+    // thousandth, as sent (see `evidence::thousandths`).
+    let angle = ((best as f64 + offset) * TAU / STEPS as f64).rem_euclid(TAU);
     Some(HeadReading {
-        angle: ((best as f64 + offset) * TAU / STEPS as f64).rem_euclid(TAU) as f32,
-        confidence: peak as f32,
+        angle: ((angle * 1e4).round() / 1e4).rem_euclid(TAU) as f32,
+        confidence: crate::evidence::thousandths(peak as f32),
     })
 }
 

@@ -305,6 +305,26 @@ pub struct FieldComparison {
     pub glyphs: Vec<GlyphComparison>,
 }
 
+impl FieldComparison {
+    /// Every figure to a thousandth ([`crate::evidence::thousandths`]), as reported and sent.
+    fn in_thousandths(self) -> FieldComparison {
+        use crate::evidence::thousandths;
+        FieldComparison {
+            correlation: thousandths(self.correlation),
+            worst_window: thousandths(self.worst_window),
+            blur: thousandths(self.blur),
+            glyphs: (self.glyphs.into_iter())
+                .map(|g| GlyphComparison {
+                    margin: thousandths(g.margin),
+                    separation: thousandths(g.separation),
+                    ..g
+                })
+                .collect(),
+            ..self
+        }
+    }
+}
+
 /// How one character of a field compares with the glyphs that could replace it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GlyphComparison {
@@ -343,7 +363,7 @@ pub fn compare_text(
             if comparison.worst_window >= 0.5 {
                 base.get_or_insert(shift);
             }
-            Some(comparison)
+            Some(comparison.in_thousandths())
         })
         .collect()
 }

@@ -9,7 +9,10 @@ use holoid_core::demo::edited;
 use holoid_core::keys::DeviceKey;
 use holoid_core::mac::sha256;
 use holoid_core::time::UnixMillis;
-use holoid_detect::{Capture, Decision, DetectError, Detector, ReasonCode, Trust, Verdict};
+use holoid_detect::evidence::{self, FrameEvidence, Record};
+use holoid_detect::{
+    Capture, Decision, DetectError, Detector, ReasonCode, Timings, Trust, Verdict, content, text,
+};
 use holoid_render::{CardRenderer, FrameParams, GpuContext, RendererOptions};
 use holoid_sim::camera::Level;
 use holoid_sim::rng::Rng;
@@ -118,7 +121,43 @@ impl Setup {
                 time: UnixMillis(t),
             })
             .collect();
-        self.detector().check(&captures).unwrap()
+        let detector = self.detector();
+        let verdict = detector.check(&captures).unwrap();
+        // The trust split (issue #22): the same photos measured without a key, as the
+        // console's WebAssembly detector measures them, sent as JSON and judged by the server,
+        // reach the same verdict: decision, score, reasons and every frame's findings.
+        let evidence: Vec<FrameEvidence> = captures
+            .iter()
+            .map(|c| evidence::measure(c.image, c.time, self.record(), &mut Timings::default()).evidence)
+            .collect();
+        let sent = serde_json::to_string(&evidence).unwrap();
+        let received: Vec<FrameEvidence> = serde_json::from_str(&sent).unwrap();
+        assert_eq!(received, evidence, "evidence round-trips through JSON exactly");
+        let judged = detector.check_evidence(&received).unwrap();
+        let untimed = |v: &Verdict| Verdict {
+            timings: Timings::default(),
+            ..v.clone()
+        };
+        assert_eq!(
+            untimed(&judged),
+            untimed(&verdict),
+            "the evidence route's verdict differs from the photo route's"
+        );
+        verdict
+    }
+
+    /// The record the server sends the console for the demo credential.
+    fn record(&self) -> &Record {
+        static RECORD: OnceLock<Record> = OnceLock::new();
+        RECORD.get_or_init(|| {
+            let portrait = image::load_from_memory(&self.demo.portrait_png)
+                .unwrap()
+                .to_rgb8();
+            Record {
+                portrait: Some(content::reference(&portrait)),
+                text: Some(text::reference(&self.demo.credential.credential)),
+            }
+        })
     }
 }
 
