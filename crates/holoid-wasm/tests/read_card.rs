@@ -2,12 +2,13 @@
 //! node) as WebAssembly: the same checks both ways. The frame is the renderer's snapshot of
 //! the seed-1 demo card (tests/snapshots/card.png of holoid-render, drawn at a fixed time).
 
-use holoid_core::code::{Locator, TagCheck};
+use holoid_core::code::Locator;
 use holoid_core::demo::DemoIdentity;
-use holoid_core::pattern::Pattern;
+use holoid_core::encoding::to_hex;
 use holoid_core::time::UnixMillis;
-use holoid_core::timekey::AcceptPolicy;
-use holoid_wasm::{FrameError, PortraitReference, Record, TextReference, read_card};
+use holoid_detect::evidence::Unread;
+use holoid_detect::{Capture, Detector, ReasonCode, Trust, Verdict};
+use holoid_wasm::{FrameError, Record, portrait_reference, read_card, text_reference};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -22,58 +23,70 @@ fn rgba(png: &[u8]) -> (Vec<u8>, u32, u32) {
     (img.into_raw(), w, h)
 }
 
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+/// The record a console would be sent for demo holder `seed`.
+fn record_of(seed: u64) -> Record {
+    let demo = DemoIdentity::generate(seed);
+    Record {
+        portrait: Some(portrait_reference(&demo.portrait_png).expect("portrait decodes")),
+        text: Some(text_reference(&demo.credential.to_json()).expect("credential reads")),
+    }
+}
+
+/// The server's detector for the seed-1 demo credential (it holds the master key).
+fn server_detector() -> Detector {
+    let demo = DemoIdentity::generate(1);
+    let trust = Trust::from_master(&demo.credential.credential, &demo.master, &demo.portrait_png)
+        .expect("the demo's own portrait");
+    Detector::builder(trust).build().expect("default configuration")
+}
+
+/// A verdict's reasons as (code, frame, message), to compare two routes' verdicts.
+fn reasons(v: &Verdict) -> Vec<(ReasonCode, Option<usize>, String)> {
+    v.reasons
+        .iter()
+        .map(|r| (r.code, r.frame, r.message.clone()))
         .collect()
 }
 
 #[test]
-fn a_clean_render_reads_as_its_credentials_code_with_a_tag_its_key_made() {
+fn a_clean_render_reads_as_its_credentials_code_and_the_server_judges_it_as_the_photo() {
     let (pixels, w, h) = rgba(CARD_PNG);
     let demo = DemoIdentity::generate(1);
-    let reading = read_card(&pixels, w, h, &Record::default()).expect("a good frame");
-    assert_eq!(reading.retake, None, "{reading:?}");
-    let code = reading.code.expect("code read");
+    let reading = read_card(&pixels, w, h, DRAWN_AT, &record_of(1)).expect("a good frame");
+    let evidence = &reading.evidence;
+    assert_eq!(evidence.unread, None, "{reading:?}");
+    assert_eq!(evidence.captured_at, DRAWN_AT.0);
     let credential = &demo.credential.credential;
-    assert_eq!(unhex(&code.locator), Locator::of(&credential.id).0);
-    // The reading carries what the server needs to check the tag: with the credential's
-    // key, at the time drawn, it is authentic and fresh.
-    let mut payload = holoid_core::code::Payload {
-        period: Default::default(),
-        window_low: code.window_low,
-        locator: Locator::of(&credential.id),
-        tag: Default::default(),
-    };
-    assert_eq!(payload.period.millis(), code.period_ms);
-    payload.tag.copy_from_slice(&unhex(&code.tag));
-    let key = demo.master.device_key_for(credential);
-    let accepted = AcceptPolicy::default().accepted(payload.period, DRAWN_AT);
+    assert_eq!(reading.locator, Some(to_hex(&Locator::of(&credential.id).0)));
+    // The server, with the key, finds the tag authentic and fresh and the sweep showing the
+    // time drawn; and it reaches the very verdict a photo check of the same frame reaches.
+    let server = server_detector();
+    let from_evidence = server
+        .check_evidence(std::slice::from_ref(evidence))
+        .expect("judged");
+    let codes: Vec<ReasonCode> = from_evidence.reasons.iter().map(|r| r.code).collect();
     assert!(
-        matches!(
-            payload.check(&key, DRAWN_AT, accepted),
-            TagCheck::Fresh { offset: 0, .. }
-        ),
-        "{code:?}"
+        codes.contains(&ReasonCode::TagValid) && codes.contains(&ReasonCode::SweepInTime),
+        "{from_evidence:?}"
     );
-    // The server turns the sweep's head into the time shown with the window's keyed pattern:
-    // the time drawn, to well within the ~100 ms the sweep is read to.
-    let window = payload.window_near(DRAWN_AT);
-    let sweep = Pattern::for_window(&key, window).sweep;
-    let heads = reading.sweep.expect("sweep read");
-    let head = if sweep.direction > 0.0 {
-        heads.clockwise
-    } else {
-        heads.counter_clockwise
-    };
-    assert!(head.confidence > 0.9, "{heads:?}");
-    let drawn = payload.period.millis_into_window(DRAWN_AT) as f32 / code.period_ms as f32;
-    let off = (sweep.phase_of(head.angle) - drawn).abs();
-    assert!(
-        off.min(1.0 - off) * (code.period_ms as f32) < 50.0,
-        "phase {} for {drawn}",
-        sweep.phase_of(head.angle)
+    let lag = from_evidence.frames[0].lag_ms.expect("sweep read");
+    assert!(lag.abs() < 50, "the sweep shows {lag} ms off the time drawn");
+    let photo = image::load_from_memory(CARD_PNG).expect("decodes").to_rgb8();
+    let from_photo = server
+        .check(&[Capture {
+            image: &photo,
+            time: DRAWN_AT,
+        }])
+        .expect("judged");
+    assert_eq!(
+        (from_evidence.decision, reasons(&from_evidence)),
+        (from_photo.decision, reasons(&from_photo))
+    );
+    // The evidence is JSON the server reads back exactly.
+    let json = serde_json::to_string(evidence).expect("serialises");
+    assert_eq!(
+        &serde_json::from_str::<holoid_wasm::FrameEvidence>(&json).expect("parses"),
+        evidence
     );
     // The marks lie in the frame.
     let marks = reading.marks.expect("marks");
@@ -88,14 +101,13 @@ fn a_clean_render_reads_as_its_credentials_code_with_a_tag_its_key_made() {
 fn the_portrait_is_measured_against_the_registered_one() {
     let (pixels, w, h) = rgba(CARD_PNG);
     let measure = |seed: u64| {
-        let portrait =
-            PortraitReference::from_image(&DemoIdentity::generate(seed).portrait_png).expect("decodes");
         let record = Record {
-            portrait: Some(portrait),
+            portrait: Some(portrait_reference(&DemoIdentity::generate(seed).portrait_png).expect("decodes")),
             text: None,
         };
-        read_card(&pixels, w, h, &record)
+        read_card(&pixels, w, h, DRAWN_AT, &record)
             .expect("a good frame")
+            .evidence
             .portrait
             .expect("portrait in frame")
     };
@@ -107,14 +119,10 @@ fn the_portrait_is_measured_against_the_registered_one() {
     let other = measure(2);
     assert!(other.cells_off >= 0.25, "{other:?}");
     // Without a portrait, none is measured; a portrait that is not an image is an error.
-    assert_eq!(
-        read_card(&pixels, w, h, &Record::default())
-            .expect("a good frame")
-            .portrait,
-        None
-    );
+    let bare = read_card(&pixels, w, h, DRAWN_AT, &Record::default()).expect("a good frame");
+    assert_eq!(bare.evidence.portrait, None);
     assert!(matches!(
-        PortraitReference::from_image(b"not an image"),
+        portrait_reference(b"not an image"),
         Err(FrameError::Portrait(_))
     ));
 }
@@ -128,17 +136,20 @@ fn the_lettering_is_measured_against_the_credentials() {
     let measure = |credential: &holoid_core::credential::SignedCredential| {
         let record = Record {
             portrait: None,
-            text: Some(TextReference::from_credential_json(&credential.to_json()).expect("credential reads")),
+            text: Some(text_reference(&credential.to_json()).expect("credential reads")),
         };
-        let fields = read_card(&pixels, w, h, &record)
+        let fields = read_card(&pixels, w, h, DRAWN_AT, &record)
             .expect("a good frame")
+            .evidence
             .text_fields;
-        let mut worst: Vec<f64> = fields.iter().map(|f| f.worst_window).collect();
-        worst.sort_by(f64::total_cmp);
+        let mut worst: Vec<f32> = fields.iter().map(|f| f.worst_window).collect();
+        worst.sort_by(f32::total_cmp);
         let median = worst[worst.len() / 2];
+        // Each field's name is its place in the list.
         fields
             .iter()
-            .map(|f| (f.field.clone(), f.worst_window / median))
+            .zip(holoid_detect::text::VALUE_NAMES)
+            .map(|(f, name)| (name, f.worst_window / median))
             .collect::<Vec<_>>()
     };
     // Its own credential: every value field compared; the Latin name agrees about as well as
@@ -156,35 +167,43 @@ fn the_lettering_is_measured_against_the_credentials() {
     let latin = edited.iter().find(|f| f.0 == "name_latin").expect("Latin name");
     assert!(latin.1 < 0.6, "{own:?} {edited:?}");
     // A record that is not a credential is an error.
-    assert!(matches!(
-        TextReference::from_credential_json("{}"),
-        Err(FrameError::Credential(_))
-    ));
+    assert!(matches!(text_reference("{}"), Err(FrameError::Credential(_))));
 }
 
 #[test]
 fn a_frame_without_a_card_asks_for_a_retake_and_a_bad_buffer_is_an_error() {
     let (w, h) = (200u32, 300u32);
     let grey: Vec<u8> = (0..w * h).flat_map(|i| [(i % 251) as u8, 90, 90, 255]).collect();
-    let reading = read_card(&grey, w, h, &Record::default()).expect("a well-formed frame");
-    assert_eq!((reading.code, reading.sweep), (None, None));
-    assert_eq!(reading.retake.expect("retake").code, "card_not_found");
+    let reading = read_card(&grey, w, h, DRAWN_AT, &Record::default()).expect("a well-formed frame");
     assert_eq!(
-        read_card(&grey[1..], w, h, &Record::default()),
-        Err(FrameError::WrongLength {
+        (&reading.evidence.code, &reading.evidence.sweep, &reading.locator),
+        (&None, &None, &None)
+    );
+    assert!(
+        reading.evidence.unread.is_some_and(Unread::card_not_found),
+        "{reading:?}"
+    );
+    let verdict = server_detector()
+        .check_evidence(&[reading.evidence])
+        .expect("judged");
+    assert_eq!(verdict.reasons[0].code, ReasonCode::CardNotFound, "{verdict:?}");
+    let bad = |pixels: &[u8], w, h| read_card(pixels, w, h, DRAWN_AT, &Record::default()).err();
+    assert_eq!(
+        bad(&grey[1..], w, h),
+        Some(FrameError::WrongLength {
             expected: u64::from(w * h * 4),
             given: grey.len() - 1
         })
     );
     assert_eq!(
-        read_card(&[], 10, 10, &Record::default()),
-        Err(FrameError::BadSize {
+        bad(&[], 10, 10),
+        Some(FrameError::BadSize {
             width: 10,
             height: 10
         })
     );
     assert!(matches!(
-        read_card(&[], 100_000, 100_000, &Record::default()),
-        Err(FrameError::BadSize { .. })
+        bad(&[], 100_000, 100_000),
+        Some(FrameError::BadSize { .. })
     ));
 }
