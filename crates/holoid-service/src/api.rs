@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{
     ConnectInfo, DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, Request, State,
 };
@@ -38,10 +39,11 @@ use holoid_core::enrol::{self, EnrolRequest, Offer};
 use holoid_core::mac::sha256;
 use holoid_core::status::{self, Status, StatusList, StatusRef};
 use holoid_core::time::UnixMillis;
+use holoid_detect::evidence::FrameEvidence;
 use holoid_detect::input::decode_photo;
 use holoid_detect::rectify::{read_locator, rectify};
 use holoid_detect::verdict::ReasonCode;
-use holoid_detect::{Capture, Decision, Detector, StatusFinding, Trust};
+use holoid_detect::{Capture, Decision, DetectError, Detector, StatusFinding, Trust, Verdict};
 
 /// An answer other than success.
 #[derive(Debug)]
@@ -246,6 +248,7 @@ fn routes() -> Vec<Route> {
         Route("get", "/v1/checks/{id}/portrait.png", get(get_check_portrait)),
         Route("post", "/v1/checks/{id}/holder", post(answer_holder)),
         Route("post", "/v1/checks", post(create_check)),
+        Route("post", "/v1/checks/evidence", post(create_evidence_check)),
         Route("get", "/v1/checks/{id}", get(get_check)),
         Route("post", "/v1/credentials", post(register_credential)),
         Route("post", "/v1/copies", post(create_copy)),
@@ -519,14 +522,8 @@ async fn read_check_request(mut m: Multipart, max_images: usize) -> ApiResult<Ch
                 );
             }
             "credential_id" => {
-                let text = std::str::from_utf8(&data)
-                    .ok()
-                    .map(str::trim)
-                    .filter(|t| (1..=128).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_graphic()))
-                    .ok_or_else(|| {
-                        bad("`credential_id` must be 1 to 128 printable ASCII characters".into())
-                    })?;
-                req.credential_id = Some(text.to_string());
+                let text = std::str::from_utf8(&data).unwrap_or("");
+                req.credential_id = Some(checked_credential_id(text)?);
             }
             other => {
                 return Err(bad(format!(
@@ -579,7 +576,10 @@ fn multipart_error(status: StatusCode, text: String) -> ApiError {
 
 /// The detector for a credential record, built once per record and kept.
 fn detector_for(state: &AppState, row: &CredentialRow) -> ApiResult<Arc<Detector>> {
-    let key = to_hex(&sha256(&[row.json.as_bytes(), &row.portrait]));
+    // The signed record names its portrait by hash (checked when the detector is made), so
+    // the record alone keys the cache: hashing the portrait's bytes on every check cost more
+    // than the rest of an evidence check's reads.
+    let key = to_hex(&sha256(&[row.json.as_bytes()]));
     if let Some(d) = state
         .inner
         .detectors
@@ -615,30 +615,161 @@ async fn create_check(
 ) -> ApiResult<Response> {
     require_in_view(&p, &[Role::Officer], ALL_VIEWS)?;
     let outcome = run_check(&state, &p, m).await;
-    // A refused check is audited like a finished one (its error code; no photo, no data).
-    // Replays are audited where they are found; limits and a full server are not checks.
+    audit_refusal(&state, &p, outcome).await
+}
+
+/// A refused check is audited like a finished one (its error code; no photo, no data).
+/// Replays are audited where they are found; limits and a full server are not checks.
+async fn audit_refusal(state: &AppState, p: &Principal, outcome: ApiResult<Response>) -> ApiResult<Response> {
     if let Err(e) = &outcome
         && e.status.is_client_error()
         && !matches!(e.code, "replayed_photo" | "too_many_checks")
     {
         state
             .store()
-            .audit(event(&p, "check_refused", e.code), &state.keys().copy_key)
+            .audit(event(p, "check_refused", e.code), &state.keys().copy_key)
             .await?;
     }
     outcome
 }
 
-async fn run_check(
+/// The body of `POST /v1/checks/evidence`: what the verifier's device measured of each frame
+/// (the WebAssembly detector in the console), instead of the photos.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvidenceRequest {
+    /// Optional: otherwise found from the card's code (the evidence's payload).
+    #[serde(default)]
+    credential_id: Option<String>,
+    /// One per frame, in the order taken.
+    frames: Vec<FrameEvidence>,
+}
+
+async fn create_evidence_check(
+    State(state): State<AppState>,
+    p: Principal,
+    body: Result<Json<EvidenceRequest>, JsonRejection>,
+) -> ApiResult<Response> {
+    require_in_view(&p, &[Role::Officer], ALL_VIEWS)?;
+    let outcome = run_evidence_check(&state, &p, body).await;
+    audit_refusal(&state, &p, outcome).await
+}
+
+/// The evidence route: the tag in constant time, the keyed sweep, the capture times against
+/// this server's clock and the status, decided by the same rules as a photo check
+/// ([`Detector::check_evidence`]). No photo reaches the server, so no card image is kept.
+async fn run_evidence_check(
     state: &AppState,
     p: &Principal,
-    m: Result<Multipart, MultipartRejection>,
+    body: Result<Json<EvidenceRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
-    let m = multipart_body(m)?;
     let started = Instant::now();
-    let req = read_check_request(m, state.config().max_images).await?;
+    let Json(req) =
+        body.map_err(|e| ApiError::bad_request("bad_request", format!("send JSON evidence: {e}")))?;
+    let max = state.config().max_images;
+    if req.frames.is_empty() || req.frames.len() > max {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            format!("send the evidence of 1 to {max} frames, in the order taken"),
+        ));
+    }
+    if let Some((i, e)) = req
+        .frames
+        .iter()
+        .enumerate()
+        .find_map(|(i, f)| f.validate().err().map(|e| (i, e)))
+    {
+        return Err(ApiError::bad_request(
+            "bad_evidence",
+            format!("frame {}: {e}", i + 1),
+        ));
+    }
+    let times: Vec<UnixMillis> = req.frames.iter().map(FrameEvidence::time).collect();
+    check_capture_times(state, &times, "frame")?;
+    let credential_id = req
+        .credential_id
+        .as_deref()
+        .map(checked_credential_id)
+        .transpose()?;
+    // A frame's evidence is checked once, as a photo is: the same evidence again is a replay.
+    let frames: Vec<String> = match state.config().refuse_replays {
+        true => req
+            .frames
+            .iter()
+            .map(|f| {
+                let json = serde_json::to_vec(f).expect("evidence is plain data");
+                to_hex(&sha256(&[b"holoid/v1/evidence", &json]))
+            })
+            .collect(),
+        false => Vec::new(),
+    };
+    admit_frames(state, p, &frames, "frame").await?;
+    let locator = || {
+        req.frames
+            .iter()
+            .find_map(|f| f.code.as_ref().and_then(|c| c.payload().ok()))
+            .map(|payload| payload.locator)
+    };
+    let row = credential_row(state, credential_id, locator).await?;
+    state
+        .check_throttles()
+        .1
+        .admit(&row.id, Instant::now())
+        .map_err(|wait| too_many("checks of this card", wait))?;
+    let detector = detector_for(state, &row)?;
+    let (finding, earlier, seen) = enrolment_status(state, &row).await?;
+    let verdict = detector
+        .check_evidence(&req.frames)
+        .map(|v| with_enrolment(v, &finding, &earlier, |d| d.check_evidence(&req.frames)))
+        .map_err(|e| match e {
+            DetectError::Evidence { .. } => ApiError::bad_request("bad_evidence", e.to_string()),
+            _ => ApiError::bad_request("bad_check", e.to_string()),
+        })?;
+    finish_check(state, p, &row, verdict, None, &frames, seen, started).await
+}
+
+/// Admits a check of `frames` (their hashes; empty when replays are allowed): the same one
+/// twice in a burst (`what`: a photo or a frame) is refused, the token's rate is counted, and
+/// one checked before is a replay (audited).
+async fn admit_frames(state: &AppState, p: &Principal, frames: &[String], what: &str) -> ApiResult<()> {
+    if frames.iter().enumerate().any(|(i, h)| frames[..i].contains(h)) {
+        return Err(ApiError::bad_request(
+            "duplicate_image",
+            format!("the same {what} is in the burst twice: send the frames the camera took"),
+        ));
+    }
+    state
+        .check_throttles()
+        .0
+        .admit(&p.token_id, Instant::now())
+        .map_err(|wait| too_many("checks from this token", wait))?;
+    if let Some(earlier) = state.store().frame_seen(frames).await? {
+        state
+            .store()
+            .audit(event(p, "check_replay", &earlier), &state.keys().copy_key)
+            .await?;
+        return Err(replayed(&earlier));
+    }
+    Ok(())
+}
+
+/// The credential id a client sent: 1 to 128 printable ASCII characters.
+fn checked_credential_id(id: &str) -> ApiResult<String> {
+    let id = id.trim();
+    if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            "`credential_id` must be 1 to 128 printable ASCII characters",
+        ));
+    }
+    Ok(id.to_string())
+}
+
+/// Refuses capture times far from this server's clock (each within `max_capture_age`) or out
+/// of order (`what`: an image or a frame).
+fn check_capture_times(state: &AppState, times: &[UnixMillis], what: &str) -> ApiResult<()> {
     let (now, max_age) = (now_ms(), state.config().max_capture_age.as_millis() as i64);
-    if let Some(t) = req.times.iter().find(|t| (t.0 as i64 - now).abs() > max_age) {
+    if let Some(t) = times.iter().find(|t| (t.0 as i64 - now).abs() > max_age) {
         return Err(ApiError::bad_request(
             "capture_time",
             format!(
@@ -649,16 +780,77 @@ async fn run_check(
             ),
         ));
     }
-    if let Some(i) = (1..req.times.len()).find(|&i| req.times[i] < req.times[i - 1]) {
+    if let Some(i) = (1..times.len()).find(|&i| times[i] < times[i - 1]) {
         return Err(ApiError::bad_request(
             "bad_request",
             format!(
-                "image {} was captured before image {}: send the frames in the order taken",
+                "{what} {} was captured before {what} {}: send the frames in the order taken",
                 i + 1,
                 i
             ),
         ));
     }
+    Ok(())
+}
+
+/// The credential checked: the one named, or the one whose locator the card's code carries
+/// (`locator`, read only when none is named; `None`: the code could not be read).
+async fn credential_row(
+    state: &AppState,
+    credential_id: Option<String>,
+    locator: impl FnOnce() -> Option<Locator>,
+) -> ApiResult<CredentialRow> {
+    if let Some(id) = credential_id {
+        return state
+            .store()
+            .credential(&id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("credential (register it with POST /v1/credentials)"));
+    }
+    let locator = locator().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "code_unreadable",
+            "the card's code could not be read to find the credential: retake the photo, or send credential_id",
+        )
+    })?;
+    let mut rows = state.store().credentials_by_locator(&to_hex(&locator.0)).await?;
+    rows.retain(|r| Locator::of(&r.id) == locator);
+    rows.pop()
+        .ok_or_else(|| ApiError::not_found("credential for this card's code"))
+}
+
+/// The verdict with the enrolment's status: a tag that is not the current enrolment's may be
+/// an earlier one's (the card was moved to another phone and this is the old one, or a copy
+/// of its key), which `check` with an earlier enrolment's detector finds.
+fn with_enrolment(
+    v: Verdict,
+    finding: &StatusFinding,
+    earlier: &Earlier,
+    check: impl Fn(&Detector) -> Result<Verdict, DetectError>,
+) -> Verdict {
+    let replaced = (*finding == StatusFinding::Valid)
+        .then(|| Detector::earlier_enrolment_by(&v, earlier, check))
+        .flatten()
+        .map(|(epoch, ended_ms)| {
+            StatusFinding::DeviceReplaced(format!(
+                "this card was moved to another phone {}: the phone shown holds device \
+                 enrolment {epoch}, which is no longer enrolled — do not accept",
+                when(*ended_ms)
+            ))
+        });
+    v.with_status(replaced.as_ref().unwrap_or(finding))
+}
+
+async fn run_check(
+    state: &AppState,
+    p: &Principal,
+    m: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
+    let m = multipart_body(m)?;
+    let started = Instant::now();
+    let req = read_check_request(m, state.config().max_images).await?;
+    check_capture_times(state, &req.times, "image")?;
     // A photo is checked once: the same bytes again are a replay (within the retention period).
     let frames: Vec<String> = match state.config().refuse_replays {
         true => req
@@ -668,23 +860,7 @@ async fn run_check(
             .collect(),
         false => Vec::new(),
     };
-    if frames.iter().enumerate().any(|(i, h)| frames[..i].contains(h)) {
-        return Err(ApiError::bad_request(
-            "duplicate_image",
-            "the same photo is in the burst twice: send the frames the camera took",
-        ));
-    }
-    let (by_token, by_credential) = state.check_throttles();
-    by_token
-        .admit(&p.token_id, Instant::now())
-        .map_err(|wait| too_many("checks from this token", wait))?;
-    if let Some(earlier) = state.store().frame_seen(&frames).await? {
-        state
-            .store()
-            .audit(event(p, "check_replay", &earlier), &state.keys().copy_key)
-            .await?;
-        return Err(replayed(&earlier));
-    }
+    admit_frames(state, p, &frames, "photo").await?;
     // The CPU-heavy part runs on the blocking pool, at most max_concurrent_checks at once.
     let permit = state.inner.checks.clone().try_acquire_owned().map_err(|_| {
         state.metrics().busy();
@@ -710,31 +886,19 @@ async fn run_check(
         _ => ApiError::bad_request("bad_image", format!("image {}: {e}", i + 1)),
     })?;
     let photos = Arc::new(photos);
-    let row = match &req.credential_id {
-        Some(id) => state
-            .store()
-            .credential(id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("credential (register it with POST /v1/credentials)"))?,
+    let locator = match &req.credential_id {
+        Some(_) => None,
         None => {
             let ph = photos.clone();
-            let locator = tokio::task::spawn_blocking(move || ph.iter().find_map(read_locator))
+            tokio::task::spawn_blocking(move || ph.iter().find_map(read_locator))
                 .await
                 .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "reading failed"))?
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "code_unreadable",
-                        "the card's code could not be read to find the credential: retake the photo, or send credential_id",
-                    )
-                })?;
-            let mut rows = state.store().credentials_by_locator(&to_hex(&locator.0)).await?;
-            rows.retain(|r| Locator::of(&r.id) == locator);
-            rows.pop()
-                .ok_or_else(|| ApiError::not_found("credential for this card's code"))?
         }
     };
-    by_credential
+    let row = credential_row(state, req.credential_id, || locator).await?;
+    state
+        .check_throttles()
+        .1
         .admit(&row.id, Instant::now())
         .map_err(|wait| too_many("checks of this card", wait))?;
     let detector = detector_for(state, &row)?;
@@ -747,21 +911,8 @@ async fn run_check(
             .zip(&times)
             .map(|(image, &time)| Capture { image, time })
             .collect();
-        let verdict = detector.check(&captures).map(|v| {
-            // A tag that is not the current enrolment's may be an earlier one's: the card was
-            // moved to another phone and this is the old one (or a copy of its key).
-            let replaced = (finding == StatusFinding::Valid)
-                .then(|| Detector::earlier_enrolment(&v, &captures, &earlier))
-                .flatten()
-                .map(|(epoch, ended_ms)| {
-                    StatusFinding::DeviceReplaced(format!(
-                        "this card was moved to another phone {}: the phone shown holds device \
-                         enrolment {epoch}, which is no longer enrolled — do not accept",
-                        when(*ended_ms)
-                    ))
-                });
-            v.with_status(replaced.as_ref().unwrap_or(&finding))
-        });
+        let verdict = (detector.check(&captures))
+            .map(|v| with_enrolment(v, &finding, &earlier, |d| d.check(&captures)));
         let card = match &verdict {
             Ok(v) if v.decision == Decision::Genuine => best_card(&photos, v),
             _ => None,
@@ -771,6 +922,22 @@ async fn run_check(
     .await
     .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the check failed"))?;
     let verdict = verdict.map_err(|e| ApiError::bad_request("bad_check", e.to_string()))?;
+    finish_check(state, p, &row, verdict, card, &frames, seen, started).await
+}
+
+/// Stores a judged check (its card image where one was kept; the frames' hashes against
+/// replays; the audit entry), counts it, and answers it as the caller's view allows.
+#[allow(clippy::too_many_arguments)]
+async fn finish_check(
+    state: &AppState,
+    p: &Principal,
+    row: &CredentialRow,
+    verdict: Verdict,
+    card: Option<Vec<u8>>,
+    frames: &[String],
+    seen: Option<CheckStatus>,
+    started: Instant,
+) -> ApiResult<Response> {
     let check_id = auth::new_id();
     let body = CheckResult {
         check_id: check_id.clone(),
@@ -795,7 +962,7 @@ async fn run_check(
         .store()
         .insert_check(
             &check,
-            &frames,
+            frames,
             event(p, "check", &check_id),
             &state.keys().copy_key,
         )
@@ -807,7 +974,7 @@ async fn run_check(
     state
         .metrics()
         .check(verdict.decision.as_str(), started.elapsed().as_secs_f64());
-    let body = in_view(p, body, Some(&row), check.created_ms)?;
+    let body = in_view(p, body, Some(row), check.created_ms)?;
     let body = serde_json::to_value(&body).map_err(bad_record)?;
     Ok((StatusCode::OK, Json(check_view(p, body))).into_response())
 }
@@ -1332,6 +1499,15 @@ async fn create_copy(
     let window = state.config().copy_window.as_millis() as i64;
     let card_png = match check.card_png {
         Some(png) if now - check.created_ms <= window => png,
+        None if now - check.created_ms <= window => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "no_card_image",
+                "this check was made from the console's evidence, without a photo, so the \
+                 server has no card image to copy: check the card's photos (POST /v1/checks) \
+                 to make a copy",
+            ));
+        }
         _ => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,

@@ -103,6 +103,10 @@ struct Flat<'d> {
     closed: bool,
     required: Vec<&'d str>,
     items: Option<&'d Value>,
+    /// An array's leading elements' own schemas (JSON Schema 2020-12 `prefixItems`).
+    prefix: Option<&'d Vec<Value>>,
+    /// An array's least and most elements.
+    counts: (Option<u64>, Option<u64>),
 }
 
 fn flatten<'d>(doc: &'d Value, schema: &'d Value) -> Flat<'d> {
@@ -123,6 +127,8 @@ fn flatten<'d>(doc: &'d Value, schema: &'d Value) -> Flat<'d> {
             .map(|r| r.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default(),
         items: schema.get("items"),
+        prefix: schema["prefixItems"].as_array(),
+        counts: (schema["minItems"].as_u64(), schema["maxItems"].as_u64()),
     };
     for part in schema["allOf"].as_array().into_iter().flatten() {
         let p = flatten(doc, part);
@@ -178,9 +184,14 @@ pub fn fits(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), 
             }
         }
         Value::Array(elements) => {
-            if let Some(items) = s.items {
-                for (i, e) in elements.iter().enumerate() {
-                    fits(doc, items, e, &format!("{at}[{i}]"))?;
+            let n = elements.len() as u64;
+            if s.counts.0.is_some_and(|min| n < min) || s.counts.1.is_some_and(|max| n > max) {
+                return Err(format!("{at} has {n} elements, documented as {:?}", s.counts));
+            }
+            for (i, e) in elements.iter().enumerate() {
+                let own = s.prefix.and_then(|p| p.get(i)).or(s.items);
+                if let Some(schema) = own {
+                    fits(doc, schema, e, &format!("{at}[{i}]"))?;
                 }
             }
         }

@@ -1,0 +1,255 @@
+//! The evidence route (issue #22): the console's WebAssembly detector measures each frame
+//! without a key and sends only that; the server judges it. The same simulated bursts checked
+//! as photos (`POST /v1/checks`) and as evidence (`POST /v1/checks/evidence`) reach the same
+//! decision and reasons, for every species; evidence is refused as photos are (out of its
+//! ranges, far from the clock, sent twice), and no card image is kept for it.
+
+use holoid_testkit::captures;
+use holoid_testkit::service as support;
+
+use axum::http::StatusCode;
+use captures::{Burst, Camera, mid_window_after, now};
+use holoid_detect::evidence::{self, FrameEvidence, Record};
+use holoid_detect::{Timings, content, text};
+use holoid_service::ServiceConfig;
+use holoid_sim::camera::Level;
+use holoid_sim::species::Species;
+use support::*;
+
+/// The record the console is sent for the demo credential: its portrait's cells and its
+/// lettering.
+fn record(w: &World) -> Record {
+    let portrait = image::load_from_memory(&w.demo.portrait_png).unwrap().to_rgb8();
+    Record {
+        portrait: Some(content::reference(&portrait)),
+        text: Some(text::reference(&w.demo.credential.credential)),
+    }
+}
+
+/// What the console sends for `burst`: each JPEG decoded as the browser's canvas would hold
+/// it, measured.
+fn evidence_of(burst: &Burst, record: &Record) -> Vec<FrameEvidence> {
+    burst
+        .jpegs
+        .iter()
+        .zip(&burst.times)
+        .map(|(jpeg, &t)| {
+            let img = image::load_from_memory(jpeg).unwrap().to_rgb8();
+            evidence::measure(&img, t, record, &mut Timings::default()).evidence
+        })
+        .collect()
+}
+
+fn json_body(value: &serde_json::Value) -> Option<(String, Vec<u8>)> {
+    Some(("application/json".into(), value.to_string().into_bytes()))
+}
+
+async fn photo_check(w: &World, burst: &Burst) -> (StatusCode, serde_json::Value) {
+    let fields = burst.fields();
+    let parts: Vec<(&str, &[u8])> = fields.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let (s, _, b) = call(
+        &w.app,
+        "POST",
+        "/v1/checks",
+        Some(&w.tokens.officer),
+        Some(multipart(&parts)),
+    )
+    .await;
+    (s, json(&b))
+}
+
+async fn evidence_check(w: &World, body: &serde_json::Value) -> (StatusCode, serde_json::Value) {
+    evidence_check_raw(w, body.to_string().into_bytes()).await
+}
+
+async fn evidence_check_raw(w: &World, body: Vec<u8>) -> (StatusCode, serde_json::Value) {
+    let (s, _, b) = call(
+        &w.app,
+        "POST",
+        "/v1/checks/evidence",
+        Some(&w.tokens.officer),
+        Some(("application/json".into(), body)),
+    )
+    .await;
+    (s, json(&b))
+}
+
+/// The decision and each reason's code and words.
+fn finding(v: &serde_json::Value) -> (String, Vec<(String, String)>) {
+    let reasons = v["reasons"].as_array().map_or_else(Vec::new, |r| {
+        r.iter()
+            .map(|x| {
+                (
+                    x["code"].as_str().unwrap().to_string(),
+                    x["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    });
+    (v["decision"].as_str().unwrap_or("").to_string(), reasons)
+}
+
+#[tokio::test]
+async fn both_routes_reach_the_same_verdict_on_every_species() {
+    if holoid_testkit::gpu::skip_gpu("the evidence route's comparison (its captures need a GPU adapter)") {
+        return;
+    }
+    let config = ServiceConfig {
+        checks_per_credential: 1000,
+        checks_per_token: 1000,
+        max_body_bytes: 8 << 20,
+        ..Default::default()
+    };
+    let w = world(&sqlite_url("evidence-routes"), config).await;
+    register(&w).await;
+    let record = record(&w);
+    let mut camera = Camera::new(&w.demo);
+    let mut decisions = Vec::new();
+    for (k, species) in Species::ALL.into_iter().enumerate() {
+        for (j, level) in [Level::Easy, Level::Hard].into_iter().enumerate() {
+            let burst = camera.shoot(
+                species,
+                level,
+                mid_window_after(now()),
+                3,
+                700 + 10 * k as u64 + j as u64,
+            );
+            let (s, by_photo) = photo_check(&w, &burst).await;
+            let evidence = evidence_of(&burst, &record);
+            // As the console sends it: serialised from the evidence's own types (f32 figures;
+            // through serde_json::Value they would widen to f64's longer digits).
+            let body = format!(r#"{{"frames":{}}}"#, serde_json::to_string(&evidence).unwrap());
+            let sent = body.len();
+            // The body is what /openapi.json documents.
+            let doc = holoid_testkit::openapi::document();
+            let schema = &doc["paths"]["/v1/checks/evidence"]["post"]["requestBody"]["content"]["application/json"]
+                ["schema"];
+            holoid_testkit::openapi::fits(&doc, schema, &json(body.as_bytes()), "evidence").unwrap();
+            let (t, by_evidence) = evidence_check_raw(&w, body.into_bytes()).await;
+            let what = format!("{} at {level:?}", species.name());
+            assert_eq!(
+                (s, t),
+                (StatusCode::OK, StatusCode::OK),
+                "{what}: {by_photo} {by_evidence}"
+            );
+            assert_eq!(
+                finding(&by_evidence),
+                finding(&by_photo),
+                "{what}: the routes disagree"
+            );
+            // The point of the route: a burst of three in a few kilobytes, not half a megabyte.
+            let photos: usize = burst.jpegs.iter().map(Vec::len).sum();
+            assert!(sent < 4096, "{what}: {sent} bytes of evidence");
+            eprintln!(
+                "{what}: {} (evidence {sent} bytes, photos {photos} bytes)",
+                finding(&by_photo).0
+            );
+            decisions.push(finding(&by_photo).0);
+        }
+    }
+    // The set is worth comparing: it holds every decision.
+    for d in ["genuine", "forgery", "inconclusive"] {
+        assert!(decisions.iter().any(|x| x == d), "no {d} among {decisions:?}");
+    }
+}
+
+#[tokio::test]
+async fn evidence_is_refused_as_photos_are_and_leaves_no_card_image() {
+    if holoid_testkit::gpu::skip_gpu("the evidence route's refusals (its captures need a GPU adapter)") {
+        return;
+    }
+    let w = world(&sqlite_url("evidence-refused"), ServiceConfig::default()).await;
+    register(&w).await;
+    let record = record(&w);
+    let mut camera = Camera::new(&w.demo);
+    let burst = camera.shoot(Species::BonaFide, Level::Easy, mid_window_after(now()), 2, 91);
+    let evidence = evidence_of(&burst, &record);
+    let body = serde_json::json!({ "frames": evidence });
+    let (s, v) = evidence_check(&w, &body).await;
+    assert_eq!(
+        (s, v["decision"].as_str()),
+        (StatusCode::OK, Some("genuine")),
+        "{v}"
+    );
+    // The officer's answer is a photo check's: the decision and reasons, the holder's record.
+    assert!(
+        v["holder"]["name_latin"].is_string() && v.get("frames").is_none(),
+        "{v}"
+    );
+    // No photo reached the server: no card image is kept.
+    let id = v["check_id"].as_str().unwrap();
+    let (s, _, _) = call(
+        &w.app,
+        "GET",
+        &format!("/v1/checks/{id}/card.png"),
+        Some(&w.tokens.officer),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // So a copy cannot be made from it (yet): a clear refusal, not a pretended expiry.
+    let copy = serde_json::json!({"check_id": id, "purpose": "account opening"});
+    let (s, _, b) = call(
+        &w.app,
+        "POST",
+        "/v1/copies",
+        Some(&w.tokens.officer),
+        json_body(&copy),
+    )
+    .await;
+    assert_eq!(
+        (s, json(&b)["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("no_card_image"))
+    );
+    // The same evidence again is a replay, as the same photo is.
+    let (s, v) = evidence_check(&w, &body).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("replayed_photo")),
+        "{v}"
+    );
+    // Refused before judging: times far from the clock, figures out of range, a frame twice,
+    // unknown fields, no frames, a payload that is not a code's.
+    let mut old = evidence.clone();
+    for f in &mut old {
+        f.captured_at -= 60_000;
+    }
+    let mut hot = evidence.clone();
+    hot[0].portrait.as_mut().unwrap().cells_off = 7.0;
+    let twice = vec![evidence[0].clone(), evidence[0].clone()];
+    let mut forged = evidence.clone();
+    forged[0].code.as_mut().unwrap().payload = "zz".repeat(20);
+    let cases = [
+        (serde_json::json!({ "frames": old }), "capture_time"),
+        (serde_json::json!({ "frames": hot }), "bad_evidence"),
+        (serde_json::json!({ "frames": twice }), "duplicate_image"),
+        (
+            serde_json::json!({ "frames": evidence, "photos": [] }),
+            "bad_request",
+        ),
+        (serde_json::json!({ "frames": [] }), "bad_request"),
+        (serde_json::json!({ "frames": forged }), "bad_evidence"),
+    ];
+    for (body, code) in cases {
+        let (s, v) = evidence_check(&w, &body).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code)),
+            "{body}: {v}"
+        );
+    }
+    // A kiosk token may use the route (its one route is the check); an admin may not.
+    let (s, _, _) = call(
+        &w.app,
+        "POST",
+        "/v1/checks/evidence",
+        Some(&w.tokens.admin),
+        json_body(&serde_json::json!({ "frames": [] })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The refusals are audited as refused checks, never as checks.
+    let actions = audit_actions(&w).await;
+    let refused = actions.iter().filter(|a| a.0 == "check_refused").count();
+    assert_eq!(refused, 6, "{actions:?}");
+}
