@@ -1,6 +1,6 @@
-//! A small blocking HTTP/1.1 client over a TCP socket (one request per connection), so the
-//! service's end-to-end tests and load benchmark talk to a real port without an HTTP client
-//! dependency.
+//! A small blocking HTTP/1.1 client over a TCP socket (one request per connection, or a
+//! [`KeepAlive`] connection for many, as a browser keeps one), so the service's end-to-end
+//! tests and load benchmark talk to a real port without an HTTP client dependency.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -37,12 +37,47 @@ pub fn request(
     body: Option<(&str, &[u8])>,
 ) -> std::io::Result<Response> {
     let s = connect(addr)?;
-    exchange(s, addr, method, path, token, body)
+    exchange(s, addr, method, path, token, body, true)
+}
+
+/// One connection kept open for request after request (HTTP/1.1 keep-alive, as a browser
+/// holds one to its server); opened again when the server has closed it.
+pub struct KeepAlive {
+    addr: SocketAddr,
+    stream: Option<TcpStream>,
+}
+
+impl KeepAlive {
+    pub fn new(addr: SocketAddr) -> KeepAlive {
+        KeepAlive { addr, stream: None }
+    }
+
+    /// Sends one request on the open connection (opening one if none is) and reads the whole
+    /// response, which must carry its Content-Length.
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, &[u8])>,
+    ) -> std::io::Result<Response> {
+        let stream = match self.stream.take() {
+            Some(s) => s,
+            None => connect(self.addr)?,
+        };
+        let r = exchange(&stream, self.addr, method, path, token, body, false)?;
+        if r.header("connection") != Some("close") {
+            self.stream = Some(stream);
+        }
+        Ok(r)
+    }
 }
 
 fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
     let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    // A request's head and body go out at once, not held back for the ACK of a first segment.
+    s.set_nodelay(true)?;
     Ok(s)
 }
 
@@ -61,7 +96,7 @@ pub fn request_tls(
         rustls::pki_types::ServerName::try_from(server_name.to_string()).map_err(std::io::Error::other)?;
     let session = rustls::ClientConnection::new(tls, name).map_err(std::io::Error::other)?;
     let s = rustls::StreamOwned::new(session, connect(addr)?);
-    exchange(s, addr, method, path, token, body)
+    exchange(s, addr, method, path, token, body, true)
 }
 
 fn exchange(
@@ -71,8 +106,10 @@ fn exchange(
     path: &str,
     token: Option<&str>,
     body: Option<(&str, &[u8])>,
+    close: bool,
 ) -> std::io::Result<Response> {
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let connection = if close { "close" } else { "keep-alive" };
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: {connection}\r\n");
     if let Some(t) = token {
         head.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
@@ -125,8 +162,13 @@ fn exchange(
             }
             body.truncate(len);
         }
-        None => {
+        None if close => {
             s.read_to_end(&mut body)?;
+        }
+        None => {
+            return Err(std::io::Error::other(
+                "a kept-alive answer without Content-Length",
+            ));
         }
     }
     if headers
