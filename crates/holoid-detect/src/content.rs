@@ -104,6 +104,71 @@ pub struct Reference {
     grids: Vec<Cells>,
 }
 
+/// The bytes of a [`Reference`]: each of [`BLURS`]' grids of `COLS` × `ROWS` cells (12 × 16),
+/// row by row, each cell's linear light in R, G, B as `f32` little-endian.
+pub const REFERENCE_BYTES: usize = BLURS.len() * COLS * ROWS * 3 * 4;
+
+impl Reference {
+    /// The reference as [`REFERENCE_BYTES`] bytes: what a verifier's device compares photos of
+    /// the portrait with, without the portrait file (a 12 × 16 colour grid at each blur).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.grids
+            .iter()
+            .flat_map(|g| g.lin.iter().flatten())
+            .flat_map(|v| v.to_le_bytes())
+            .collect()
+    }
+
+    /// The reference [`to_bytes`](Reference::to_bytes) wrote: exactly the same comparisons.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Reference, ReferenceError> {
+        if bytes.len() != REFERENCE_BYTES {
+            return Err(ReferenceError::Length { given: bytes.len() });
+        }
+        let values: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if values.iter().any(|v| !(0.0..=1.0).contains(v)) {
+            return Err(ReferenceError::Value);
+        }
+        let grids = values
+            .chunks_exact(COLS * ROWS * 3)
+            .map(|g| {
+                let lin: Vec<[f32; 3]> = g.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+                // As `grid` derives them.
+                let srgb = lin.iter().map(|c| c.map(|v| linear_to_srgb(v) * 255.0)).collect();
+                Cells { lin, srgb }
+            })
+            .collect();
+        Ok(Reference { grids })
+    }
+}
+
+/// Why bytes are not a portrait [`Reference`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReferenceError {
+    /// Not [`REFERENCE_BYTES`] long.
+    Length {
+        /// Bytes given.
+        given: usize,
+    },
+    /// A cell's light outside 0..1 (or not a number).
+    Value,
+}
+
+impl std::fmt::Display for ReferenceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReferenceError::Length { given } => {
+                write!(f, "a portrait reference is {REFERENCE_BYTES} bytes, not {given}")
+            }
+            ReferenceError::Value => f.write_str("a portrait reference's cell is outside 0..1"),
+        }
+    }
+}
+
+impl std::error::Error for ReferenceError {}
+
 /// The expected cells of a portrait image, as the renderer stretches it over the portrait
 /// rectangle, blurred as a camera's optics would (in light, not in sRGB values).
 pub fn reference(portrait: &RgbImage) -> Reference {
@@ -481,6 +546,23 @@ mod tests {
             }
         });
         (img, Homography([scale, 0.0, 0.0, 0.0, scale, 0.0, 0.0, 0.0, 1.0]))
+    }
+
+    #[test]
+    fn a_reference_read_back_from_its_bytes_is_the_same() {
+        let r = reference(&portrait(5));
+        let bytes = r.to_bytes();
+        assert_eq!(bytes.len(), REFERENCE_BYTES);
+        assert_eq!(Reference::from_bytes(&bytes), Ok(r));
+        assert_eq!(
+            Reference::from_bytes(&bytes[1..]),
+            Err(ReferenceError::Length {
+                given: REFERENCE_BYTES - 1
+            })
+        );
+        let mut bad = bytes.clone();
+        bad[..4].copy_from_slice(&f32::NAN.to_le_bytes());
+        assert_eq!(Reference::from_bytes(&bad), Err(ReferenceError::Value));
     }
 
     #[test]

@@ -437,6 +437,11 @@ impl Detector {
         &self.config
     }
 
+    /// What the verifier's device measures frames against (see [`Trust::record`]).
+    pub fn record(&self) -> evidence::Record {
+        self.trust.record()
+    }
+
     /// Whether a capture whose verdict found no authentic tag (`invalid_tag`) shows an
     /// earlier enrolment's card instead: the first of `earlier` (detectors of the credential's
     /// earlier enrolments, newest first) under whose key any frame's tag is authentic. A card

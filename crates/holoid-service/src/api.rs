@@ -26,7 +26,7 @@ use super::copy::{self, COPY_SIZE, CopyRecord};
 use super::responses::{
     AgeCheck, AuditConsistency, AuditEntryJson, AuditPage, AuditVerification, CheckResult, CheckStatus, Copy,
     CopyList, CopyRecordJson, CredentialCreated, CredentialStatus, EnrolmentOffer, ErrorBody, ErrorDetail,
-    Health, HolderAnswerJson, HolderRecord, Me, StatusEvent, StoredCheck,
+    Health, HolderAnswerJson, HolderRecord, Me, RecordJson, StatusEvent, StoredCheck,
 };
 use super::store::{
     CheckRow, CopyRow, CredentialRow, HolderAnswer, OfferRow, StatusChange, StoreError, TokenEnd, TokenRow,
@@ -260,6 +260,7 @@ fn routes() -> Vec<Route> {
         Route("get", "/v1/audit/head", get(audit_head)),
         Route("get", "/v1/audit/consistency", get(audit_consistency)),
         Route("get", "/v1/credentials/{id}/status", get(get_credential_status)),
+        Route("get", "/v1/records/{id}", get(get_record)),
         Route("post", "/v1/credentials/{id}/suspend", post(suspend_credential)),
         Route("post", "/v1/credentials/{id}/resume", post(resume_credential)),
         Route("post", "/v1/credentials/{id}/revoke", post(revoke_credential)),
@@ -1934,6 +1935,36 @@ async fn get_credential_status(
         .audit(event(&p, "credential_status_read", &id), &state.keys().copy_key)
         .await?;
     Ok(Json(status))
+}
+
+/// `GET /v1/records/{locator}`: the record the console's WebAssembly detector measures a
+/// card's frames against, for the credential whose code carries `locator` (the code's 16 hex
+/// digits, read by the detector from the first frame). Every view gets it: the lettering is
+/// what an age check reads the birth date by (an edited birth year is the attack it must
+/// catch), and the phone's screen shows it to the verifier anyway; the portrait comes as the
+/// detector's colour grid, never the file. The read is audited (`record_read`).
+async fn get_record(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(locator): Path<String>,
+) -> ApiResult<Json<RecordJson>> {
+    require_in_view(&p, &[Role::Officer], ALL_VIEWS)?;
+    let locator: [u8; 8] = from_hex(locator.trim())
+        .map_err(|_| ApiError::not_found("record (the locator is the card's code's 16 hex digits)"))?;
+    let row = credential_row(&state, None, || Some(Locator(locator))).await?;
+    let cells = detector_for(&state, &row)?
+        .record()
+        .portrait
+        .map(|r| to_hex(&r.to_bytes()))
+        .ok_or_else(|| bad_record("a trusted credential without portrait cells"))?;
+    state
+        .store()
+        .audit(event(&p, "record_read", &row.id), &state.keys().copy_key)
+        .await?;
+    Ok(Json(RecordJson {
+        credential: row.json,
+        portrait_cells: cells,
+    }))
 }
 
 /// `GET /v1/status-lists/{n}`: the signed status list, for verifiers offline (no token: it

@@ -279,6 +279,17 @@ pub struct AuditConsistency {
     pub head: crate::audit::TreeHead,
 }
 
+/// `GET /v1/records/{locator}`: what the console's WebAssembly detector measures a card's
+/// photos against (issue #22), for the credential whose code carries that locator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordJson {
+    /// The credential's signed record as registered (JSON): the lettering the card must show.
+    pub credential: String,
+    /// The registered portrait as the detector compares it, hex: a 12 × 16 grid of colours at
+    /// five blurs (`holoid_detect::content::Reference::to_bytes`), not the portrait file.
+    pub portrait_cells: String,
+}
+
 /// `GET /v1/credentials/{id}/status` and the answer to a suspension, resumption or
 /// revocation: the current enrolment's status and the whole history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

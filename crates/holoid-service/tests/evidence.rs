@@ -9,21 +9,38 @@ use holoid_testkit::service as support;
 
 use axum::http::StatusCode;
 use captures::{Burst, Camera, mid_window_after, now};
+use holoid_core::code::Locator;
+use holoid_core::encoding::to_hex;
+use holoid_detect::Timings;
+use holoid_detect::content::REFERENCE_BYTES;
 use holoid_detect::evidence::{self, FrameEvidence, Record};
-use holoid_detect::{Timings, content, text};
 use holoid_service::ServiceConfig;
+use holoid_service::auth::View;
+use holoid_service::responses::RecordJson;
 use holoid_sim::camera::Level;
 use holoid_sim::species::Species;
 use support::*;
 
-/// The record the console is sent for the demo credential: its portrait's cells and its
-/// lettering.
-fn record(w: &World) -> Record {
-    let portrait = image::load_from_memory(&w.demo.portrait_png).unwrap().to_rgb8();
-    Record {
-        portrait: Some(content::reference(&portrait)),
-        text: Some(text::reference(&w.demo.credential.credential)),
-    }
+/// The record the console is sent for the demo credential (`GET /v1/records/{locator}` with
+/// `token`): its lettering and its portrait's cells, read back as the WebAssembly reader reads
+/// them.
+async fn fetch_record(w: &World, token: &str) -> Record {
+    let locator = to_hex(&Locator::of(&w.demo.credential.credential.id).0);
+    let (s, _, b) = call(
+        &w.app,
+        "GET",
+        &format!("/v1/records/{locator}"),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let sent: RecordJson = serde_json::from_slice(&b).unwrap();
+    // Exactly what the detector itself compares with: the cells, not the portrait file.
+    assert!(
+        !String::from_utf8_lossy(&b).contains("base64") && sent.portrait_cells.len() == 2 * REFERENCE_BYTES
+    );
+    holoid_wasm::record_from_json(std::str::from_utf8(&b).unwrap()).unwrap()
 }
 
 /// What the console sends for `burst`: each JPEG decoded as the browser's canvas would hold
@@ -102,7 +119,7 @@ async fn both_routes_reach_the_same_verdict_on_every_species() {
     };
     let w = world(&sqlite_url("evidence-routes"), config).await;
     register(&w).await;
-    let record = record(&w);
+    let record = fetch_record(&w, &w.tokens.officer).await;
     let mut camera = Camera::new(&w.demo);
     let mut decisions = Vec::new();
     for (k, species) in Species::ALL.into_iter().enumerate() {
@@ -160,7 +177,7 @@ async fn evidence_is_refused_as_photos_are_and_leaves_no_card_image() {
     }
     let w = world(&sqlite_url("evidence-refused"), ServiceConfig::default()).await;
     register(&w).await;
-    let record = record(&w);
+    let record = fetch_record(&w, &w.tokens.officer).await;
     let mut camera = Camera::new(&w.demo);
     let burst = camera.shoot(Species::BonaFide, Level::Easy, mid_window_after(now()), 2, 91);
     let evidence = evidence_of(&burst, &record);
@@ -252,4 +269,37 @@ async fn evidence_is_refused_as_photos_are_and_leaves_no_card_image() {
     let actions = audit_actions(&w).await;
     let refused = actions.iter().filter(|a| a.0 == "check_refused").count();
     assert_eq!(refused, 6, "{actions:?}");
+    // The record: every view's officer may fetch it (the kiosk's and the shop's consoles
+    // measure with it too), each read audited; no other role, and no unknown locator.
+    for view in [View::Age { over: 19 }, View::Kiosk] {
+        let token = view_token(w.state.store(), view, "Counter 2").await;
+        assert!(fetch_record(&w, &token).await.text.is_some());
+    }
+    let reads = audit_actions(&w)
+        .await
+        .iter()
+        .filter(|a| a.0 == "record_read")
+        .count();
+    assert_eq!(reads, 3, "the officer's read and the two views'");
+    let locator = to_hex(&Locator::of(&w.demo.credential.credential.id).0);
+    for (token, uri, status) in [
+        (
+            &w.tokens.admin,
+            format!("/v1/records/{locator}"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &w.tokens.officer,
+            "/v1/records/0123456789abcdef".to_string(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &w.tokens.officer,
+            "/v1/records/not-a-locator".to_string(),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let (s, _, _) = call(&w.app, "GET", &uri, Some(token), None).await;
+        assert_eq!(s, status, "{uri}");
+    }
 }

@@ -289,6 +289,13 @@ fn full_examples() -> Vec<(&'static str, serde_json::Value)> {
         ("EnrolRequest", v(&request)),
         ("CredentialStatus", v(&status)),
         (
+            "Record",
+            v(&RecordJson {
+                credential: "{}".into(),
+                portrait_cells: "00".into(),
+            }),
+        ),
+        (
             "Error",
             v(&ErrorBody {
                 error: ErrorDetail {

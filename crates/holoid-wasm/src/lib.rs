@@ -15,7 +15,7 @@
 //! JavaScript sees.
 
 use holoid_core::credential::SignedCredential;
-use holoid_core::encoding::to_hex;
+use holoid_core::encoding::{from_hex, to_hex};
 use holoid_core::time::UnixMillis;
 use holoid_detect::{Timings, content, evidence, text};
 use image::RgbImage;
@@ -47,6 +47,25 @@ pub struct CardReading {
 pub fn portrait_reference(bytes: &[u8]) -> Result<content::Reference, FrameError> {
     let img = image::load_from_memory(bytes).map_err(|e| FrameError::Portrait(e.to_string()))?;
     Ok(content::reference(&img.to_rgb8()))
+}
+
+/// The record the verifier's server sends for a credential (`GET /v1/records/{locator}`: the
+/// credential's signed JSON and its portrait's cells as hex) as what frames are measured against.
+pub fn record_from_json(json: &str) -> Result<Record, FrameError> {
+    #[derive(serde::Deserialize)]
+    struct RecordJson {
+        credential: String,
+        portrait_cells: String,
+    }
+    let r: RecordJson = serde_json::from_str(json).map_err(|e| FrameError::Credential(e.to_string()))?;
+    let cells: [u8; content::REFERENCE_BYTES] = from_hex(&r.portrait_cells)
+        .map_err(|_| FrameError::Portrait("portrait_cells is not the cells' bytes as hex".into()))?;
+    Ok(Record {
+        portrait: Some(
+            content::Reference::from_bytes(&cells).map_err(|e| FrameError::Portrait(e.to_string()))?,
+        ),
+        text: Some(text_reference(&r.credential)?),
+    })
 }
 
 /// The credential's lettering as the detector compares it (each value field typeset with the
@@ -137,7 +156,8 @@ pub fn read_card(
 /// The reader for JavaScript: `new CardReader(portraitBytes, credentialJson)` once per
 /// credential (the registered portrait's PNG or JPEG and the credential file's JSON, either
 /// `undefined` to leave it out: a reader without them reads the code, to learn which
-/// credential's record to fetch), then `reader.readJson(imageData.data, width, height,
+/// credential's record to fetch), or `CardReader.fromRecord(recordJson)` with the record the
+/// server sends, then `reader.readJson(imageData.data, width, height,
 /// capturedAtMs)` per camera frame: the [`CardReading`] as JSON. Both throw an `Error` saying
 /// what is wrong with their input.
 #[wasm_bindgen]
@@ -163,6 +183,15 @@ impl CardReader {
                     .transpose()
                     .map_err(js)?,
             },
+        })
+    }
+
+    /// A reader comparing frames with the record the server sent (`GET
+    /// /v1/records/{locator}`, its JSON text).
+    #[wasm_bindgen(js_name = fromRecord)]
+    pub fn from_record(json: &str) -> Result<CardReader, JsError> {
+        Ok(CardReader {
+            record: record_from_json(json).map_err(|e| JsError::new(&e.to_string()))?,
         })
     }
 

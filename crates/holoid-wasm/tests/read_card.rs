@@ -8,7 +8,7 @@ use holoid_core::encoding::to_hex;
 use holoid_core::time::UnixMillis;
 use holoid_detect::evidence::Unread;
 use holoid_detect::{Capture, Detector, ReasonCode, Trust, Verdict};
-use holoid_wasm::{FrameError, Record, portrait_reference, read_card, text_reference};
+use holoid_wasm::{FrameError, Record, portrait_reference, read_card, record_from_json, text_reference};
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -205,5 +205,37 @@ fn a_frame_without_a_card_asks_for_a_retake_and_a_bad_buffer_is_an_error() {
     assert!(matches!(
         bad(&[], 100_000, 100_000),
         Some(FrameError::BadSize { .. })
+    ));
+}
+
+#[test]
+fn the_servers_record_reads_as_the_reference_it_was_made_from() {
+    // What `GET /v1/records/{locator}` sends: the signed credential and the portrait's cells.
+    let demo = DemoIdentity::generate(1);
+    let cells = record_of(1).portrait.expect("cells").to_bytes();
+    let json = serde_json::json!({
+        "credential": demo.credential.to_json(),
+        "portrait_cells": to_hex(&cells),
+    })
+    .to_string();
+    let (pixels, w, h) = rgba(CARD_PNG);
+    let from_server = read_card(&pixels, w, h, DRAWN_AT, &record_from_json(&json).expect("reads"))
+        .expect("a good frame")
+        .evidence;
+    let from_files = read_card(&pixels, w, h, DRAWN_AT, &record_of(1))
+        .expect("a good frame")
+        .evidence;
+    assert_eq!(from_server, from_files, "the same measures either way");
+    assert_eq!(from_server.text_fields.len(), 7);
+    // Cells cut short, or not hex, are errors naming the portrait; a bad credential names it.
+    let short = serde_json::json!({"credential": demo.credential.to_json(), "portrait_cells": "00ff"});
+    assert!(matches!(
+        record_from_json(&short.to_string()),
+        Err(FrameError::Portrait(_))
+    ));
+    let bad = serde_json::json!({"credential": "{}", "portrait_cells": to_hex(&cells)});
+    assert!(matches!(
+        record_from_json(&bad.to_string()),
+        Err(FrameError::Credential(_))
     ));
 }
