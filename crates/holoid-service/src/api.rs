@@ -248,7 +248,11 @@ fn routes() -> Vec<Route> {
         Route("get", "/v1/checks/{id}/portrait.png", get(get_check_portrait)),
         Route("post", "/v1/checks/{id}/holder", post(answer_holder)),
         Route("post", "/v1/checks", post(create_check)),
-        Route("post", "/v1/checks/evidence", post(create_evidence_check)),
+        Route(
+            "post",
+            "/v1/checks/evidence",
+            post(create_evidence_check).layer(DefaultBodyLimit::max(MAX_EVIDENCE_BYTES)),
+        ),
         Route("get", "/v1/checks/{id}", get(get_check)),
         Route("post", "/v1/credentials", post(register_credential)),
         Route("post", "/v1/copies", post(create_copy)),
@@ -634,6 +638,11 @@ async fn audit_refusal(state: &AppState, p: &Principal, outcome: ApiResult<Respo
     outcome
 }
 
+/// The most bytes an evidence check's body may have: a burst of eight frames' evidence is
+/// about 9 kB; the photo routes' limit (megabytes) would let a client make the server parse
+/// megabytes of JSON for nothing.
+const MAX_EVIDENCE_BYTES: usize = 64 << 10;
+
 /// The body of `POST /v1/checks/evidence`: what the verifier's device measured of each frame
 /// (the WebAssembly detector in the console), instead of the photos.
 #[derive(Deserialize)]
@@ -665,8 +674,17 @@ async fn run_evidence_check(
     body: Result<Json<EvidenceRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
     let started = Instant::now();
-    let Json(req) =
-        body.map_err(|e| ApiError::bad_request("bad_request", format!("send JSON evidence: {e}")))?;
+    let Json(req) = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "evidence is at most {} kB: send what the console measured",
+                MAX_EVIDENCE_BYTES >> 10
+            ),
+        ),
+        _ => ApiError::bad_request("bad_request", format!("send JSON evidence: {e}")),
+    })?;
     let max = state.config().max_images;
     if req.frames.is_empty() || req.frames.len() > max {
         return Err(ApiError::bad_request(

@@ -255,6 +255,14 @@ async fn evidence_is_refused_as_photos_are_and_leaves_no_card_image() {
             "{body}: {v}"
         );
     }
+    // Evidence is kilobytes: a body of megabytes is refused before it is parsed.
+    let padded = format!(r#"{{"frames": [], "pad": "{}"}}"#, "x".repeat(1 << 20));
+    let (s, v) = evidence_check_raw(&w, padded.into_bytes()).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")),
+        "{v}"
+    );
     // A kiosk token may use the route (its one route is the check); an admin may not.
     let (s, _, _) = call(
         &w.app,
@@ -268,7 +276,7 @@ async fn evidence_is_refused_as_photos_are_and_leaves_no_card_image() {
     // The refusals are audited as refused checks, never as checks.
     let actions = audit_actions(&w).await;
     let refused = actions.iter().filter(|a| a.0 == "check_refused").count();
-    assert_eq!(refused, 6, "{actions:?}");
+    assert_eq!(refused, 7, "{actions:?}");
     // The record: every view's officer may fetch it (the kiosk's and the shop's consoles
     // measure with it too), each read audited; no other role, and no unknown locator.
     for view in [View::Age { over: 19 }, View::Kiosk] {
