@@ -31,7 +31,7 @@ use crate::content::{self, PortraitComparison};
 use crate::locate::{LocateError, Located};
 use crate::sweep::{self, HeadReading};
 use crate::text::{self, FieldComparison, GlyphComparison};
-use crate::{Stopwatch, Timings, find_code, sample};
+use crate::{Stopwatch, Timings};
 
 /// What one frame shows, measured without any secret: what the verifier's device sends the
 /// server in place of the photo.
@@ -518,19 +518,17 @@ pub fn measure(
     record: &Record,
     timings: &mut Timings,
 ) -> Measured {
-    let clock = Stopwatch::start();
-    let grey = sample::grey(image);
-    timings.locate_us += clock.micros();
-    let (located, decoded) = find_code(&grey, timings);
+    let look = crate::look(image, record.portrait.as_ref(), timings);
+    let grey = &look.grey;
     let mut evidence = FrameEvidence {
         captured_at: captured_at.0,
         unread: None,
         code: None,
         sweep: None,
-        portrait: None,
+        portrait: look.portrait.map(PortraitEvidence::from),
         text_fields: Vec::new(),
     };
-    let located = match located {
+    let located = match look.located {
         Ok(l) => l,
         Err(e) => {
             evidence.unread = Some(Unread::of_locate(&e));
@@ -541,30 +539,28 @@ pub fn measure(
         }
     };
     let clock = Stopwatch::start();
-    evidence.portrait = (record.portrait.as_ref())
-        .and_then(|p| content::compare_portrait(image, &located.to_image, p))
-        .map(PortraitEvidence::from);
-    timings.content_us += clock.micros();
-    let clock = Stopwatch::start();
-    evidence.sweep = sweep::ring_profile(&grey, &located.to_image).and_then(|p| {
+    evidence.sweep = sweep::ring_profile(grey, &located.to_image).and_then(|p| {
         Some(SweepHeads {
             clockwise: sweep::read_head(&p, 1.0)?,
             counter_clockwise: sweep::read_head(&p, -1.0)?,
         })
     });
     timings.sweep_us += clock.micros();
-    match decoded {
+    match look.decoded {
         Ok(d) => {
             evidence.code = Some(CodeEvidence {
                 payload: to_hex(&d.payload.to_bytes()),
                 corrected_bytes: d.corrected_bytes.min(usize::from(u16::MAX)) as u16,
             });
-            let clock = Stopwatch::start();
-            evidence.text_fields = (record.text.as_ref())
-                .and_then(|t| text::compare_text(&grey, &located.to_image, t))
-                .map(|fields| fields.iter().map(FieldEvidence::from).collect())
-                .unwrap_or_default();
-            timings.content_us += clock.micros();
+            if let Some(text) = &record.text {
+                let mut photo = crate::FromPhoto {
+                    grey,
+                    to_image: &located.to_image,
+                    text,
+                };
+                let fields = crate::LaterMeasures::text(&mut photo, timings);
+                evidence.text_fields = fields.iter().map(FieldEvidence::from).collect();
+            }
         }
         Err(e) => evidence.unread = Some(Unread::of_code(&e)),
     }

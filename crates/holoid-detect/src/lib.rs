@@ -628,15 +628,13 @@ impl Detector {
         Some(score)
     }
 
-    /// A photo's frame: its secret-free measures made here (as [`evidence::measure`] makes
-    /// them, the sweep and the lettering only once the tag proved authentic), then judged.
+    /// A photo's frame: its secret-free measures made here (the first steps as
+    /// [`evidence::measure`] makes them, the sweep and the lettering only once the tag proved
+    /// authentic), then judged.
     fn check_frame(&self, index: usize, capture: &Capture<'_>, timings: &mut Timings) -> FrameResult {
-        let clock = Stopwatch::start();
-        let grey = sample::grey(capture.image);
-        timings.locate_us += clock.micros();
-        let (located, decoded) = find_code(&grey, timings);
-        let code = decoded.map(|d| (d.payload, d.corrected_bytes));
-        let located = match located {
+        let look = look(capture.image, Some(&self.trust.portrait_cells), timings);
+        let code = look.decoded.map(|d| (d.payload, d.corrected_bytes));
+        let located = match look.located {
             Ok(l) => l,
             Err(e) => {
                 let seen = Sighting {
@@ -648,20 +646,14 @@ impl Detector {
                 return self.judge_frame(index, seen, &mut NothingMore, timings);
             }
         };
-        // The portrait is measured in every located frame (its glare and colourfulness are
-        // reported even where the code fails); only frames with an authentic code judge it.
-        let clock = Stopwatch::start();
-        let portrait =
-            content::compare_portrait(capture.image, &located.to_image, &self.trust.portrait_cells);
-        timings.content_us += clock.micros();
         let seen = Sighting {
             captured_at: capture.time,
             located: Ok(()),
             code,
-            portrait,
+            portrait: look.portrait,
         };
         let mut later = FromPhoto {
-            grey: &grey,
+            grey: &look.grey,
             to_image: &located.to_image,
             text: &self.trust.text,
         };
@@ -876,6 +868,36 @@ impl Detector {
     }
 }
 
+/// A photo's first steps, the same on both routes (a photo check here, [`evidence::measure`]
+/// where the camera is): its grey copy, the card's marks, its code, and its portrait against
+/// `portrait` where the card was found.
+struct Look {
+    grey: GrayImage,
+    located: Result<Located, LocateError>,
+    decoded: Result<Decoded, CodeError>,
+    portrait: Option<content::PortraitComparison>,
+}
+
+fn look(image: &RgbImage, portrait: Option<&content::Reference>, timings: &mut Timings) -> Look {
+    let clock = Stopwatch::start();
+    let grey = sample::grey(image);
+    timings.locate_us += clock.micros();
+    let (located, decoded) = find_code(&grey, timings);
+    // The portrait is measured in every located frame (its glare and colourfulness are
+    // reported even where the code fails); only frames with an authentic code judge it.
+    let clock = Stopwatch::start();
+    let portrait = (located.as_ref().ok())
+        .zip(portrait)
+        .and_then(|(l, p)| content::compare_portrait(image, &l.to_image, p));
+    timings.content_us += clock.micros();
+    Look {
+        grey,
+        located,
+        decoded,
+        portrait,
+    }
+}
+
 /// What a frame showed before any key is used: a photo check's first steps, or the
 /// evidence the verifier's device sent.
 struct Sighting {
@@ -929,7 +951,7 @@ impl LaterMeasures for NothingMore {
     }
 }
 
-/// Measured from the photo when asked.
+/// Measured from the photo when asked (a photo check's, and [`evidence::measure`]'s lettering).
 struct FromPhoto<'a> {
     grey: &'a GrayImage,
     to_image: &'a Homography,
