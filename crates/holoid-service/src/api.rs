@@ -730,13 +730,7 @@ async fn run_evidence_check(
             .map(|payload| payload.locator)
     };
     let row = credential_row(state, credential_id, locator).await?;
-    state
-        .check_throttles()
-        .1
-        .admit(&row.id, Instant::now())
-        .map_err(|wait| too_many("checks of this card", wait))?;
-    let detector = detector_for(state, &row)?;
-    let (finding, earlier, seen) = enrolment_status(state, &row).await?;
+    let (detector, finding, earlier, seen) = card_for_check(state, &row).await?;
     let verdict = detector
         .check_evidence(&req.frames)
         .map(|v| with_enrolment(v, &finding, &earlier, |d| d.check_evidence(&req.frames)))
@@ -770,6 +764,22 @@ async fn admit_frames(state: &AppState, p: &Principal, frames: &[String], what: 
         return Err(replayed(&earlier));
     }
     Ok(())
+}
+
+/// A check of `row`'s card admitted (the per-card rate counted): its detector, its
+/// enrolment's status and earlier enrolments (see [`enrolment_status`]).
+async fn card_for_check(
+    state: &AppState,
+    row: &CredentialRow,
+) -> ApiResult<(Arc<Detector>, StatusFinding, Earlier, Option<CheckStatus>)> {
+    state
+        .check_throttles()
+        .1
+        .admit(&row.id, Instant::now())
+        .map_err(|wait| too_many("checks of this card", wait))?;
+    let detector = detector_for(state, row)?;
+    let (finding, earlier, seen) = enrolment_status(state, row).await?;
+    Ok((detector, finding, earlier, seen))
 }
 
 /// The credential id a client sent: 1 to 128 printable ASCII characters.
@@ -915,13 +925,7 @@ async fn run_check(
         }
     };
     let row = credential_row(state, req.credential_id, || locator).await?;
-    state
-        .check_throttles()
-        .1
-        .admit(&row.id, Instant::now())
-        .map_err(|wait| too_many("checks of this card", wait))?;
-    let detector = detector_for(state, &row)?;
-    let (finding, earlier, seen) = enrolment_status(state, &row).await?;
+    let (detector, finding, earlier, seen) = card_for_check(state, &row).await?;
     let times = req.times;
     let (verdict, card) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
