@@ -90,6 +90,42 @@ impl Stopwatch {
     }
 }
 
+/// Why a straightened card image is not the checked credential's card (see
+/// [`Detector::card_image_matches`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum CardImageError {
+    /// The image is not [`rectify::CARD_IMAGE_SIZE`].
+    Size {
+        /// Its width, pixels.
+        width: u32,
+        /// Its height, pixels.
+        height: u32,
+    },
+    /// The portrait is not the credential's, or not clearly: the photo check's reason.
+    Portrait(Reason),
+    /// The lettering is not the credential's, or cannot be read: the photo check's reason.
+    Text(Reason),
+}
+
+impl fmt::Display for CardImageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CardImageError::Size { width, height } => {
+                let (w, h) = rectify::CARD_IMAGE_SIZE;
+                write!(
+                    f,
+                    "the card image is {width}x{height}; a straightened card is {w}x{h}"
+                )
+            }
+            CardImageError::Portrait(r) | CardImageError::Text(r) => {
+                write!(f, "in the card image, {}", r.message)
+            }
+        }
+    }
+}
+
+impl std::error::Error for CardImageError {}
+
 /// Why a check could not be made at all (as opposed to a verdict of "inconclusive").
 #[derive(Debug)]
 #[non_exhaustive]
@@ -435,6 +471,63 @@ impl Detector {
     /// The configuration in use.
     pub fn config(&self) -> &DetectorConfig {
         &self.config
+    }
+
+    /// Whether `card`, a card straightened at [`rectify::CARD_IMAGE_SIZE`] (the console's
+    /// WebAssembly reader makes it from the frame it measured, to have a copy made of a check
+    /// that sent no photo), shows this credential's portrait and lettering: the photo check's
+    /// own portrait and text rules, on the one image. Neither the tag nor the time is judged
+    /// (the check did that); this keeps a copy from showing another card than the one checked.
+    pub fn card_image_matches(&self, card: &RgbImage) -> Result<(), CardImageError> {
+        let (width, height) = card.dimensions();
+        if (width, height) != rectify::CARD_IMAGE_SIZE {
+            return Err(CardImageError::Size { width, height });
+        }
+        let to_image = rectify::straightened(width, height);
+        let portrait = content::compare_portrait(card, &to_image, &self.trust.portrait_cells);
+        let fields = text::compare_text(&sample::grey(card), &to_image, &self.trust.text);
+        // One frame whose code was authentic (the check found it so), with these measures.
+        let frame = FrameResult {
+            report: FrameReport {
+                window: Some(Window(0)),
+                portrait_correlation: portrait.map(|p| p.correlation),
+                portrait_cells_off: portrait.map(|p| p.cells_off),
+                portrait_glare: portrait.map(|p| p.glare),
+                portrait_saturation: portrait.map(|p| p.saturation),
+                text_fields: fields.unwrap_or_default(),
+                ..FrameReport::default()
+            },
+            reasons: Vec::new(),
+            state: FrameState::Pass,
+        };
+        let frames = [frame];
+        let mut reasons = Vec::new();
+        let matched = portrait_check(&self.config, &frames, &mut reasons);
+        let first = |codes: &[ReasonCode], reasons: &[Reason]| {
+            reasons.iter().find(|r| codes.contains(&r.code)).cloned()
+        };
+        if !matched.is_some_and(|m| m.1) {
+            let why = first(
+                &[ReasonCode::PortraitMismatch, ReasonCode::PortraitUnclear],
+                &reasons,
+            );
+            return Err(CardImageError::Portrait(why.unwrap_or(Reason {
+                code: ReasonCode::PortraitUnclear,
+                message: "the portrait does not match cleanly".into(),
+                frame: Some(0),
+            })));
+        }
+        let mut reasons = Vec::new();
+        let read = text_check(&self.config, &frames, true, &mut reasons);
+        match first(&[ReasonCode::TextMismatch, ReasonCode::TextUnclear], &reasons) {
+            Some(why) => Err(CardImageError::Text(why)),
+            None if !read => Err(CardImageError::Text(Reason {
+                code: ReasonCode::TextUnclear,
+                message: "the birth date and the resident number cannot be read".into(),
+                frame: Some(0),
+            })),
+            None => Ok(()),
+        }
     }
 
     /// What the verifier's device measures frames against (see [`Trust::record`]).

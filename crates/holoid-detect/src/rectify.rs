@@ -7,19 +7,86 @@ use image::RgbImage;
 use super::locate::LocateError;
 use super::{Timings, find_code, sample};
 use holoid_core::code::Locator;
+use holoid_core::homography::Homography;
 use holoid_core::layout::{CARD_HEIGHT, CARD_WIDTH};
 
+/// The size a card is straightened to for a digital copy: the design's 1080 × 2340 at half
+/// scale (what the service and the console's WebAssembly reader both make).
+pub const CARD_IMAGE_SIZE: (u32, u32) = (540, 1170);
+
+/// Where the design's points lie in a card [`rectify`] straightened at `width` × `height`
+/// (each pixel's centre is at its design point; pixel centres at whole coordinates, as
+/// [`sample`] reads them).
+pub fn straightened(width: u32, height: u32) -> Homography {
+    let (w, h) = (f64::from(width) - 0.5, f64::from(height) - 0.5);
+    let (cw, ch) = (f64::from(CARD_WIDTH), f64::from(CARD_HEIGHT));
+    Homography::from_points(
+        [[0.0, 0.0], [cw, 0.0], [0.0, ch], [cw, ch]],
+        [[-0.5, -0.5], [w, -0.5], [-0.5, h], [w, h]],
+    )
+    .expect("a rectangle's corners make a homography")
+}
+
 /// The card in `photo`, found by its marks and resampled straight at `width` × `height`
-/// (bilinear; pixels outside the photo are black).
+/// (bilinear; pixels outside the photo are black). Where the card is larger in the photo than
+/// the output, each output pixel averages n × n bilinear samples (n the photo's pixels per
+/// output pixel, rounded up, at most 4), so fine lettering is not aliased.
 pub fn rectify(photo: &RgbImage, width: u32, height: u32) -> Result<RgbImage, LocateError> {
     let grey = sample::grey(photo);
     let (located, _) = find_code(&grey, &mut Timings::default());
     let to_image = located?.to_image;
+    let (width, height) = (width.max(1), height.max(1));
     let (sx, sy) = (
-        f64::from(CARD_WIDTH) / f64::from(width.max(1)),
-        f64::from(CARD_HEIGHT) / f64::from(height.max(1)),
+        f64::from(CARD_WIDTH) / f64::from(width),
+        f64::from(CARD_HEIGHT) / f64::from(height),
     );
-    Ok(warp(photo, &to_image.0, width, height, sx, sy))
+    // Photo pixels per output pixel at the card's middle, across and down.
+    let middle = [f64::from(CARD_WIDTH) / 2.0, f64::from(CARD_HEIGHT) / 2.0];
+    let at = |d: [f64; 2]| to_image.apply(d);
+    let (p0, px, py) = (
+        at(middle),
+        at([middle[0] + sx, middle[1]]),
+        at([middle[0], middle[1] + sy]),
+    );
+    let step = (px[0] - p0[0])
+        .hypot(px[1] - p0[1])
+        .max((py[0] - p0[0]).hypot(py[1] - p0[1]));
+    let n = if step.is_finite() {
+        step.ceil().clamp(1.0, 4.0) as u32
+    } else {
+        1
+    };
+    let fine = warp(
+        photo,
+        &to_image.0,
+        width * n,
+        height * n,
+        sx / f64::from(n),
+        sy / f64::from(n),
+    );
+    Ok(box_down(&fine, n))
+}
+
+/// `img` with each `n` × `n` block averaged into one pixel (rounded); `img` itself when `n`
+/// is 1. Its sides must be multiples of `n`.
+fn box_down(img: &RgbImage, n: u32) -> RgbImage {
+    if n == 1 {
+        return img.clone();
+    }
+    let (w, h) = (img.width() / n, img.height() / n);
+    let area = f32::from(u16::try_from(n * n).unwrap_or(u16::MAX));
+    RgbImage::from_fn(w, h, |x, y| {
+        let mut sum = [0f32; 3];
+        for dy in 0..n {
+            for dx in 0..n {
+                let p = img.get_pixel(x * n + dx, y * n + dy).0;
+                for c in 0..3 {
+                    sum[c] += f32::from(p[c]);
+                }
+            }
+        }
+        image::Rgb(sum.map(|v| (v / area).round().clamp(0.0, 255.0) as u8))
+    })
 }
 
 /// `photo` resampled through the homography `h` (design coordinates → photo pixels) at
@@ -75,6 +142,46 @@ mod tests {
 
     /// The one-pass warp gives exactly what sampling each pixel through `Homography::apply`
     /// and `sample::rgb` gives.
+    /// Averaging blocks: a one-pixel checkerboard halved is even grey, not one of its colours
+    /// (what point sampling would give: aliased lettering).
+    #[test]
+    fn box_down_averages_blocks() {
+        let board = RgbImage::from_fn(8, 6, |x, y| {
+            if (x + y) % 2 == 0 {
+                Rgb([255; 3])
+            } else {
+                Rgb([0; 3])
+            }
+        });
+        let half = box_down(&board, 2);
+        assert_eq!(half.dimensions(), (4, 3));
+        assert!(
+            half.pixels().all(|p| p.0 == [128; 3]),
+            "{:?}",
+            half.pixels().next()
+        );
+        assert_eq!(box_down(&board, 1), board);
+    }
+
+    /// The straightened card's homography puts each pixel's centre at the design point
+    /// `rectify` sampled it from.
+    #[test]
+    fn straightened_maps_design_points_to_pixel_centres() {
+        let (w, h) = CARD_IMAGE_SIZE;
+        let to_image = straightened(w, h);
+        let (sx, sy) = (
+            f64::from(CARD_WIDTH) / f64::from(w),
+            f64::from(CARD_HEIGHT) / f64::from(h),
+        );
+        for (x, y) in [(0u32, 0u32), (17, 403), (w - 1, h - 1), (270, 585)] {
+            let p = to_image.apply([(f64::from(x) + 0.5) * sx, (f64::from(y) + 0.5) * sy]);
+            assert!(
+                (p[0] - f64::from(x)).abs() < 1e-9 && (p[1] - f64::from(y)).abs() < 1e-9,
+                "{p:?}"
+            );
+        }
+    }
+
     #[test]
     fn the_warp_matches_per_pixel_sampling() {
         let photo = RgbImage::from_fn(97, 131, |x, y| {

@@ -11,7 +11,8 @@ use holoid_core::mac::sha256;
 use holoid_core::time::UnixMillis;
 use holoid_detect::evidence::{self, FrameEvidence, Record};
 use holoid_detect::{
-    Capture, Decision, DetectError, Detector, ReasonCode, Timings, Trust, Verdict, content, text,
+    Capture, CardImageError, Decision, DetectError, Detector, ReasonCode, Timings, Trust, Verdict, content,
+    text,
 };
 use holoid_render::{CardRenderer, FrameParams, GpuContext, RendererOptions};
 use holoid_sim::camera::Level;
@@ -426,4 +427,44 @@ fn sharp_full_size_screenshots_are_located_exactly_and_judged_on_content() {
     assert!(has(&other, ReasonCode::PortraitMismatch), "{other}");
     // The same outline in other colours: never accepted (the band between match and mismatch).
     assert_ne!(check(&look_alike).decision, Decision::Genuine);
+}
+
+/// The card a copy is made of when the console measured the check itself (issue #22): the
+/// card straightened from a photo shows the credential's portrait and lettering by the photo
+/// check's own rules; the same card with another face or with the birth year edited does
+/// not, and an image of another size is refused before it is looked at.
+#[test]
+fn a_straightened_card_matches_only_the_credentials_portrait_and_lettering() {
+    let Some(s) = setup() else { return };
+    let detector = s.detector();
+    let (w, h) = holoid_detect::rectify::CARD_IMAGE_SIZE;
+    let straightened = |r: &Mutex<CardRenderer>, level: Level, seed: u64| {
+        holoid_detect::rectify::rectify(&s.photo(r, T0, level, seed), w, h).unwrap()
+    };
+    for (level, seed) in [(Level::Easy, 61), (Level::Normal, 62)] {
+        let card = straightened(&s.genuine, level, seed);
+        assert_eq!(detector.card_image_matches(&card), Ok(()), "{level:?}");
+        // Another face: refused (as another face, or as not matching cleanly: either way
+        // the copy is not made).
+        let other = detector.card_image_matches(&straightened(&s.swapped, level, seed));
+        assert!(
+            matches!(&other, Err(CardImageError::Portrait(r))
+                if [ReasonCode::PortraitMismatch, ReasonCode::PortraitUnclear].contains(&r.code)),
+            "{level:?}: {other:?}"
+        );
+        let older = detector.card_image_matches(&straightened(&s.older, level, seed));
+        assert!(
+            matches!(&older, Err(CardImageError::Text(r)) if r.code == ReasonCode::TextMismatch
+                && r.message.contains("birth date")),
+            "{level:?}: {older:?}"
+        );
+    }
+    let small = RgbImage::new(270, 585);
+    assert_eq!(
+        detector.card_image_matches(&small),
+        Err(CardImageError::Size {
+            width: 270,
+            height: 585
+        })
+    );
 }
