@@ -17,7 +17,7 @@
 use holoid_core::credential::SignedCredential;
 use holoid_core::encoding::{from_hex, to_hex};
 use holoid_core::time::UnixMillis;
-use holoid_detect::{Timings, content, evidence, text};
+use holoid_detect::{Timings, content, evidence, rectify, text};
 use image::RgbImage;
 use serde::Serialize;
 use wasm_bindgen::JsError;
@@ -97,6 +97,8 @@ pub enum FrameError {
     Portrait(String),
     /// The credential's record could not be read.
     Credential(String),
+    /// The card's marks were not found (or its image could not be written).
+    CardNotFound(String),
 }
 
 impl std::fmt::Display for FrameError {
@@ -113,6 +115,7 @@ impl std::fmt::Display for FrameError {
             ),
             FrameError::Portrait(e) => write!(f, "the registered portrait: {e}"),
             FrameError::Credential(e) => write!(f, "the credential: {e}"),
+            FrameError::CardNotFound(e) => write!(f, "no card to straighten: {e}"),
         }
     }
 }
@@ -129,6 +132,33 @@ pub fn read_card(
     captured_at: UnixMillis,
     record: &Record,
 ) -> Result<CardReading, FrameError> {
+    let image = rgb_frame(rgba, width, height)?;
+    let measured = evidence::measure(&image, captured_at, record, &mut Timings::default());
+    let locator = (measured.evidence.code.as_ref())
+        .and_then(|c| c.payload().ok())
+        .map(|p| to_hex(&p.locator.0));
+    Ok(CardReading {
+        marks: measured.located.map(|l| l.marks.map(|m| m.center)),
+        locator,
+        evidence: measured.evidence,
+    })
+}
+
+/// The card in an RGBA frame, straightened at [`rectify::CARD_IMAGE_SIZE`] as a PNG: what the
+/// console sends, and only when the officer stores a digital copy of a check it measured
+/// itself (the service checks that it shows the checked credential's portrait and lettering).
+pub fn straightened_png(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, FrameError> {
+    let image = rgb_frame(rgba, width, height)?;
+    let (w, h) = rectify::CARD_IMAGE_SIZE;
+    let card = rectify::rectify(&image, w, h).map_err(|e| FrameError::CardNotFound(e.to_string()))?;
+    let mut png = Vec::new();
+    card.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .map_err(|e| FrameError::CardNotFound(e.to_string()))?;
+    Ok(png)
+}
+
+/// An RGBA frame's pixels as RGB, after checking its size and length.
+fn rgb_frame(rgba: &[u8], width: u32, height: u32) -> Result<RgbImage, FrameError> {
     let pixels = u64::from(width) * u64::from(height);
     let min = holoid_detect::input::MIN_SIDE;
     if width < min || height < min || pixels > MAX_PIXELS {
@@ -141,16 +171,14 @@ pub fn read_card(
         });
     }
     let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
-    let image = RgbImage::from_raw(width, height, rgb).ok_or(FrameError::BadSize { width, height })?;
-    let measured = evidence::measure(&image, captured_at, record, &mut Timings::default());
-    let locator = (measured.evidence.code.as_ref())
-        .and_then(|c| c.payload().ok())
-        .map(|p| to_hex(&p.locator.0));
-    Ok(CardReading {
-        marks: measured.located.map(|l| l.marks.map(|m| m.center)),
-        locator,
-        evidence: measured.evidence,
-    })
+    RgbImage::from_raw(width, height, rgb).ok_or(FrameError::BadSize { width, height })
+}
+
+/// The card in an RGBA frame straightened, as PNG bytes (see [`straightened_png`]); throws
+/// an `Error` when the frame holds no card.
+#[wasm_bindgen(js_name = cardPng)]
+pub fn card_png(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, JsError> {
+    straightened_png(rgba, width, height).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// The reader for JavaScript: `new CardReader(portraitBytes, credentialJson)` once per

@@ -239,3 +239,19 @@ fn the_servers_record_reads_as_the_reference_it_was_made_from() {
         Err(FrameError::Credential(_))
     ));
 }
+
+/// The card a copy is made of, straightened where the camera is: a PNG of the copy's size
+/// (whether it shows the credential is the server's to judge: holoid-detect's tests and the
+/// service's); a frame with no card in it says so.
+#[test]
+fn the_card_is_straightened_to_a_png_of_the_copys_size() {
+    let (pixels, w, h) = rgba(CARD_PNG);
+    let png = holoid_wasm::straightened_png(&pixels, w, h).expect("a card in the frame");
+    let card = image::load_from_memory(&png).expect("a PNG").to_rgb8();
+    assert_eq!(card.dimensions(), holoid_detect::rectify::CARD_IMAGE_SIZE);
+    let blank = vec![128u8; (w * h * 4) as usize];
+    assert!(matches!(
+        holoid_wasm::straightened_png(&blank, w, h),
+        Err(FrameError::CardNotFound(_))
+    ));
+}
