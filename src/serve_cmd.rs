@@ -64,6 +64,12 @@ pub struct ServeCli {
     /// then caught, and the service refuses audited writes until it is restored.
     #[arg(long, value_name = "FILE")]
     audit_witness: Option<PathBuf>,
+    /// The console's WebAssembly detector: the directory `bash scripts/check-wasm-build.sh`
+    /// writes (target/wasm/pkg: holoid_wasm.js and holoid_wasm_bg.wasm). With it the console
+    /// reads camera frames in the browser and sends the service only what it measured (about
+    /// 3 kB a burst), never the photos; without it the console sends photos.
+    #[arg(long, value_name = "DIR")]
+    console_wasm: Option<PathBuf>,
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key. Answers then
     /// carry Strict-Transport-Security.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
@@ -280,6 +286,10 @@ pub fn serve(a: &ServeCli) -> Outcome {
         retention: std::time::Duration::from_secs(a.retention_days * 86_400),
         max_body_bytes: (a.max_body_mb as usize) << 20,
         audit_witness: a.audit_witness.clone(),
+        console_wasm: (a.console_wasm.as_deref())
+            .map(holoid_service::ConsoleWasm::load)
+            .transpose()
+            .map_err(|e| usage(format!("--console-wasm: {e}")))?,
         ..Default::default()
     };
     if let Some(n) = a.max_concurrent_checks {

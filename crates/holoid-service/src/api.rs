@@ -243,6 +243,13 @@ fn routes() -> Vec<Route> {
         Route("get", "/console/console.js", get(console_js)),
         Route("get", "/console/console.css", get(console_css)),
         Route("get", "/console/font.ttf", get(console_font)),
+        Route("get", "/console/reader.js", get(console_reader)),
+        Route("get", "/console/wasm/holoid_wasm.js", get(console_wasm_js)),
+        Route(
+            "get",
+            "/console/wasm/holoid_wasm_bg.wasm",
+            get(console_wasm_module),
+        ),
         Route("get", "/v1/me", get(whoami)),
         Route("get", "/v1/checks/{id}/card.png", get(get_check_card)),
         Route("get", "/v1/checks/{id}/portrait.png", get(get_check_portrait)),
@@ -481,6 +488,57 @@ async fn console_css() -> Response {
 
 async fn console_font() -> Response {
     ([(header::CONTENT_TYPE, "font/ttf")], holoid_text::FONT_REGULAR).into_response()
+}
+
+/// The policy of the reader worker and its modules: scripts from here only, and WebAssembly
+/// compiled from them (`'wasm-unsafe-eval'`: the worker compiles the detector; nothing else).
+const WORKER_POLICY: &str =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'";
+
+/// The console's reader worker: it measures camera frames with the WebAssembly detector where
+/// the service serves one (`--console-wasm`), and says it cannot where not (the page then
+/// sends photos).
+async fn console_reader() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, WORKER_POLICY),
+        ],
+        include_str!("console/reader.js"),
+    )
+        .into_response()
+}
+
+/// One of the WebAssembly reader's files, or 404 when the service was started without them.
+fn console_wasm_file(
+    state: &AppState,
+    content_type: &'static str,
+    body: impl Fn(&crate::ConsoleWasm) -> Body,
+) -> Response {
+    match &state.config().console_wasm {
+        Some(w) => (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CONTENT_SECURITY_POLICY, WORKER_POLICY),
+            ],
+            body(w),
+        )
+            .into_response(),
+        None => ApiError::not_found(
+            "WebAssembly reader: this server was started without --console-wasm, so the console checks by photo",
+        )
+        .into_response(),
+    }
+}
+
+async fn console_wasm_js(State(state): State<AppState>) -> Response {
+    console_wasm_file(&state, "text/javascript; charset=utf-8", |w| {
+        Body::from(w.js.to_string())
+    })
+}
+
+async fn console_wasm_module(State(state): State<AppState>) -> Response {
+    console_wasm_file(&state, "application/wasm", |w| Body::from(w.wasm.to_vec()))
 }
 
 /// Who the token belongs to (for the console's sign-in).
@@ -1289,15 +1347,18 @@ async fn visible_check(state: &AppState, p: &Principal, id: &str, views: &[&str]
 }
 
 /// The registered portrait of a genuine check's holder (the service's record, not the
-/// photo), for the officer to compare with the face in front of them; served while the
-/// check's card image is kept.
+/// photo), for the officer to compare with the face in front of them; served while a copy
+/// may be made of the check (`copy_window`).
 async fn get_check_portrait(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let check = visible_check(&state, &p, &id, FACE_VIEWS).await?;
-    if check.decision != "genuine" || check.card_png.is_none() {
+    // As long as a copy may be made (a photo check's card image is kept that long; an
+    // evidence check never had one).
+    let shown_until = check.created_ms + state.config().copy_window.as_millis() as i64;
+    if check.decision != "genuine" || now_ms() > shown_until {
         return Err(ApiError::not_found(
             "portrait (shown only for a genuine check, for 15 minutes)",
         ));
@@ -1462,6 +1523,64 @@ async fn register_credential(
 struct NewCopy {
     check_id: String,
     purpose: String,
+    /// For a check made from the console's evidence (no photo on the server): the card the
+    /// console straightened from the frame it measured, PNG as base64.
+    #[serde(default)]
+    card_png: Option<String>,
+}
+
+/// The largest straightened card the console may send for a copy (a 540 × 1170 PNG is
+/// about 1 MB at worst).
+const MAX_CARD_PNG: usize = 4 << 20;
+
+/// The straightened card the console sent for a copy of a check it measured itself: a PNG of
+/// [`COPY_SIZE`] that shows the checked credential's portrait and lettering (422
+/// `card_image_mismatch` where it does not: a copy must show the card that was checked).
+async fn console_card(state: &AppState, check: &CheckRow, base64_png: &str) -> ApiResult<image::RgbImage> {
+    use base64::Engine as _;
+    let bad = |why: String| ApiError::bad_request("bad_card_image", format!("card_png: {why}"));
+    if base64_png.len() > MAX_CARD_PNG / 3 * 4 + 4 {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("card_png is larger than {} MiB", MAX_CARD_PNG >> 20),
+        ));
+    }
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(base64_png.trim())
+        .map_err(|e| bad(format!("not base64 ({e})")))?;
+    let reader = image::ImageReader::with_format(std::io::Cursor::new(&png), image::ImageFormat::Png);
+    let size = reader
+        .into_dimensions()
+        .map_err(|e| bad(format!("not a PNG ({e})")))?;
+    if size != COPY_SIZE {
+        return Err(bad(format!(
+            "a {}x{} image; the straightened card is {}x{}",
+            size.0, size.1, COPY_SIZE.0, COPY_SIZE.1
+        )));
+    }
+    let card = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
+        .map_err(|e| bad(format!("not a PNG ({e})")))?
+        .to_rgb8();
+    let row = (state.store().credential(&check.credential_id).await?)
+        .ok_or_else(|| ApiError::not_found("credential of this check"))?;
+    let detector = detector_for(state, &row)?;
+    tokio::task::spawn_blocking(move || detector.card_image_matches(&card).map(|()| card))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "comparing the card image failed",
+            )
+        })?
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "card_image_mismatch",
+                format!("{e}: a copy must show the card that was checked; check the card again"),
+            )
+        })
 }
 
 fn copy_json(state: &AppState, c: &CopyRow) -> ApiResult<Copy> {
@@ -1520,29 +1639,35 @@ async fn create_copy(
     }
     let now = now_ms();
     let window = state.config().copy_window.as_millis() as i64;
-    let card_png = match check.card_png {
-        Some(png) if now - check.created_ms <= window => png,
-        None if now - check.created_ms <= window => {
+    if now - check.created_ms > window {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "check_too_old",
+            format!(
+                "copies are made within {} minutes of the check: check the card again",
+                window / 60_000
+            ),
+        ));
+    }
+    let card = match (&check.card_png, &new.card_png) {
+        (Some(png), None) => image::load_from_memory(png).map_err(bad_record)?.to_rgb8(),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "bad_card_image",
+                "this check was made from photos and the server straightened its card itself: send no card_png",
+            ));
+        }
+        (None, Some(png)) => console_card(&state, &check, png).await?,
+        (None, None) => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "no_card_image",
                 "this check was made from the console's evidence, without a photo, so the \
-                 server has no card image to copy: check the card's photos (POST /v1/checks) \
-                 to make a copy",
-            ));
-        }
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "check_too_old",
-                format!(
-                    "copies are made within {} minutes of the check: check the card again",
-                    window / 60_000
-                ),
+                 server has no card image to copy: send the card the console straightened \
+                 (card_png), or check the card's photos (POST /v1/checks)",
             ));
         }
     };
-    let card = image::load_from_memory(&card_png).map_err(bad_record)?.to_rgb8();
     let copy_id = auth::new_id();
     let retention = state.config().retention.as_millis() as i64;
     let mut record = CopyRecord {

@@ -11,8 +11,9 @@ use holoid_core::mac::sha256;
 use holoid_core::time::UnixMillis;
 use holoid_text::TextPainter;
 
-/// The copied card's size in pixels (half the 1080 × 2340 design canvas).
-pub const COPY_SIZE: (u32, u32) = (540, 1170);
+/// The copied card's size in pixels (half the 1080 × 2340 design canvas): the size the
+/// detector straightens a card to, here and in the console's WebAssembly reader.
+pub const COPY_SIZE: (u32, u32) = holoid_detect::rectify::CARD_IMAGE_SIZE;
 
 /// What a copy records; signed as [`CopyRecord::to_json`].
 #[derive(Clone, Debug, PartialEq, Eq)]

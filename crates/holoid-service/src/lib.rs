@@ -83,6 +83,10 @@ pub struct ServiceConfig {
     /// [`ServiceConfig::retention`]. By default, on; the load benchmark, which sends the same
     /// photos again and again, turns it off.
     pub refuse_replays: bool,
+    /// The console's WebAssembly reader (`holoid serve --console-wasm DIR`): with it the
+    /// console measures camera frames in the browser and sends only their evidence; without
+    /// it the console sends photos. By default, none.
+    pub console_wasm: Option<ConsoleWasm>,
 }
 
 /// The window of the per-token and per-credential check limits.
@@ -109,7 +113,70 @@ impl Default for ServiceConfig {
             checks_per_token: 60,
             checks_per_credential: 20,
             refuse_replays: true,
+            console_wasm: None,
         }
+    }
+}
+
+/// The detector's keyless half for the console's browser (crate `holoid-wasm`, issue #22): the
+/// two files `wasm-bindgen --target web` writes (`scripts/check-wasm-build.sh` leaves them in
+/// `target/wasm/pkg`), read once at start and served under `/console/wasm/`.
+#[derive(Clone, PartialEq)]
+pub struct ConsoleWasm {
+    /// `holoid_wasm.js`: the JavaScript glue (an ES module).
+    pub js: Arc<str>,
+    /// `holoid_wasm_bg.wasm`: the module.
+    pub wasm: Arc<[u8]>,
+}
+
+impl std::fmt::Debug for ConsoleWasm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ConsoleWasm {{ js: {} bytes, wasm: {} bytes }}",
+            self.js.len(),
+            self.wasm.len()
+        )
+    }
+}
+
+impl ConsoleWasm {
+    /// The glue's file name.
+    pub const JS: &'static str = "holoid_wasm.js";
+    /// The module's file name.
+    pub const WASM: &'static str = "holoid_wasm_bg.wasm";
+
+    /// Reads the two files from `dir`, saying which is missing or is not what it should be.
+    pub fn load(dir: &std::path::Path) -> Result<ConsoleWasm, String> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| {
+                format!(
+                    "{}: {e} (build it with `bash scripts/check-wasm-build.sh`, which writes target/wasm/pkg)",
+                    path.display()
+                )
+            })
+        };
+        let wasm = read(Self::WASM)?;
+        if !wasm.starts_with(b"\0asm") {
+            return Err(format!(
+                "{}: not a WebAssembly module",
+                dir.join(Self::WASM).display()
+            ));
+        }
+        let js = String::from_utf8(read(Self::JS)?)
+            .ok()
+            .filter(|js| js.contains("export class CardReader") && js.contains(Self::WASM))
+            .ok_or_else(|| {
+                format!(
+                    "{}: not holoid-wasm's glue for the web (wasm-bindgen --target web)",
+                    dir.join(Self::JS).display()
+                )
+            })?;
+        Ok(ConsoleWasm {
+            js: js.into(),
+            wasm: wasm.into(),
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 //! decision and reasons, for every species; evidence is refused as photos are (out of its
 //! ranges, far from the clock, sent twice), and no card image is kept for it.
 
+use base64::Engine as _;
 use holoid_testkit::captures;
 use holoid_testkit::service as support;
 
@@ -55,6 +56,27 @@ fn evidence_of(burst: &Burst, record: &Record) -> Vec<FrameEvidence> {
             evidence::measure(&img, t, record, &mut Timings::default()).evidence
         })
         .collect()
+}
+
+/// Asks for a copy of check `id` "for account opening", with the console's straightened
+/// card (base64) where given.
+async fn post_copy(
+    w: &World,
+    id: &str,
+    card_png: Option<&str>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut copy = serde_json::json!({"check_id": id, "purpose": "account opening"});
+    if let Some(card) = card_png {
+        copy["card_png"] = card.into();
+    }
+    call(
+        &w.app,
+        "POST",
+        "/v1/copies",
+        Some(&w.tokens.officer),
+        json_body(&copy),
+    )
+    .await
 }
 
 fn json_body(value: &serde_json::Value) -> Option<(String, Vec<u8>)> {
@@ -205,19 +227,74 @@ async fn evidence_is_refused_as_photos_are_and_leaves_no_card_image() {
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // So a copy cannot be made from it (yet): a clear refusal, not a pretended expiry.
-    let copy = serde_json::json!({"check_id": id, "purpose": "account opening"});
-    let (s, _, b) = call(
-        &w.app,
-        "POST",
-        "/v1/copies",
-        Some(&w.tokens.officer),
-        json_body(&copy),
-    )
-    .await;
+    let (s, _, b) = post_copy(&w, id, None).await;
     assert_eq!(
         (s, json(&b)["error"]["code"].as_str()),
         (StatusCode::CONFLICT, Some("no_card_image"))
     );
+    // The console sends the card it straightened from a frame (holoid-wasm, as in the
+    // browser) when the officer stores a copy: the service checks that it shows the checked
+    // credential's portrait and lettering. Another face's card, a wrong size, not base64 or
+    // not a PNG are refused; the credential's own card makes the copy.
+    let straightened = |jpeg: &[u8]| {
+        let rgba: Vec<u8> = (image::load_from_memory(jpeg).unwrap().to_rgba8()).into_raw();
+        let img = image::load_from_memory(jpeg).unwrap();
+        holoid_wasm::straightened_png(&rgba, img.width(), img.height()).unwrap()
+    };
+    let b64 = |png: &[u8]| base64::engine::general_purpose::STANDARD.encode(png);
+    let swapped = camera.shoot(Species::PortraitSwap, Level::Easy, mid_window_after(now()), 1, 92);
+    let renamed = camera.shoot(Species::TextEdit, Level::Easy, mid_window_after(now()), 1, 93);
+    let small = {
+        let mut png = Vec::new();
+        image::RgbImage::new(100, 100)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        png
+    };
+    let refusals = [
+        (
+            b64(&straightened(&swapped.jpegs[0])),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "card_image_mismatch",
+        ),
+        (
+            b64(&straightened(&renamed.jpegs[0])),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "card_image_mismatch",
+        ),
+        (b64(&small), StatusCode::BAD_REQUEST, "bad_card_image"),
+        ("not base64!".into(), StatusCode::BAD_REQUEST, "bad_card_image"),
+        (
+            b64(b"\x89PNG but no more"),
+            StatusCode::BAD_REQUEST,
+            "bad_card_image",
+        ),
+    ];
+    for (card, status, code) in refusals {
+        let (s, _, b) = post_copy(&w, id, Some(&card)).await;
+        assert_eq!(
+            (s, json(&b)["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{}",
+            json(&b)
+        );
+    }
+    let card = straightened(&burst.jpegs[1]);
+    let (s, h, b) = post_copy(&w, id, Some(&b64(&card))).await;
+    assert_eq!(s, StatusCode::CREATED, "{}", json(&b));
+    assert_documented("POST", "/v1/copies", 201, h["content-type"].to_str().unwrap(), &b);
+    let made = json(&b);
+    assert_eq!(made["signature_valid"], true, "{made}");
+    let (s, _, image) = call(
+        &w.app,
+        "GET",
+        &format!("/v1/copies/{}/image.png", made["id"].as_str().unwrap()),
+        Some(&w.tokens.officer),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(image::load_from_memory(&image).unwrap().width(), 540);
     // The same evidence again is a replay, as the same photo is.
     let (s, v) = evidence_check(&w, &body).await;
     assert_eq!(

@@ -130,9 +130,72 @@ async fn open_routes_and_the_openapi_document() {
         assert_eq!(s, StatusCode::OK, "{asset}");
         assert!(b.len() > 1000, "{asset}");
     }
+    // The reader worker compiles WebAssembly (its policy allows that, and nothing from
+    // elsewhere); the WebAssembly itself only where the service was given it (`console_wasm`):
+    // without, 404, and the console sends photos.
+    let (s, h, b) = call(&w.app, "GET", "/console/reader.js", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let policy = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{policy}"
+    );
+    assert!(String::from_utf8_lossy(&b).contains("./wasm/holoid_wasm.js"));
+    for file in ["holoid_wasm.js", "holoid_wasm_bg.wasm"] {
+        let (s, _, b) = call(&w.app, "GET", &format!("/console/wasm/{file}"), None, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{file}");
+        assert!(
+            json(&b)["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("--console-wasm")
+        );
+    }
     let (s, _, b) = call(&w.app, "GET", "/v2/nothing", None, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(json(&b)["error"]["code"], "not_found");
+}
+
+/// `ConsoleWasm::load` (`holoid serve --console-wasm DIR`): both files served as read, and
+/// a clear refusal of a directory without them or with something else in their place.
+#[tokio::test]
+async fn the_console_serves_the_webassembly_reader_it_was_given() {
+    let dir = support::scratch("console-wasm");
+    let missing = holoid_service::ConsoleWasm::load(&dir).unwrap_err();
+    assert!(
+        missing.contains("holoid_wasm_bg.wasm") && missing.contains("check-wasm-build.sh"),
+        "{missing}"
+    );
+    std::fs::write(dir.join("holoid_wasm_bg.wasm"), b"<html>not found</html>").unwrap();
+    std::fs::write(
+        dir.join("holoid_wasm.js"),
+        "export class CardReader {} // holoid_wasm_bg.wasm",
+    )
+    .unwrap();
+    let not_wasm = holoid_service::ConsoleWasm::load(&dir).unwrap_err();
+    assert!(not_wasm.contains("not a WebAssembly module"), "{not_wasm}");
+    let module = b"\0asm\x01\0\0\0".to_vec();
+    std::fs::write(dir.join("holoid_wasm_bg.wasm"), &module).unwrap();
+    std::fs::write(dir.join("holoid_wasm.js"), "export function other() {}").unwrap();
+    let other = holoid_service::ConsoleWasm::load(&dir).unwrap_err();
+    assert!(other.contains("not holoid-wasm's glue"), "{other}");
+    let glue = "export class CardReader {}\nconst url = new URL('holoid_wasm_bg.wasm', import.meta.url);";
+    std::fs::write(dir.join("holoid_wasm.js"), glue).unwrap();
+    let config = ServiceConfig {
+        console_wasm: Some(holoid_service::ConsoleWasm::load(&dir).unwrap()),
+        ..Default::default()
+    };
+    let w = world(&sqlite_url("console-wasm"), config).await;
+    let (s, h, b) = call(&w.app, "GET", "/console/wasm/holoid_wasm_bg.wasm", None, None).await;
+    assert_eq!(
+        (s, h["content-type"].to_str().unwrap()),
+        (StatusCode::OK, "application/wasm")
+    );
+    assert_eq!(b, module);
+    let (s, h, b) = call(&w.app, "GET", "/console/wasm/holoid_wasm.js", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(b, glue.as_bytes());
 }
 
 /// A verdict with every optional field filled and every list non-empty.

@@ -417,3 +417,20 @@ pub fn card_png() -> Vec<u8> {
 }
 
 pub use crate::gpu::scratch;
+
+/// The console's WebAssembly reader as `bash scripts/check-wasm-build.sh` writes it
+/// (`$CARGO_TARGET_DIR/wasm/pkg`, by default the workspace's `target/wasm/pkg`; or the
+/// directory `HOLOID_CONSOLE_WASM` names). Panics saying how to build it when it is missing.
+pub fn console_wasm() -> holoid_service::ConsoleWasm {
+    let dir = std::env::var_os("HOLOID_CONSOLE_WASM")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+            target.join("wasm/pkg")
+        });
+    holoid_service::ConsoleWasm::load(&dir).unwrap_or_else(|e| {
+        panic!("the console's WebAssembly reader: {e}; or set HOLOID_SKIP_BROWSER_TESTS=1")
+    })
+}

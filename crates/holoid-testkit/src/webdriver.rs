@@ -13,6 +13,19 @@ use crate::http;
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// One request the page sent (see [`Browser::requests`]).
+#[derive(Clone, Debug)]
+pub struct Sent {
+    pub method: String,
+    pub url: String,
+    pub content_type: String,
+    /// Whether it carried a body at all.
+    pub has_body: bool,
+    /// The body as text where Chromium logged it (a body it did not log reads as 64 kB of
+    /// U+FFFD, so it is never mistaken for a small one).
+    pub body: String,
+}
+
 /// chromedriver and one browser session; both ended on drop.
 pub struct Browser {
     driver: Child,
@@ -74,6 +87,7 @@ impl Browser {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": chromium, "args": args},
+            "goog:loggingPrefs": {"performance": "ALL", "browser": "ALL"},
         }}});
         let mut b = Browser {
             driver,
@@ -102,6 +116,54 @@ impl Browser {
 
     fn s(&self, rest: &str) -> String {
         format!("/session/{}{rest}", self.session)
+    }
+
+    /// The requests the page sent since the last call (Chromium's network log, as the
+    /// performance log gives it): method, URL, content type and body.
+    pub fn requests(&self) -> Vec<Sent> {
+        let entries = self.call("POST", &self.s("/se/log"), Some(json!({"type": "performance"})));
+        let mut sent = Vec::new();
+        for e in entries.as_array().into_iter().flatten() {
+            let Some(m) = e["message"]
+                .as_str()
+                .and_then(|m| serde_json::from_str::<Value>(m).ok())
+            else {
+                continue;
+            };
+            if m["message"]["method"] != "Network.requestWillBeSent" {
+                continue;
+            }
+            let r = &m["message"]["params"]["request"];
+            let headers = r["headers"].as_object();
+            let content_type = headers
+                .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")))
+                .and_then(|(_, v)| v.as_str())
+                .unwrap_or_default();
+            let body: String = match r["postDataEntries"].as_array() {
+                // Each entry's bytes, base64; a body Chromium does not log (a file, a blob)
+                // has entries without bytes and counts as unknown.
+                Some(parts) => parts
+                    .iter()
+                    .map(|p| {
+                        p["bytes"]
+                            .as_str()
+                            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                            .map_or("\u{fffd}".repeat(1 << 16), |b| {
+                                String::from_utf8_lossy(&b).into_owned()
+                            })
+                    })
+                    .collect(),
+                None => r["postData"].as_str().unwrap_or_default().to_string(),
+            };
+            sent.push(Sent {
+                method: r["method"].as_str().unwrap_or_default().to_string(),
+                url: r["url"].as_str().unwrap_or_default().to_string(),
+                content_type: content_type.to_string(),
+                has_body: r["hasPostData"].as_bool().unwrap_or(false) || !body.is_empty(),
+                body,
+            });
+        }
+        sent
     }
 
     pub fn goto(&self, url: &str) {
@@ -145,6 +207,26 @@ impl Browser {
         )
     }
 
+    /// Runs `script` (a function body; `arguments` holds `args`, then the callback to call
+    /// with the result) and returns what it passed the callback (within 60 s).
+    pub fn eval_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.call("POST", &self.s("/timeouts"), Some(json!({"script": 60_000})));
+        self.call(
+            "POST",
+            &self.s("/execute/async"),
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
+    /// What the page wrote to its console (and the browser's errors about it) since the last
+    /// call.
+    pub fn console(&self) -> Vec<String> {
+        let log = self.call("POST", &self.s("/se/log"), Some(json!({"type": "browser"})));
+        (log.as_array().into_iter().flatten())
+            .filter_map(|e| e["message"].as_str().map(str::to_string))
+            .collect()
+    }
+
     /// Waits until `script` returns something truthy; returns it.
     pub fn wait_for(&self, what: &str, script: &str) -> Value {
         let started = Instant::now();
@@ -155,7 +237,10 @@ impl Browser {
             }
             if started.elapsed() > Duration::from_secs(30) {
                 let page = self.eval("return document.body.innerText");
-                panic!("timed out waiting for {what}; the page says:\n{page}");
+                panic!(
+                    "timed out waiting for {what}; the page says:\n{page}\nits console:\n{}",
+                    self.console().join("\n")
+                );
             }
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -17,6 +17,7 @@ const TEXT = {
     col_expires: '보관 기한', col_action: '행위', col_office: '기관', col_subject: '대상',
     genuine: '진본', forgery: '위조', inconclusive: '재촬영 필요',
     checked_in: (ms, n) => `${n}장 · ${Math.round(ms)} ms 만에 확인`,
+    read_here: '이 기기에서 판독 — 사진은 전송하지 않음',
     card_status: (s, e) => `등록 상태: ${s} (${e}번째 등록 기기)`,
     checking: '확인 중…', signed_in: (r, o, n, v) => `${n} · ${o} (${r}${v ? ` · ${v}` : ''})`,
     bad_token: '토큰이 거부되었습니다. 토큰을 확인하고 다시 로그인하세요.',
@@ -68,6 +69,7 @@ const TEXT = {
     col_expires: 'Kept until', col_action: 'Action', col_office: 'Office', col_subject: 'Subject',
     genuine: 'GENUINE', forgery: 'FORGERY', inconclusive: 'RETAKE',
     checked_in: (ms, n) => `${n} photo(s) · checked in ${Math.round(ms)} ms`,
+    read_here: 'read on this device — no photo sent',
     card_status: (s, e) => `Registered status: ${s} (device enrolment ${e})`,
     checking: 'Checking…', signed_in: (r, o, n, v) => `${n} · ${o} (${r}${v ? ` · ${v}` : ''})`,
     bad_token: 'The token was refused. Check it and sign in again.',
@@ -198,6 +200,7 @@ async function signIn(token) {
   $('nav-status').hidden = me.role === 'auditor' || !identity;
   $('nav-copies').hidden = !identity;
   say('');
+  readerReady();
 }
 
 // Everything the last person saw (a check, a copy, a list, a status, the log) leaves the page
@@ -205,6 +208,7 @@ async function signIn(token) {
 function forget() {
   stopOffer();
   stopWatching();
+  readerStop();
   lastCheck = null;
   $('result').hidden = true;
   for (const id of ['reasons', 'holder-record', 'copy-details', 'copies-body', 'status-history',
@@ -295,14 +299,144 @@ function frameBlob(video) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Sends a burst to be checked: the verdict, or the ApiError.
+// Sends a burst to be checked: the verdict, or the ApiError. Frames the reader measured go
+// as their evidence; others (no WebAssembly reader, or files) as photos.
 async function send(shots) {
+  if (shots[0].reading) return sendEvidence(shots);
   const form = new FormData();
   shots.forEach((s, i) => {
     form.append('image', s.blob, `frame-${i}.jpg`);
     form.append('captured_at', (s.at / 1000).toFixed(3));
   });
   return (await api('/v1/checks', { method: 'POST', body: form })).json();
+}
+
+// The reader where the camera is (issue #22): a worker measures camera frames with the
+// detector's keyless half in WebAssembly (/console/reader.js), and a check sends only what it
+// measured (POST /v1/checks/evidence, about a kilobyte a frame): the photos of the holder's ID
+// never leave this device. The record a card is measured against (its lettering, its
+// portrait's colour grid) is fetched once per card by the locator its code carries. Where the
+// service serves no WebAssembly reader, or this browser cannot run it, frames go as photos.
+const reader = {
+  worker: null, ready: null, req: 0, waiting: new Map(), held: new Set(), fetching: new Map(), frame: 0, locator: null,
+};
+
+function readerAsk(message, transfer = []) {
+  return new Promise((resolve, reject) => {
+    if (!reader.worker) {
+      reject(new Error('the reader is not running'));
+      return;
+    }
+    const req = ++reader.req;
+    reader.waiting.set(req, { resolve, reject });
+    reader.worker.postMessage(Object.assign({ req }, message), transfer);
+  });
+}
+
+// The worker ends with the person signed in: the records it holds are theirs to see.
+function readerStop() {
+  if (reader.worker) reader.worker.terminate();
+  for (const w of reader.waiting.values()) w.reject(new Error('the reader stopped'));
+  Object.assign(reader, {
+    worker: null, ready: null, waiting: new Map(), held: new Set(), fetching: new Map(), locator: null,
+  });
+}
+
+// Starts the worker once: true when its WebAssembly is ready, false where it cannot be.
+function readerReady() {
+  if (reader.ready) return reader.ready;
+  if (!(window.Worker && window.WebAssembly)) {
+    reader.ready = Promise.resolve(false);
+    return reader.ready;
+  }
+  const worker = new Worker('/console/reader.js', { type: 'module' });
+  reader.worker = worker;
+  worker.onmessage = (ev) => {
+    const w = reader.waiting.get(ev.data.req);
+    if (!w) return;
+    reader.waiting.delete(ev.data.req);
+    if (ev.data.held) reader.held = new Set(ev.data.held);
+    if (ev.data.ok) w.resolve(ev.data);
+    else w.reject(new Error(ev.data.error));
+  };
+  // A worker whose module cannot load (no --console-wasm: its files are 404) only errs.
+  const failed = new Promise((resolve) => {
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      console.warn('holoid reader: the worker failed:', ev.message || 'its module did not load');
+      resolve(false);
+    };
+  });
+  const hello = readerAsk({ type: 'hello' }).then(() => true, (e) => {
+    console.warn('holoid reader: the WebAssembly did not start:', e.message);
+    return false;
+  });
+  reader.ready = Promise.race([hello, failed]).then((ok) => {
+    if (!ok && reader.worker === worker) {
+      worker.terminate();
+      reader.worker = null;
+    }
+    window.holoidReader = ok ? 'webassembly' : 'photos';
+    return ok;
+  });
+  return reader.ready;
+}
+
+// The record of the card whose code carries `locator`, fetched and handed to the reader once
+// (asked for as soon as a frame shows a new card, while the burst's next frames are taken).
+function ensureRecord(locator) {
+  if (reader.held.has(locator)) return Promise.resolve();
+  if (!reader.fetching.has(locator)) {
+    const worker = reader.worker;
+    const got = (async () => {
+      const json = await (await api(`/v1/records/${locator}`)).text();
+      if (reader.worker === worker) await readerAsk({ type: 'record', locator, json });
+    })();
+    reader.fetching.set(locator, got);
+    const fetching = reader.fetching;
+    got.finally(() => fetching.delete(locator)).catch(() => {});
+  }
+  return reader.fetching.get(locator);
+}
+
+// The burst's evidence, measured against the record of the card the frames show (fetched,
+// and the frames measured again, when the reader did not yet hold it), sent to be judged.
+// No code read in any frame: refused here as the service would (`code_unreadable`), with
+// nothing sent.
+async function sendEvidence(shots) {
+  const ids = shots.map((s) => s.id);
+  try {
+    let got = await Promise.all(shots.map((s) => s.reading));
+    const locator = got.map((g) => g.reading.locator).find((l) => l);
+    if (!locator) throw new ApiError(422, 'no code in these frames', 'code_unreadable');
+    if (got.some((g) => g.with !== locator)) {
+      await ensureRecord(locator);
+      got = await Promise.all(got.map((g, i) => (g.with === locator
+        ? g : readerAsk({ type: 'reread', id: ids[i], locator }))));
+    }
+    reader.locator = locator;
+    window.holoidFrameMs = (window.holoidFrameMs || []).concat(got.map((g) => g.ms));
+    const body = JSON.stringify({ frames: got.map((g) => g.reading.evidence) });
+    const v = await (await api('/v1/checks/evidence', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body,
+    })).json();
+    // The card straightened from the burst's best frame (its portrait the least off colour,
+    // as the portrait check chooses), kept on this device: shown beside the registered
+    // portrait, and sent only if the officer stores a copy.
+    if (v.decision === 'genuine' && me && me.view === 'identity') {
+      const off = (i) => {
+        const e = got[i].reading.evidence;
+        return e.code && e.portrait ? e.portrait[1] : 2;
+      };
+      const best = ids.reduce((b, _, i) => (off(i) < off(b) ? i : b), 0);
+      try {
+        v.card_png = (await readerAsk({ type: 'card', id: ids[best] })).png;
+      } catch (e) { console.warn('holoid reader: no card image:', e); }
+    }
+    return Object.assign(v, { read_here: true });
+  } finally {
+    readerAsk({ type: 'forget', ids }).catch(() => {});
+  }
 }
 
 async function check(shots) {
@@ -343,9 +477,28 @@ function change(a, b) {
   return sum / a.length;
 }
 
-async function grab(video) {
+// One camera frame: its time, a thumbnail to notice change, and either its measurement by
+// the reader (started at once, so it runs while the next frames are taken) or a JPEG.
+async function grab(video, local) {
   const at = Date.now();
   const look = thumb(video);
+  if (local) {
+    const id = ++reader.frame;
+    const { width, height } = { width: video.videoWidth, height: video.videoHeight };
+    const c = document.createElement('canvas');
+    c.width = width;
+    c.height = height;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(video, 0, 0);
+    const rgba = g.getImageData(0, 0, width, height).data.buffer;
+    const frame = { type: 'frame', id, rgba, width, height, at, locator: reader.locator };
+    const reading = readerAsk(frame, [rgba]);
+    reading.then((g) => {
+      const seen = g.reading.locator;
+      if (seen && seen !== g.with) ensureRecord(seen).catch(() => {});
+    }).catch(() => {});
+    return { id, at, look, reading };
+  }
   return { blob: await frameBlob(video), at, look };
 }
 
@@ -356,17 +509,21 @@ async function watchCamera(guide, onRetake, onDecided) {
   watch.seenAt = 0;
   const video = guide.closest('.camera, .kiosk').querySelector('video');
   while (watch.on && stream) {
-    const shots = [await grab(video)];
-    if (watch.idle && change(shots[0].look, watch.idle) < 6) {
+    const local = await readerReady();
+    if (watch.idle && change(thumb(video), watch.idle) < 6) {
       await sleep(200);
       continue;
     }
+    const shots = [await grab(video, local)];
     const first = performance.now();
     for (let i = 1; i < 3 && watch.on; i++) {
       await sleep(250);
-      shots.push(await grab(video));
+      shots.push(await grab(video, local));
     }
-    if (!watch.on) break;
+    if (!watch.on) {
+      if (local) readerAsk({ type: 'forget', ids: shots.map((s) => s.id) }).catch(() => {});
+      break;
+    }
     try {
       const v = await send(shots);
       if (!watch.seenAt) watch.seenAt = first;
@@ -392,6 +549,12 @@ async function watchCamera(guide, onRetake, onDecided) {
       } else if (e.status === 409) {
         // The same photo twice (a frozen camera): take new ones.
         await sleep(250);
+      } else if (!(e instanceof ApiError)) {
+        // The reader failed (not the service): photos for the rest of this sign-in.
+        console.warn('holoid reader:', e);
+        readerStop();
+        reader.ready = Promise.resolve(false);
+        window.holoidReader = 'photos';
       } else {
         watch.on = false;
         fail(e);
@@ -472,7 +635,9 @@ function labelCheck() {
   verdict.textContent = t(v.decision);
   verdict.className = `verdict ${v.decision}`;
   verdict.dataset.decision = v.decision;
-  $('verdict-meta').textContent = t('checked_in', v.ms, v.n);
+  const meta = $('verdict-meta');
+  meta.textContent = t('checked_in', v.ms, v.n) + (v.read_here ? ` · ${t('read_here')}` : '');
+  meta.dataset.read = v.read_here ? 'here' : 'server';
   const st = $('verdict-status');
   const cs = v.credential_status;
   st.hidden = !cs;
@@ -537,7 +702,8 @@ async function showHolder(v) {
   } catch (e) { fail(e); }
   if (me.view === 'identity') {
     try {
-      const blob = await (await api(`/v1/checks/${v.check_id}/card.png`)).blob();
+      const blob = v.card_png ? new Blob([v.card_png], { type: 'image/png' })
+        : await (await api(`/v1/checks/${v.check_id}/card.png`)).blob();
       $('card').src = URL.createObjectURL(blob);
       $('card').alt = t('photographed_card');
       $('card-box').hidden = false;
@@ -593,9 +759,20 @@ async function answerHolder(matches) {
   } catch (e) { fail(e); }
 }
 
+function base64(bytes) {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
 async function storeCopy(purpose) {
   try {
-    const body = JSON.stringify({ check_id: lastCheck.check_id, purpose });
+    // A check the reader measured here left no photo on the server: the copy's card is the
+    // one straightened here, sent now and only now.
+    const card = lastCheck.card_png ? { card_png: base64(lastCheck.card_png) } : {};
+    const body = JSON.stringify(Object.assign({ check_id: lastCheck.check_id, purpose }, card));
     const c = await (await api('/v1/copies', {
       method: 'POST', body, headers: { 'Content-Type': 'application/json' },
     })).json();
