@@ -2,10 +2,11 @@
 //! from simulated photographs of a phone screen (`--use-file-for-fake-video-capture`), the
 //! console checks bursts from it until one is decided, with nobody pressing a button. A live
 //! card: the video's frames are drawn for the moments they will be shown (the video starts
-//! when the camera is opened, at a time fixed in advance), so the counter's page and the
-//! unattended kiosk say "genuine"; a replay: the same video drawn ten minutes earlier, so the
-//! kiosk says "not accepted" and resets for the next person; the holder's own card with one
-//! digit of the birth year edited, drawn with their real key: the counter says "forgery".
+//! when the camera is opened, at a time fixed in advance), so the counter's page says
+//! "genuine" (and stores a copy), a shop's says "19세 이상" (19+) and the unattended kiosk says "verified";
+//! a replay: the same video drawn ten minutes earlier, so the kiosk says "not accepted" and
+//! resets for the next person; the holder's own card with one digit of the birth year edited,
+//! drawn with their real key: the shop says "forgery", naming the birth date.
 //!
 //! The frames are read where the camera is (issue #22): the console's worker measures them
 //! with the WebAssembly detector (`scripts/check-wasm-build.sh` builds it; the service serves
@@ -97,10 +98,12 @@ fn video(path: &Path, renderer: &mut CardRenderer, drawn: impl Fn(u64) -> UnixMi
     first.unwrap()
 }
 
-/// Where the camera is used: the counter (an officer points it) or the unattended kiosk.
+/// Where the camera is used: the counter (an officer points it), a shop's till (an `age`
+/// token: the same page, "19+" for an answer) or the unattended kiosk.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Desk {
     Counter,
+    Shop,
     Kiosk,
 }
 
@@ -139,7 +142,7 @@ fn check_with_camera(
         std::thread::sleep(Duration::from_millis(wait));
     };
     let decision = match desk {
-        Desk::Counter => {
+        Desk::Counter | Desk::Shop => {
             browser.click("#signin-form button");
             browser.wait_for(
                 "the check view",
@@ -170,6 +173,20 @@ fn check_with_camera(
         .unwrap();
     let reasons = match desk {
         Desk::Counter => browser.eval("return document.getElementById('reasons').innerText"),
+        // The shop's answer: the age label for a genuine card (no card image: that is the
+        // identity view's), the reasons otherwise.
+        Desk::Shop if decision == "genuine" => {
+            let label = browser.wait_for(
+                "the age label",
+                "const a = document.getElementById('age-label'); return !a.hidden && a.innerText || null",
+            );
+            assert_eq!(
+                browser.eval("return document.getElementById('card-box').hidden"),
+                true
+            );
+            label
+        }
+        Desk::Shop => browser.eval("return document.getElementById('reasons').innerText"),
         Desk::Kiosk => {
             // Full screen, no officer's controls; the outcome in both languages, then back
             // to waiting for the next person by itself.
@@ -361,6 +378,11 @@ fn the_camera_sees_a_live_card_as_genuine_and_a_replay_as_a_forgery() {
     let gpu = GpuContext::headless().unwrap_or_else(|e| panic!("{e}"));
     let mut renderer = CardRenderer::for_demo(&gpu, &w.demo, RendererOptions::default()).unwrap();
 
+    let shop = rt.block_on(support::view_token(
+        w.state.store(),
+        holoid_service::auth::View::Age { over: 19 },
+        "GS25 Clerk",
+    ));
     let kiosk = rt.block_on(support::view_token(
         w.state.store(),
         holoid_service::auth::View::Kiosk,
@@ -381,7 +403,8 @@ fn the_camera_sees_a_live_card_as_genuine_and_a_replay_as_a_forgery() {
     .unwrap();
     let cases = [
         (Desk::Counter, "live", 0, "genuine"),
-        (Desk::Counter, "edited", 0, "forgery"),
+        (Desk::Shop, "shop-live", 0, "genuine"),
+        (Desk::Shop, "shop-edited", 0, "forgery"),
         (Desk::Kiosk, "kiosk-live", 0, "genuine"),
         (Desk::Kiosk, "kiosk-replay", 600_000, "forgery"),
     ];
@@ -394,7 +417,7 @@ fn the_camera_sees_a_live_card_as_genuine_and_a_replay_as_a_forgery() {
         // One second into a window: the burst, taken just after, stays clear of its edges.
         let start = UnixMillis(mid_window_after(UnixMillis(now().0 + 20_000)).0 - 1_000);
         let path = dir.join(format!("{name}.y4m"));
-        let r = if name == "edited" {
+        let r = if name == "shop-edited" {
             &mut edited_renderer
         } else {
             &mut renderer
@@ -409,6 +432,7 @@ fn the_camera_sees_a_live_card_as_genuine_and_a_replay_as_a_forgery() {
         );
         let token = match desk {
             Desk::Counter => &w.tokens.officer,
+            Desk::Shop => &shop,
             Desk::Kiosk => &kiosk,
         };
         let seen = check_with_camera(desk, &path, &dir, &base, token, start);
@@ -439,10 +463,10 @@ fn the_camera_sees_a_live_card_as_genuine_and_a_replay_as_a_forgery() {
             );
         }
         match desk {
-            Desk::Counter if want == "forgery" => {
-                assert!(said.contains("birth date"), "{name}: {said}")
-            }
             Desk::Counter => assert!(said.contains("portrait matches"), "{said}"),
+            Desk::Shop if want == "forgery" => assert!(said.contains("birth date"), "{name}: {said}"),
+            // The page speaks Korean until asked otherwise: "19 and over".
+            Desk::Shop => assert_eq!(said, "19세 이상"),
             Desk::Kiosk if want == "forgery" => assert!(said.contains("Not accepted"), "{said}"),
             Desk::Kiosk => assert!(said.contains("Verified"), "{said}"),
         }
