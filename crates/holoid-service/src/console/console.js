@@ -537,6 +537,8 @@ async function watchCamera(guide, onRetake, onDecided) {
       watch.idle = null;
       onRetake(v.reasons.find((r) => r.outcome === 'retake'));
     } catch (e) {
+      // Stopped meanwhile (signed out, another view): whatever failed, nothing more to do.
+      if (!watch.on) break;
       if (e.code === 'code_unreadable') {
         // No card's code in this scene: wait for it to change.
         watch.idle = shots[shots.length - 1].look;
