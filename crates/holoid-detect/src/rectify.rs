@@ -64,17 +64,18 @@ pub fn rectify(photo: &RgbImage, width: u32, height: u32) -> Result<RgbImage, Lo
         sx / f64::from(n),
         sy / f64::from(n),
     );
-    Ok(box_down(&fine, n))
+    Ok(box_down(fine, n))
 }
 
 /// `img` with each `n` × `n` block averaged into one pixel (rounded); `img` itself when `n`
 /// is 1. Its sides must be multiples of `n`.
-fn box_down(img: &RgbImage, n: u32) -> RgbImage {
+fn box_down(img: RgbImage, n: u32) -> RgbImage {
     if n == 1 {
-        return img.clone();
+        return img;
     }
     let (w, h) = (img.width() / n, img.height() / n);
-    let area = f32::from(u16::try_from(n * n).unwrap_or(u16::MAX));
+    // n is at most 4: the area is exact in f32.
+    let area = (n * n) as f32;
     RgbImage::from_fn(w, h, |x, y| {
         let mut sum = [0f32; 3];
         for dy in 0..n {
@@ -153,14 +154,14 @@ mod tests {
                 Rgb([0; 3])
             }
         });
-        let half = box_down(&board, 2);
+        let half = box_down(board.clone(), 2);
         assert_eq!(half.dimensions(), (4, 3));
         assert!(
             half.pixels().all(|p| p.0 == [128; 3]),
             "{:?}",
             half.pixels().next()
         );
-        assert_eq!(box_down(&board, 1), board);
+        assert_eq!(box_down(board.clone(), 1), board);
     }
 
     /// The straightened card's homography puts each pixel's centre at the design point

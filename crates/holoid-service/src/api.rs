@@ -533,12 +533,12 @@ fn console_wasm_file(
 
 async fn console_wasm_js(State(state): State<AppState>) -> Response {
     console_wasm_file(&state, "text/javascript; charset=utf-8", |w| {
-        Body::from(w.js.to_string())
+        Body::from(w.js.clone())
     })
 }
 
 async fn console_wasm_module(State(state): State<AppState>) -> Response {
-    console_wasm_file(&state, "application/wasm", |w| Body::from(w.wasm.to_vec()))
+    console_wasm_file(&state, "application/wasm", |w| Body::from(w.wasm.clone()))
 }
 
 /// Who the token belongs to (for the console's sign-in).

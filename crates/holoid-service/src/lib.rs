@@ -124,9 +124,9 @@ impl Default for ServiceConfig {
 #[derive(Clone, PartialEq)]
 pub struct ConsoleWasm {
     /// `holoid_wasm.js`: the JavaScript glue (an ES module).
-    pub js: Arc<str>,
-    /// `holoid_wasm_bg.wasm`: the module.
-    pub wasm: Arc<[u8]>,
+    pub js: axum::body::Bytes,
+    /// `holoid_wasm_bg.wasm`: the module (shared by every answer, not copied).
+    pub wasm: axum::body::Bytes,
 }
 
 impl std::fmt::Debug for ConsoleWasm {
@@ -174,7 +174,7 @@ impl ConsoleWasm {
                 )
             })?;
         Ok(ConsoleWasm {
-            js: js.into(),
+            js: js.into_bytes().into(),
             wasm: wasm.into(),
         })
     }
