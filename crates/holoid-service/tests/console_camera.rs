@@ -401,12 +401,17 @@ fn the_camera_sees_a_live_card_as_genuine_and_a_replay_as_a_forgery() {
         RendererOptions::default(),
     )
     .unwrap();
+    // A card this service has no credential for (a look-alike app's, another issuer's): its
+    // code reads, its locator is unknown.
+    let stranger = DemoIdentity::generate(23);
+    let mut stranger_renderer = CardRenderer::for_demo(&gpu, &stranger, RendererOptions::default()).unwrap();
     let cases = [
         (Desk::Counter, "live", 0, "genuine"),
         (Desk::Shop, "shop-live", 0, "genuine"),
         (Desk::Shop, "shop-edited", 0, "forgery"),
         (Desk::Kiosk, "kiosk-live", 0, "genuine"),
         (Desk::Kiosk, "kiosk-replay", 600_000, "forgery"),
+        (Desk::Kiosk, "kiosk-unknown", 0, "forgery"),
     ];
     let mut first_frame = None;
     let mut console_ms = Vec::new();
@@ -417,10 +422,10 @@ fn the_camera_sees_a_live_card_as_genuine_and_a_replay_as_a_forgery() {
         // One second into a window: the burst, taken just after, stays clear of its edges.
         let start = UnixMillis(mid_window_after(UnixMillis(now().0 + 20_000)).0 - 1_000);
         let path = dir.join(format!("{name}.y4m"));
-        let r = if name == "shop-edited" {
-            &mut edited_renderer
-        } else {
-            &mut renderer
+        let r = match name {
+            "shop-edited" => &mut edited_renderer,
+            "kiosk-unknown" => &mut stranger_renderer,
+            _ => &mut renderer,
         };
         let frame = video(&path, r, |k| UnixMillis(start.0 + k * 1000 / FPS - lag_ms));
         first_frame.get_or_insert(frame);
@@ -443,11 +448,39 @@ fn the_camera_sees_a_live_card_as_genuine_and_a_replay_as_a_forgery() {
             "{name}: the page did not read the frames itself; its console: {:?}",
             seen.console
         );
-        // Nothing went wrong on the page: no failed request, no error.
+        // Nothing went wrong on the page: no failed request, no error (but the unknown card's
+        // record, which the service does not have: 404).
+        let unknown = name == "kiosk-unknown";
         let trouble: Vec<_> = (seen.console.iter())
-            .filter(|l| !l.contains("favicon.ico"))
+            .filter(|l| {
+                let expected_404 = unknown && l.contains("/v1/records/") && l.contains("404");
+                !(l.contains("favicon.ico") || expected_404)
+            })
             .collect();
         assert!(trouble.is_empty(), "{name}: {trouble:?}");
+        if unknown {
+            // Not accepted, from the record's 404 alone; the kiosk then went back to waiting
+            // (check_with_camera saw it reset) rather than stopping.
+            let posted: Vec<_> = seen
+                .sent
+                .iter()
+                .filter(|r| r.has_body || r.method != "GET")
+                .collect();
+            assert!(
+                posted.is_empty(),
+                "{name}: {:?}",
+                posted.iter().map(|r| &r.url).collect::<Vec<_>>()
+            );
+            assert!(
+                seen.sent.iter().any(|r| r.url.contains("/v1/records/")),
+                "{name}: the record was never asked for"
+            );
+            assert!(said.contains("Not accepted"), "{said}");
+            eprintln!(
+                "{name}: not accepted on screen {took:.0} ms after the first frame with the card, nothing sent"
+            );
+            continue;
+        }
         let (checks, largest) = only_evidence_sent(name, &seen.sent);
         eprintln!(
             "{name}: {decision} on screen {took:.0} ms after the first frame with the card; \

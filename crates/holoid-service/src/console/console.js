@@ -502,7 +502,10 @@ async function grab(video, local) {
   return { blob: await frameBlob(video), at, look };
 }
 
-async function watchCamera(guide, onRetake, onDecided) {
+// `onUnknown`, where given, takes a card this service has no credential for (its code read, its
+// locator unknown: a look-alike app's, another issuer's card) as an outcome, as the kiosk must:
+// elsewhere the officer is shown the service's words and the camera stops.
+async function watchCamera(guide, onRetake, onDecided, onUnknown = null) {
   if (watch.on) return;
   watch.on = true;
   watch.idle = null;
@@ -548,6 +551,10 @@ async function watchCamera(guide, onRetake, onDecided) {
       } else if (e.retryAfter) {
         onRetake({ message: e.message });
         await sleep(e.retryAfter * 1000);
+      } else if (onUnknown && e.status === 404 && e.code === 'not_found') {
+        watch.on = false;
+        await onUnknown(performance.now() - (watch.seenAt || first));
+        return;
       } else if (e.status === 409) {
         // The same photo twice (a frozen camera): take new ones.
         await sleep(250);
@@ -620,6 +627,14 @@ async function kioskLoop() {
         window.holoidTimeToVerdict = ms;
         kioskSay(v.decision);
         $('kiosk-say').dataset.check = v.check_id;
+      },
+      // A card the service does not know is not accepted either, and the kiosk goes on to the
+      // next person (it used to stop there until someone signed in again).
+      async (ms) => {
+        decided = 'forgery';
+        window.holoidTimeToVerdict = ms;
+        kioskSay('forgery');
+        delete $('kiosk-say').dataset.check;
       },
     );
     if (!decided) return;
