@@ -12,7 +12,7 @@ use axum::extract::{
     ConnectInfo, DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, Request, State,
 };
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
@@ -509,36 +509,75 @@ async fn console_reader() -> Response {
         .into_response()
 }
 
-/// One of the WebAssembly reader's files, or 404 when the service was started without them.
+/// One of the WebAssembly reader's files, or 404 when the service was started without them:
+/// gzipped where the browser takes gzip, `304 Not Modified` where it already has this one
+/// (`If-None-Match` naming its entity tag); browsers ask again each time (`no-cache`), so a
+/// server started with new files serves them at once.
 fn console_wasm_file(
     state: &AppState,
+    request: &HeaderMap,
     content_type: &'static str,
-    body: impl Fn(&crate::ConsoleWasm) -> Body,
+    file: impl Fn(&crate::ConsoleWasm) -> &crate::StaticFile,
 ) -> Response {
-    match &state.config().console_wasm {
-        Some(w) => (
-            [
-                (header::CONTENT_TYPE, content_type),
-                (header::CONTENT_SECURITY_POLICY, WORKER_POLICY),
-            ],
-            body(w),
-        )
-            .into_response(),
-        None => ApiError::not_found(
+    let Some(w) = &state.config().console_wasm else {
+        return ApiError::not_found(
             "WebAssembly reader: this server was started without --console-wasm, so the console checks by photo",
         )
-        .into_response(),
+        .into_response();
+    };
+    let f = file(w);
+    let cache = [
+        (header::ETAG, f.etag.clone()),
+        (header::CACHE_CONTROL, "no-cache".into()),
+        (header::VARY, "Accept-Encoding".into()),
+    ];
+    // The comma-separated items of a request header's every line.
+    let items = |name: header::HeaderName| -> Vec<String> {
+        (request.get_all(name).iter())
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(',').map(|t| t.trim().to_string()))
+            .collect()
+    };
+    // A weak tag names the same file (If-None-Match compares weakly).
+    let cached = items(header::IF_NONE_MATCH)
+        .iter()
+        .any(|t| t == "*" || t.trim_start_matches("W/") == f.etag);
+    // gzip (or *) named, and not with q=0.
+    let gzip = items(header::ACCEPT_ENCODING).iter().any(|t| {
+        let mut parts = t.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or("");
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0))
+        });
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    });
+    if cached {
+        return (StatusCode::NOT_MODIFIED, cache).into_response();
+    }
+    let policy = [
+        (header::CONTENT_TYPE, content_type),
+        (header::CONTENT_SECURITY_POLICY, WORKER_POLICY),
+    ];
+    if gzip {
+        (
+            policy,
+            cache,
+            [(header::CONTENT_ENCODING, "gzip")],
+            Body::from(f.gzip.clone()),
+        )
+            .into_response()
+    } else {
+        (policy, cache, Body::from(f.bytes.clone())).into_response()
     }
 }
 
-async fn console_wasm_js(State(state): State<AppState>) -> Response {
-    console_wasm_file(&state, "text/javascript; charset=utf-8", |w| {
-        Body::from(w.js.clone())
-    })
+async fn console_wasm_js(State(state): State<AppState>, request: HeaderMap) -> Response {
+    console_wasm_file(&state, &request, "text/javascript; charset=utf-8", |w| &w.js)
 }
 
-async fn console_wasm_module(State(state): State<AppState>) -> Response {
-    console_wasm_file(&state, "application/wasm", |w| Body::from(w.wasm.clone()))
+async fn console_wasm_module(State(state): State<AppState>, request: HeaderMap) -> Response {
+    console_wasm_file(&state, &request, "application/wasm", |w| &w.wasm)
 }
 
 /// Who the token belongs to (for the console's sign-in).

@@ -192,10 +192,65 @@ async fn the_console_serves_the_webassembly_reader_it_was_given() {
         (StatusCode::OK, "application/wasm")
     );
     assert_eq!(b, module);
+    assert!(h.get("content-encoding").is_none());
+    let tag = h["etag"].to_str().unwrap().to_string();
+    assert!(
+        tag.starts_with('"') && tag.ends_with('"') && tag.len() == 34,
+        "{tag}"
+    );
+    assert_eq!(h["cache-control"], "no-cache");
     let (s, h, b) = call(&w.app, "GET", "/console/wasm/holoid_wasm.js", None, None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(h["content-type"].to_str().unwrap().starts_with("text/javascript"));
     assert_eq!(b, glue.as_bytes());
+    assert_ne!(h["etag"].to_str().unwrap(), tag);
+    // Gzipped for a browser that takes gzip (the real module: 6.4 MB, about 2 MB so), the same
+    // file and tag; not for one that refuses it (q=0).
+    let wasm = |headers: &'static [(&'static str, &'static str)]| {
+        call_with_headers(
+            &w.app,
+            "GET",
+            "/console/wasm/holoid_wasm_bg.wasm",
+            None,
+            headers,
+            None,
+        )
+    };
+    let (s, h, b) = wasm(&[("accept-encoding", "gzip, deflate, br, zstd")]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (&h["content-encoding"], &h["vary"], &h["content-type"]),
+        (
+            &"gzip".parse().unwrap(),
+            &"Accept-Encoding".parse().unwrap(),
+            &"application/wasm".parse().unwrap()
+        )
+    );
+    assert_eq!(h["etag"].to_str().unwrap(), tag);
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&b[..]), &mut unzipped).unwrap();
+    assert_eq!(unzipped, module);
+    let (_, h, b) = wasm(&[("accept-encoding", "gzip;q=0, identity")]).await;
+    assert!(h.get("content-encoding").is_none());
+    assert_eq!(b, module);
+    // A browser that has this file (its tag, strong or weak, among others) is told so, with
+    // no body; one with another file's tag gets the file.
+    let (s, h, b) = call_with_headers(
+        &w.app,
+        "GET",
+        "/console/wasm/holoid_wasm_bg.wasm",
+        None,
+        &[
+            ("if-none-match", &format!("\"0000\", W/{tag}")),
+            ("accept-encoding", "gzip"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!((s, b.len()), (StatusCode::NOT_MODIFIED, 0));
+    assert_eq!(h["etag"].to_str().unwrap(), tag);
+    let (s, _, b) = wasm(&[("if-none-match", "\"0123456789abcdef0123456789abcdef\"")]).await;
+    assert_eq!((s, b), (StatusCode::OK, module));
 }
 
 /// A verdict with every optional field filled and every list non-empty.

@@ -238,7 +238,22 @@ pub async fn call(
     token: Option<&str>,
     body: Option<(String, Vec<u8>)>,
 ) -> (StatusCode, HeaderMap, Vec<u8>) {
+    call_with_headers(app, method, uri, token, &[], body).await
+}
+
+/// [`call`] with more request headers (`name`, `value`).
+pub async fn call_with_headers(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<(String, Vec<u8>)>,
+) -> (StatusCode, HeaderMap, Vec<u8>) {
     let mut b = Request::builder().method(method).uri(uri);
+    for &(name, value) in headers {
+        b = b.header(name, value);
+    }
     if let Some(t) = token {
         b = b.header("authorization", format!("Bearer {t}"));
     }
