@@ -1235,7 +1235,11 @@ fn portrait_check(
 /// photos cannot tell: not an edit, and not read (the check asks for a retake). So is a
 /// field disagreeing only weakly (agreement [`ILLEGIBLE_MISMATCH_BELOW`] or more) in clear
 /// photos too noisy to read letters (their critical digits' median separation below
-/// `glyph_min_separation`): noise there leaves small lettering as far off as an edit.
+/// `glyph_min_separation`): noise there leaves small lettering as far off as an edit. A
+/// field that disagrees in every clear photo is still read as the credential's where a photo
+/// with more glare, otherwise clear enough, agrees on it and reads each of its characters as
+/// the credential's ([`reads_as_credentials`]): an edit is in every photo, moiré and
+/// reflections move.
 ///
 /// Each replaceable character is also judged against the characters that could replace it
 /// ([`text::GlyphComparison`]): its best glyph margin over the clear frames at or below
@@ -1374,6 +1378,8 @@ fn text_check(
     // field, the clear frame where it agrees least, and, where every clear frame sets its
     // disagreement aside (a soft patch there, or a weak disagreement in an illegible photo),
     // why in the first.
+    // The fields whose disagreement in the clear frames a frame with glare overruled.
+    let mut read_in_glare: Vec<&str> = Vec::new();
     let per_field: Vec<(f32, &str, usize, Option<SetAside>)> = (0..fields)
         .filter_map(|k| {
             let seen: Vec<(f32, usize, &str, Option<SetAside>)> = clear
@@ -1393,7 +1399,26 @@ fn text_check(
                 })
                 .collect();
             let &(_, frame, name, _) = seen.iter().min_by(|a, b| a.0.total_cmp(&b.0))?;
-            let best = seen.iter().map(|s| s.0).fold(f32::MIN, f32::max);
+            let mut best = seen.iter().map(|s| s.0).fold(f32::MIN, f32::max);
+            if best < config.text_mismatch_below {
+                // An edit is on the card in every photo; moiré and reflections move between
+                // them. A photo with more glare than a clear one's, but otherwise clear
+                // enough, that reads this field as the credential's letter by letter
+                // ([`reads_as_credentials`]) shows its disagreement elsewhere was not there.
+                let elsewhere = (clear_enough.iter())
+                    .filter(|&&(i, ..)| !clear.iter().any(|&(c, ..)| c == i))
+                    .filter_map(|&(_, r, m)| {
+                        let t = r.text_fields.get(k)?;
+                        let ratio = t.worst_window / m.max(1e-3);
+                        (ratio >= config.text_mismatch_below && reads_as_credentials(config, t))
+                            .then_some(ratio)
+                    })
+                    .fold(f32::MIN, f32::max);
+                if elsewhere > best {
+                    best = elsewhere;
+                    read_in_glare.push(name);
+                }
+            }
             let aside = seen.iter().all(|s| s.3.is_some()).then(|| seen[0].3).flatten();
             Some((best, name, frame, aside))
         })
@@ -1432,12 +1457,22 @@ fn text_check(
         })
         .min_by(|a, b| a.2.total_cmp(&b.2))
         .filter(|g| g.2 <= config.glyph_mismatch_at_most);
-    let field = text::field_words(field);
     let frames = if clear.len() == 1 {
         "in the one clear photo".to_string()
     } else {
         format!("at best, in {} clear photos", clear.len())
     };
+    // Where the field named as least clear was read, said with a match.
+    let matched_in = if read_in_glare.contains(&field) {
+        format!(
+            "read letter by letter in a photo with some glare; in the clear {} something \
+             passing lay over it",
+            if clear.len() == 1 { "one" } else { "ones" }
+        )
+    } else {
+        frames.clone()
+    };
+    let field = text::field_words(field);
     let (code, message) = if let Some((name, position, margin)) = glyph_edit {
         let field = text::field_words(name);
         if portrait_clean {
@@ -1522,7 +1557,7 @@ fn text_check(
             ReasonCode::TextMatch,
             format!(
                 "the words on the card are the credential's (least clear: the {field}, {:.0} % \
-                 of the others, {frames})",
+                 of the others, {matched_in})",
                 ratio * 100.0
             ),
         )
@@ -1533,6 +1568,19 @@ fn text_check(
         frame: Some(frame),
     });
     unread.is_none() && unjudged.is_none()
+}
+
+/// Whether `field` reads, in its photo, as the credential's letter by letter: it has glyphs
+/// compared, and each lies at least `glyph_min_separation` from its nearest replacement in
+/// the photo's noise and leans to the credential's glyph by as much as an edit call needs to
+/// lean to another (margin at least −`glyph_mismatch_at_most`). Glare lowers a glyph's
+/// contrast, never draws the credential's glyph where another one is: an edited character
+/// cannot read so.
+fn reads_as_credentials(config: &DetectorConfig, field: &text::FieldComparison) -> bool {
+    !field.glyphs.is_empty()
+        && field.glyphs.iter().all(|g| {
+            g.separation >= config.glyph_min_separation && g.margin >= -config.glyph_mismatch_at_most
+        })
 }
 
 /// How many steps of [`text::BLURS`] softer than its photo's median field a field must fit
@@ -1833,6 +1881,49 @@ mod tests {
         // A single clear photo is judged by itself.
         let one = text_reasons(&[text_frame(0.2, 6.0)]);
         assert_eq!(one[0].code, ReasonCode::TextMismatch, "{one:?}");
+    }
+
+    #[test]
+    fn a_photo_with_glare_that_reads_a_field_letter_by_letter_overrules_its_disagreement() {
+        // The one clear photo has the expiry date at 0.2 of its other fields (testkit camera
+        // seed 90 at easy: moiré over the issue date and address, agreeing below 0, in the
+        // only photo without glare); the other photo has glare on the portrait (too much to
+        // judge words by) but reads every character of the field as the credential's.
+        let glared = |last: f32, expiry_margin: f32, separation: f32| {
+            let mut f = text_frame(last, 4.0);
+            f.report.portrait_glare = Some(0.1);
+            let expiry = f.report.text_fields.iter_mut().find(|t| t.name == "expires");
+            for g in &mut expiry.expect("expiry field").glyphs {
+                (g.margin, g.separation) = (expiry_margin, separation);
+            }
+            f
+        };
+        let (reasons, read) = glyph_reasons(&[text_frame(0.2, 4.0), glared(0.7, 0.8, 1.0)]);
+        assert_eq!(
+            (reasons[0].code, read),
+            (ReasonCode::TextMatch, true),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons[0].message.contains("expiry date") && reasons[0].message.contains("glare"),
+            "{reasons:?}"
+        );
+        // Not when that photo's window disagrees too, or a character there leans less to the
+        // credential's than an edit call leans to another (0.4), or lies within its noise.
+        for other in [
+            glared(0.3, 0.8, 1.0),
+            glared(0.9, 0.3, 1.0),
+            glared(0.9, 0.8, 0.3),
+        ] {
+            let (reasons, _) = glyph_reasons(&[text_frame(0.2, 4.0), other]);
+            assert_eq!(reasons[0].code, ReasonCode::TextMismatch, "{reasons:?}");
+        }
+        // An edited digit leans to its replacement in the photo with glare too.
+        let mut edited = glared(0.9, 0.8, 1.0);
+        let expiry = edited.report.text_fields.iter_mut().find(|t| t.name == "expires");
+        expiry.expect("expiry field").glyphs[3].margin = -0.9;
+        let (reasons, _) = glyph_reasons(&[text_frame(0.2, 4.0), edited]);
+        assert_eq!(reasons[0].code, ReasonCode::TextMismatch, "{reasons:?}");
     }
 
     #[test]
